@@ -1,0 +1,32 @@
+import ArgumentParser
+import Logging
+import SwitchyardCore
+import SwitchyardServer
+
+/// `switchyard serve`: run the gateway until SIGTERM or SIGINT, then drain and exit 0.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the gateway (the default).")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let config = try options.load()
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "switchyard")
+        let server = GatewayServer(config: config, logger: logger)
+        logger.info(
+            "switchyard starting",
+            metadata: [
+                "host": "\(config.host)", "port": "\(config.proxyPort)", "metrics_port": "\(config.metricsPort)",
+                "config": "\(config.configFile ?? "none")",
+            ])
+        try await server.run { ports in
+            logger.info("listening", metadata: ["port": "\(ports.proxy)", "metrics_port": "\(ports.metrics)"])
+        }
+        logger.info("switchyard stopped")
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Yams
+
+/// The YAML configuration file: top-level settings named like the environment variables but in
+/// lower case, plus `providers` and `routes` lists.
+public struct ConfigFile: Sendable, Equatable {
+    /// A provider declared in the file.
+    public struct Provider: Decodable, Sendable, Equatable {
+        /// Name routes refer to; a built-in name (`openai`, …) replaces that provider.
+        public var name: String
+        /// Protocol: openai, gemini, anthropic or ollama.
+        public var kind: String
+        /// `http(s)://host[:port][/prefix]`.
+        public var baseURL: String
+        /// Environment variable holding the API key.
+        public var apiKeyEnv: String?
+        /// Whole-exchange timeout in seconds.
+        public var timeoutSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind
+            case baseURL = "base_url"
+            case apiKeyEnv = "api_key_env"
+            case timeoutSeconds = "timeout_seconds"
+        }
+    }
+
+    /// A route declared in the file.
+    public struct RouteEntry: Decodable, Sendable, Equatable {
+        /// Model patterns (`*` wildcards); a single string is accepted too.
+        public var match: [String]
+        /// Provider name.
+        public var provider: String
+        /// Model name sent upstream instead of the requested one.
+        public var model: String?
+
+        enum CodingKeys: String, CodingKey { case match, provider, model }
+
+        /// Decodes `match` as a string or a list of strings.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let one = try? c.decode(String.self, forKey: .match) {
+                match = [one]
+            } else {
+                match = try c.decode([String].self, forKey: .match)
+            }
+            provider = try c.decode(String.self, forKey: .provider)
+            model = try c.decodeIfPresent(String.self, forKey: .model)
+        }
+    }
+
+    /// Scalar settings by lower-case name, as strings.
+    public var settings: [String: String]
+    /// Declared providers.
+    public var providers: [Provider]
+    /// Declared routes.
+    public var routes: [RouteEntry]
+
+    /// Reads and parses the file at `path`.
+    public static func load(path: String) throws(ConfigError) -> ConfigFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("config file \(path): cannot be read (does it exist?)")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), name: path)
+    }
+
+    /// Parses YAML text; `name` is used in messages.
+    public static func parse(_ text: String, name: String) throws(ConfigError) -> ConfigFile {
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: text)
+        } catch {
+            throw ConfigError("config file \(name): not valid YAML (\(error))")
+        }
+        guard let root else { return ConfigFile(settings: [:], providers: [], routes: []) }
+        guard let mapping = root as? [String: Any] else {
+            throw ConfigError("config file \(name): the top level must be a mapping of settings")
+        }
+        var settings: [String: String] = [:]
+        for (key, value) in mapping where key != "providers" && key != "routes" {
+            guard SettingKey(rawValue: key) != nil else {
+                throw ConfigError("config file \(name): unknown setting `\(key)`")
+            }
+            switch value {
+            case let s as String: settings[key] = s
+            case let b as Bool: settings[key] = b ? "true" : "false"
+            case let i as Int: settings[key] = String(i)
+            case let d as Double: settings[key] = String(d)
+            default: throw ConfigError("config file \(name): `\(key)` must be a single value")
+            }
+        }
+        do {
+            let section = try YAMLDecoder().decode(Sections.self, from: text)
+            return ConfigFile(settings: settings, providers: section.providers ?? [], routes: section.routes ?? [])
+        } catch let error as DecodingError {
+            throw ConfigError("config file \(name): \(describe(error))")
+        } catch {
+            throw ConfigError("config file \(name): \(error)")
+        }
+    }
+
+    struct Sections: Decodable {
+        var providers: [Provider]?
+        var routes: [RouteEntry]?
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ p: [any CodingKey]) -> String {
+            p.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
+        }
+        switch error {
+        case .keyNotFound(let key, let ctx): return "`\(path(ctx.codingPath + [key]))` is required"
+        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx): return "`\(path(ctx.codingPath))` has the wrong type"
+        default: return "cannot be decoded (\(error))"
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Configuration
+
+/// Builds the one `GatewayConfig` from command-line flags, the environment, the YAML file and the
+/// built-in defaults, in that order of precedence, and validates every value.
+public struct ConfigLoader: Sendable {
+    /// Settings given as command-line flags, by lower-case setting name.
+    public var flags: [SettingKey: String]
+    /// The process environment (or a test's stand-in).
+    public var environment: [String: String]
+    /// A config file path given by flag; otherwise `SWITCHYARD_CONFIG` is consulted.
+    public var configPath: String?
+
+    /// Creates a loader.
+    public init(flags: [SettingKey: String] = [:], environment: [String: String], configPath: String? = nil) {
+        self.flags = flags
+        self.environment = environment
+        self.configPath = configPath
+    }
+
+    /// Loads and validates; every problem becomes a one-line `ConfigError`.
+    public func load() throws(ConfigError) -> GatewayConfig {
+        let path = configPath ?? environment["SWITCHYARD_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        let file = try path.map { p throws(ConfigError) in try ConfigFile.load(path: p) }
+        let values = SettingValues(reader: reader(file: file))
+
+        let providers = try buildProviders(values: values, file: file)
+        let defaultProvider = ProviderID(rawValue: try values.string(.defaultProvider, default: "ollama"))
+        guard providers[defaultProvider] != nil else {
+            throw ConfigError("DEFAULT_PROVIDER: `\(defaultProvider)` is not a configured provider")
+        }
+        var routes: [Route] = []
+        for (index, entry) in (file?.routes ?? []).enumerated() {
+            let id = ProviderID(rawValue: entry.provider)
+            guard providers[id] != nil else {
+                throw ConfigError("config file: routes[\(index)] names provider `\(entry.provider)`, which is not declared")
+            }
+            guard !entry.match.isEmpty, entry.match.allSatisfy({ !$0.isEmpty }) else {
+                throw ConfigError("config file: routes[\(index)].match must list at least one non-empty pattern")
+            }
+            routes.append(
+                Route(patterns: entry.match.map(ModelPattern.init), provider: id, upstreamModel: entry.model, origin: .config)
+            )
+        }
+        routes += Route.builtinTable
+
+        var rateLimit = RateLimitSettings()
+        rateLimit.enabled = try values.bool(.enableRateLimiting, default: false)
+        rateLimit.windowMinutes = try values.int(.rateLimitWindowMin, default: 60, range: 1...(60 * 24 * 31))
+        rateLimit.maxTokens = try values.int(.maxTokens, default: 1000, range: 1...Int(Int32.max))
+        rateLimit.userHeader = try values.string(.userHeader, default: "user").lowercased()
+        rateLimit.redisURL = try values.optionalString(.redisURL)
+        if let url = rateLimit.redisURL, !url.hasPrefix("redis://") {
+            throw ConfigError("REDIS_URL: `\(url)` must look like redis://host:port/db")
+        }
+
+        let logLevel = try values.string(.logLevel, default: "info").lowercased()
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(logLevel) else {
+            throw ConfigError("LOG_LEVEL: `\(logLevel)` is not one of \(levels.joined(separator: ", "))")
+        }
+
+        return GatewayConfig(
+            host: try values.string(.host, default: "0.0.0.0"),
+            proxyPort: try values.port(.proxyPort, default: 8080),
+            metricsPort: try values.port(.metricsPort, default: 9090),
+            router: ModelRouter(providers: providers, routes: routes, defaultProvider: defaultProvider),
+            maxBodyBytes: try values.int(.maxBodyBytes, default: 10 * 1024 * 1024, range: 1024...(1 << 30)),
+            shutdownGraceSeconds: try values.seconds(.shutdownGraceSeconds, default: 30),
+            connectTimeoutSeconds: try values.seconds(.connectTimeoutSeconds, default: 10),
+            logLevel: logLevel,
+            rateLimit: rateLimit,
+            allowUnauthenticated: try values.bool(.allowUnauthenticated, default: false),
+            configFile: path
+        )
+    }
+
+    /// Flags, then environment, then file: swift-configuration answers from the first provider
+    /// that has a value.
+    func reader(file: ConfigFile?) -> ConfigReader {
+        func memory(_ name: String, _ pairs: [String: String]) -> InMemoryProvider {
+            var values: [AbsoluteConfigKey: ConfigValue] = [:]
+            for (key, value) in pairs { values[AbsoluteConfigKey([key])] = ConfigValue(.string(value), isSecret: false) }
+            return InMemoryProvider(name: name, values: values)
+        }
+        let flagPairs = Dictionary(uniqueKeysWithValues: flags.map { ($0.key.rawValue, $0.value) })
+        return ConfigReader(providers: [
+            memory("flags", flagPairs),
+            EnvironmentVariablesProvider(environmentVariables: environment),
+            memory("file", file?.settings ?? [:]),
+        ])
+    }
+
+    func buildProviders(values: SettingValues, file: ConfigFile?) throws(ConfigError) -> [ProviderID: ProviderEndpoint] {
+        let timeout = try values.seconds(.upstreamTimeoutSeconds, default: 600)
+        func builtin(
+            _ kind: ProviderKind,
+            domain: SettingKey,
+            defaultDomain: String,
+            port: SettingKey,
+            defaultPort: Int,
+            tls: SettingKey,
+            defaultTLS: Bool,
+            key: SettingKey?,
+            prefix: String
+        ) throws(ConfigError) -> ProviderEndpoint {
+            let apiKey = try key.flatMap { k throws(ConfigError) in try values.optionalString(k) }
+            return ProviderEndpoint(
+                id: ProviderID(rawValue: kind.rawValue),
+                kind: kind,
+                baseURL: UpstreamBaseURL(
+                    tls: try values.bool(tls, default: defaultTLS),
+                    host: try values.string(domain, default: defaultDomain),
+                    port: try values.port(port, default: defaultPort),
+                    pathPrefix: prefix
+                ),
+                apiKey: apiKey.map(Secret.init),
+                apiKeySource: apiKey == nil ? nil : key?.environmentName,
+                timeoutSeconds: timeout
+            )
+        }
+        let list = [
+            try builtin(
+                .openai, domain: .openaiDomain, defaultDomain: "api.openai.com", port: .openaiPort, defaultPort: 443,
+                tls: .openaiTLS, defaultTLS: true, key: .openaiAPIKey, prefix: "/v1"),
+            try builtin(
+                .gemini, domain: .geminiDomain, defaultDomain: "generativelanguage.googleapis.com", port: .geminiPort,
+                defaultPort: 443, tls: .geminiTLS, defaultTLS: true, key: .geminiAPIKey, prefix: ""),
+            try builtin(
+                .anthropic, domain: .anthropicDomain, defaultDomain: "api.anthropic.com", port: .anthropicPort,
+                defaultPort: 443, tls: .anthropicTLS, defaultTLS: true, key: .anthropicAPIKey, prefix: ""),
+            try builtin(
+                .ollama, domain: .ollamaDomain, defaultDomain: "localhost", port: .ollamaPort, defaultPort: 11434,
+                tls: .ollamaTLS, defaultTLS: false, key: nil, prefix: ""),
+        ]
+        var providers = Dictionary(uniqueKeysWithValues: list.map { ($0.id, $0) })
+        var declared: Set<String> = []
+        for (index, p) in (file?.providers ?? []).enumerated() {
+            let at = "config file: providers[\(index)] (`\(p.name)`)"
+            guard !p.name.isEmpty, !p.name.contains("/") else {
+                throw ConfigError("\(at): `name` must be non-empty and contain no `/`")
+            }
+            guard declared.insert(p.name).inserted else { throw ConfigError("\(at): declared twice") }
+            guard let kind = ProviderKind(rawValue: p.kind) else {
+                let kinds = ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ConfigError("\(at): unknown provider kind `\(p.kind)` (expected one of \(kinds))")
+            }
+            guard let base = UpstreamBaseURL(parsing: p.baseURL) else {
+                throw ConfigError("\(at): base_url `\(p.baseURL)` is not an http(s) URL")
+            }
+            var apiKey: Secret?
+            if let env = p.apiKeyEnv {
+                guard let value = environment[env], !value.isEmpty else {
+                    throw ConfigError("\(at): api_key_env names \(env), which is not set")
+                }
+                apiKey = Secret(value)
+            }
+            if let t = p.timeoutSeconds, !(t > 0) {
+                throw ConfigError("\(at): timeout_seconds must be positive")
+            }
+            providers[ProviderID(rawValue: p.name)] = ProviderEndpoint(
+                id: ProviderID(rawValue: p.name),
+                kind: kind,
+                baseURL: base,
+                apiKey: apiKey,
+                apiKeySource: p.apiKeyEnv,
+                timeoutSeconds: p.timeoutSeconds ?? timeout
+            )
+        }
+        return providers
+    }
+}
+
+/// Typed, validated reads of scalar settings; every failure names the setting.
+struct SettingValues {
+    let reader: ConfigReader
+
+    func optionalString(_ key: SettingKey) throws(ConfigError) -> String? {
+        let value = reader.string(forKey: ConfigKey([key.rawValue]), isSecret: key.isSecret)
+        guard let value, !value.isEmpty else { return nil }
+        return value
+    }
+
+    func string(_ key: SettingKey, default fallback: String) throws(ConfigError) -> String {
+        try optionalString(key) ?? fallback
+    }
+
+    func bool(_ key: SettingKey, default fallback: Bool) throws(ConfigError) -> Bool {
+        guard let raw = try optionalString(key) else { return fallback }
+        switch raw.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw ConfigError("\(key.environmentName): `\(raw)` is not a boolean (true or false)")
+        }
+    }
+
+    func int(_ key: SettingKey, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let raw = try optionalString(key) else { return fallback }
+        guard let value = Int(raw.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+            throw ConfigError(
+                "\(key.environmentName): `\(raw)` is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func port(_ key: SettingKey, default fallback: Int) throws(ConfigError) -> Int {
+        guard let raw = try optionalString(key) else { return fallback }
+        guard let value = Int(raw.trimmingCharacters(in: .whitespaces)), (0...65535).contains(value) else {
+            throw ConfigError("\(key.environmentName): `\(raw)` is not a port number (0-65535)")
+        }
+        return value
+    }
+
+    func seconds(_ key: SettingKey, default fallback: Double) throws(ConfigError) -> Double {
+        guard let raw = try optionalString(key) else { return fallback }
+        guard let value = Double(raw.trimmingCharacters(in: .whitespaces)), value > 0, value.isFinite else {
+            throw ConfigError("\(key.environmentName): `\(raw)` is not a positive number of seconds")
+        }
+        return value
+    }
+}

@@ -1,0 +1,56 @@
+/// The human-readable routing table `check-config` prints: listeners, providers (never keys)
+/// and the routes in the order they are tried.
+public struct RoutingTableReport: Sendable {
+    /// The configuration to describe.
+    public let config: GatewayConfig
+
+    /// Creates a report.
+    public init(config: GatewayConfig) { self.config = config }
+
+    /// The report text.
+    public var text: String {
+        var lines: [String] = []
+        lines.append("config file: \(config.configFile ?? "none")")
+        lines.append("listen: \(config.host):\(config.proxyPort)  metrics: \(config.host):\(config.metricsPort)")
+        lines.append("")
+        lines.append("providers:")
+        let providers = config.router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }
+        let width = providers.map(\.id.rawValue.count).max() ?? 0
+        for p in providers {
+            let auth = p.apiKeySource.map { "key from \($0)" } ?? "client credentials passed through"
+            lines.append(
+                "  \(pad(p.id.rawValue, width))  \(pad(p.kind.rawValue, 9))  \(p.baseURL)  (\(auth); timeout \(format(p.timeoutSeconds))s)"
+            )
+        }
+        lines.append("")
+        lines.append("routes (first match wins):")
+        var rows: [(String, String)] = []
+        for route in config.router.routes where route.origin == .config {
+            rows.append(row(route))
+        }
+        rows.append(("<provider>/<model>", "that provider, model after the slash [prefix]"))
+        for route in config.router.routes where route.origin == .builtin {
+            rows.append(row(route))
+        }
+        rows.append(("anything else", "\(config.router.defaultProvider) [default]"))
+        let patternWidth = rows.map(\.0.count).max() ?? 0
+        for (index, r) in rows.enumerated() {
+            lines.append("  \(pad(String(index + 1) + ".", 3)) \(pad(r.0, patternWidth))  -> \(r.1)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func row(_ route: Route) -> (String, String) {
+        let patterns = route.patterns.map(\.text).joined(separator: ", ")
+        let rewrite = route.upstreamModel.map { " as `\($0)`" } ?? ""
+        return (patterns, "\(route.provider)\(rewrite) [\(route.origin.rawValue)]")
+    }
+
+    private func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+
+    private func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+/// The one error family of the gateway: every failure that reaches a client ends as one of these.
+///
+/// It knows its HTTP status and the OpenAI error `type`/`code`, so the edge can answer in OpenAI's
+/// shape without knowing where the error came from.
+public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// HTTP status sent to the client.
+    public var status: Int
+    /// OpenAI error `type`, e.g. `invalid_request_error`.
+    public var type: String
+    /// OpenAI error `code`, e.g. `model_not_found`; nil when OpenAI would send null.
+    public var code: String?
+    /// The request field the error is about, when there is one.
+    public var param: String?
+    /// A message the user can act on. Never contains secrets.
+    public var message: String
+    /// Extra response headers (e.g. `Retry-After`).
+    public var headers: [String: String]
+
+    /// Creates an error with every field given.
+    public init(
+        status: Int,
+        type: String,
+        message: String,
+        code: String? = nil,
+        param: String? = nil,
+        headers: [String: String] = [:]
+    ) {
+        self.status = status
+        self.type = type
+        self.message = message
+        self.code = code
+        self.param = param
+        self.headers = headers
+    }
+
+    /// A short form for logs.
+    public var description: String { "\(status) \(type): \(message)" }
+
+    /// The OpenAI-shaped JSON body: `{"error":{"message","type","param","code"}}`.
+    public func jsonBody() -> Data {
+        let envelope = OpenAIErrorEnvelope(
+            error: .init(message: message, type: type, param: param, code: code)
+        )
+        // Encoding four optional strings cannot fail.
+        return (try? JSONEncoder.gateway.encode(envelope)) ?? Data()
+    }
+}
+
+extension GatewayError {
+    /// 400: the body is not valid JSON or not the expected shape.
+    public static func invalidRequest(_ message: String, param: String? = nil) -> GatewayError {
+        GatewayError(status: 400, type: "invalid_request_error", message: message, param: param)
+    }
+
+    /// 401: no usable credentials were presented.
+    public static func unauthorized(_ message: String) -> GatewayError {
+        GatewayError(status: 401, type: "authentication_error", message: message, code: "invalid_api_key")
+    }
+
+    /// 404: the path is not one the gateway serves.
+    public static func unknownRoute(method: String, path: String) -> GatewayError {
+        GatewayError(
+            status: 404,
+            type: "invalid_request_error",
+            message: "Unknown request URL: \(method) \(path). Switchyard serves /v1/chat/completions, "
+                + "/v1/embeddings, /v1/models, /health and /ready.",
+            code: "unknown_url"
+        )
+    }
+
+    /// 404: no route or provider serves this model.
+    public static func modelNotFound(_ model: String, reason: String) -> GatewayError {
+        GatewayError(
+            status: 404,
+            type: "invalid_request_error",
+            message: "The model `\(model)` cannot be served: \(reason)",
+            code: "model_not_found",
+            param: "model"
+        )
+    }
+
+    /// 413: the request body exceeds the configured limit.
+    public static func bodyTooLarge(limit: Int) -> GatewayError {
+        GatewayError(
+            status: 413,
+            type: "invalid_request_error",
+            message: "Request body is larger than the gateway's limit of \(limit) bytes.",
+            code: "request_too_large"
+        )
+    }
+
+    /// 502: the upstream could not be reached or answered something that is not a valid response.
+    public static func badGateway(_ message: String) -> GatewayError {
+        GatewayError(status: 502, type: "server_error", message: message, code: "bad_gateway")
+    }
+
+    /// 504: the upstream did not answer in time.
+    public static func gatewayTimeout(_ message: String) -> GatewayError {
+        GatewayError(status: 504, type: "server_error", message: message, code: "upstream_timeout")
+    }
+
+    /// 501: the route points at a provider kind whose adapter this build does not have.
+    public static func providerNotSupported(_ kind: ProviderKind, model: String) -> GatewayError {
+        GatewayError(
+            status: 501,
+            type: "invalid_request_error",
+            message: "The model `\(model)` routes to a \(kind.rawValue) provider, which this gateway "
+                + "cannot translate to yet.",
+            code: "provider_not_supported",
+            param: "model"
+        )
+    }
+
+    /// The OpenAI error `type` that fits an HTTP status, for reshaping upstream errors.
+    public static func openAIType(forStatus status: Int) -> String {
+        switch status {
+        case 401: return "authentication_error"
+        case 403: return "permission_error"
+        case 404: return "invalid_request_error"
+        case 429: return "rate_limit_error"
+        case 400..<500: return "invalid_request_error"
+        case 503: return "service_unavailable"
+        default: return "server_error"
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+
+/// OpenAI and every OpenAI-compatible server: the request travels as the client sent it (only the
+/// model is renamed when a route says so) and the answer comes back untouched.
+public struct OpenAIAdapter: ProviderAdapter {
+    /// Creates the adapter.
+    public init() {}
+
+    /// `.openai`.
+    public var kind: ProviderKind { .openai }
+
+    /// Forwards the body, renaming `model` when the route rewrites it.
+    public func chatRequest(
+        _ chat: ChatRequestEnvelope,
+        body: ByteBuffer,
+        target: ModelRouter.Target,
+        client: ClientContext
+    ) throws(GatewayError) -> UpstreamRequest {
+        UpstreamRequest(
+            method: "POST",
+            url: target.endpoint.baseURL.url("/chat/completions"),
+            headers: headers(endpoint: target.endpoint, client: client, accept: chat.stream ? "text/event-stream" : nil),
+            body: try renamed(body, target: target),
+            timeoutSeconds: target.endpoint.timeoutSeconds
+        )
+    }
+
+    /// Checks that a 2xx answer is a JSON object, reads its usage and passes it on unchanged.
+    public func chatResponse(_ body: ByteBuffer, chat: ChatRequestEnvelope) throws(GatewayError) -> AdaptedResponse {
+        struct Probe: Decodable { var usage: TokenUsage? }
+        guard let probe = try? JSONDecoder().decode(Probe.self, from: Data(buffer: body)) else {
+            throw .badGateway("The upstream answered the chat completion request with a body that is not one.")
+        }
+        return AdaptedResponse(body: body, usage: probe.usage)
+    }
+
+    /// A passthrough transcoder that notices a stream cut before `data: [DONE]`.
+    public func makeChatStreamTranscoder(chat: ChatRequestEnvelope) -> any ChatStreamTranscoder {
+        PassthroughSSETranscoder()
+    }
+
+    /// Forwards the embeddings body, renaming `model` when the route rewrites it.
+    public func embeddingsRequest(
+        body: ByteBuffer,
+        target: ModelRouter.Target,
+        client: ClientContext
+    ) throws(GatewayError) -> UpstreamRequest {
+        UpstreamRequest(
+            method: "POST",
+            url: target.endpoint.baseURL.url("/embeddings"),
+            headers: headers(endpoint: target.endpoint, client: client, accept: nil),
+            body: try renamed(body, target: target),
+            timeoutSeconds: target.endpoint.timeoutSeconds
+        )
+    }
+
+    /// Checks the embeddings answer is a JSON object and passes it on.
+    public func embeddingsResponse(_ body: ByteBuffer) throws(GatewayError) -> ByteBuffer {
+        struct AnyObject: Decodable {}
+        guard (try? JSONDecoder().decode(AnyObject.self, from: Data(buffer: body))) != nil else {
+            throw .badGateway("The upstream answered the embeddings request with a body that is not a JSON object.")
+        }
+        return body
+    }
+
+    /// `GET {base}/models`.
+    public func modelsRequest(endpoint: ProviderEndpoint, client: ClientContext) -> UpstreamRequest {
+        UpstreamRequest(
+            method: "GET",
+            url: endpoint.baseURL.url("/models"),
+            headers: headers(endpoint: endpoint, client: client, accept: nil),
+            body: nil,
+            timeoutSeconds: min(endpoint.timeoutSeconds, 10)
+        )
+    }
+
+    /// Parses `{"data":[{"id","created","owned_by"}]}`.
+    public func modelsResponse(_ body: ByteBuffer, endpoint: ProviderEndpoint) throws(GatewayError) -> [ModelEntry] {
+        struct Listing: Decodable {
+            struct Item: Decodable {
+                var id: String
+                var created: Int?
+                var ownedBy: String?
+                enum CodingKeys: String, CodingKey {
+                    case id, created
+                    case ownedBy = "owned_by"
+                }
+            }
+            var data: [Item]
+        }
+        guard let listing = try? JSONDecoder().decode(Listing.self, from: Data(buffer: body)) else {
+            throw .badGateway("Provider `\(endpoint.id)` answered its model list with something that is not one.")
+        }
+        return listing.data.map { ModelEntry(id: $0.id, created: $0.created ?? 0, ownedBy: $0.ownedBy ?? endpoint.id.rawValue) }
+    }
+
+    /// Keeps OpenAI's own error body fields; anything else becomes a message with the status.
+    public func upstreamError(status: Int, body: ByteBuffer) -> GatewayError {
+        UpstreamErrorReshaper.reshape(status: status, body: body, provider: "OpenAI")
+    }
+
+    func headers(endpoint: ProviderEndpoint, client: ClientContext, accept: String?) -> [(name: String, value: String)] {
+        var h: [(name: String, value: String)] = [("content-type", "application/json"), ("x-request-id", client.requestID)]
+        if let key = endpoint.apiKey {
+            h.append(("authorization", "Bearer \(key.value)"))
+        } else if let auth = client.authorization {
+            h.append(("authorization", auth))
+        }
+        if let accept { h.append(("accept", accept)) }
+        return h
+    }
+
+    func renamed(_ body: ByteBuffer, target: ModelRouter.Target) throws(GatewayError) -> ByteBuffer {
+        guard target.upstreamModel != target.requestedModel else { return body }
+        guard
+            let rewritten = TopLevelFieldRewriter.replacingString(
+                "model", with: target.upstreamModel, in: Array(buffer: body))
+        else {
+            throw .invalidRequest("`model` must be a string field of the request object.", param: "model")
+        }
+        return ByteBuffer(bytes: rewritten)
+    }
+}

@@ -1,0 +1,40 @@
+import NIOCore
+
+/// Relays an OpenAI SSE stream byte for byte, and reports a stream that ends without its final
+/// `data: [DONE]` as cut, so the client sees an error rather than a clean end.
+public struct PassthroughSSETranscoder: ChatStreamTranscoder {
+    private static let done = Array("data: [DONE]".utf8)
+    /// The last bytes seen, enough to find the terminator across chunk boundaries.
+    private var tail: [UInt8] = []
+
+    /// Creates a transcoder.
+    public init() {}
+
+    /// Returns the chunk unchanged.
+    public mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
+        let keep = 32
+        if chunk.readableBytes >= keep {
+            tail = chunk.getBytes(at: chunk.writerIndex - keep, length: keep) ?? []
+        } else {
+            tail.append(contentsOf: chunk.readableBytesView)
+            if tail.count > keep { tail.removeFirst(tail.count - keep) }
+        }
+        return chunk
+    }
+
+    /// Throws when the stream did not end with `data: [DONE]`.
+    public mutating func finish() throws(GatewayError) -> ByteBuffer? {
+        var end = tail.endIndex
+        while end > tail.startIndex, [0x0A, 0x0D, 0x20].contains(tail[end - 1]) { end -= 1 }
+        guard tail[..<end].ends(with: Self.done) else {
+            throw .badGateway("The upstream stream ended before `data: [DONE]`; the answer is incomplete.")
+        }
+        return nil
+    }
+}
+
+extension ArraySlice where Element: Equatable {
+    func ends(with suffix: [Element]) -> Bool {
+        count >= suffix.count && self[(endIndex - suffix.count)...].elementsEqual(suffix)
+    }
+}

@@ -1,0 +1,111 @@
+import NIOCore
+
+/// A pure conversion between OpenAI's API and one provider's wire format. No I/O: the server
+/// sends what `…Request` builds and feeds what comes back into `…Response` and the transcoder.
+///
+/// Adding a provider means one new type conforming to this protocol, registered in
+/// `AdapterRegistry`; the request pipeline does not change.
+public protocol ProviderAdapter: Sendable {
+    /// The provider kind this adapter speaks.
+    var kind: ProviderKind { get }
+
+    /// Builds the upstream request for an OpenAI chat completion request.
+    /// - Parameters:
+    ///   - chat: the validated envelope of the request.
+    ///   - body: the client's raw JSON body.
+    ///   - target: the routed provider and upstream model name.
+    ///   - client: the client's credentials and request id.
+    func chatRequest(
+        _ chat: ChatRequestEnvelope,
+        body: ByteBuffer,
+        target: ModelRouter.Target,
+        client: ClientContext
+    ) throws(GatewayError) -> UpstreamRequest
+
+    /// Converts a successful (2xx) non-streaming upstream body into an OpenAI chat completion body.
+    func chatResponse(_ body: ByteBuffer, chat: ChatRequestEnvelope) throws(GatewayError) -> AdaptedResponse
+
+    /// A fresh converter for one streamed response.
+    func makeChatStreamTranscoder(chat: ChatRequestEnvelope) -> any ChatStreamTranscoder
+
+    /// Builds the upstream request for an OpenAI embeddings request body.
+    func embeddingsRequest(
+        body: ByteBuffer,
+        target: ModelRouter.Target,
+        client: ClientContext
+    ) throws(GatewayError) -> UpstreamRequest
+
+    /// Converts a successful embeddings body into OpenAI's shape.
+    func embeddingsResponse(_ body: ByteBuffer) throws(GatewayError) -> ByteBuffer
+
+    /// The request that lists this provider's models.
+    func modelsRequest(endpoint: ProviderEndpoint, client: ClientContext) -> UpstreamRequest
+
+    /// Parses a models listing.
+    func modelsResponse(_ body: ByteBuffer, endpoint: ProviderEndpoint) throws(GatewayError) -> [ModelEntry]
+
+    /// Reshapes an upstream error answer (status >= 400) into OpenAI's error form, keeping the
+    /// upstream's status and message.
+    func upstreamError(status: Int, body: ByteBuffer) -> GatewayError
+}
+
+/// Converts one upstream stream, chunk by chunk as bytes arrive, into OpenAI SSE bytes.
+///
+/// Chunks may split events at any byte; implementations buffer what they need.
+public protocol ChatStreamTranscoder: Sendable {
+    /// Converts the next upstream bytes; returns what to send the client now (possibly nothing).
+    mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer?
+    /// Called when the upstream ends; returns the last bytes or throws when the stream was cut.
+    mutating func finish() throws(GatewayError) -> ByteBuffer?
+}
+
+/// The adapters this build knows, by provider kind.
+public struct AdapterRegistry: Sendable {
+    private let adapters: [ProviderKind: any ProviderAdapter]
+
+    /// Every adapter shipped with Switchyard.
+    public static let standard = AdapterRegistry([OpenAIAdapter()])
+
+    /// Creates a registry from a list of adapters.
+    public init(_ adapters: [any ProviderAdapter]) {
+        self.adapters = Dictionary(uniqueKeysWithValues: adapters.map { ($0.kind, $0) })
+    }
+
+    /// The adapter for `kind`, if this build has one.
+    public func adapter(for kind: ProviderKind) -> (any ProviderAdapter)? {
+        adapters[kind]
+    }
+}
+
+/// A converted response body and the token usage the provider reported in it.
+public struct AdaptedResponse: Sendable {
+    /// The OpenAI-shaped body.
+    public var body: ByteBuffer
+    /// The provider's own token counts, when it gave them.
+    public var usage: TokenUsage?
+
+    /// Creates a result.
+    public init(body: ByteBuffer, usage: TokenUsage?) {
+        self.body = body
+        self.usage = usage
+    }
+}
+
+/// Token counts as OpenAI reports them.
+public struct TokenUsage: Codable, Sendable, Equatable {
+    /// Tokens in the prompt.
+    public var promptTokens: Int
+    /// Tokens generated.
+    public var completionTokens: Int
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+    }
+
+    /// Creates usage counts.
+    public init(promptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+    }
+}

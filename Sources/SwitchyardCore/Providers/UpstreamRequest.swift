@@ -1,0 +1,68 @@
+import NIOCore
+
+/// An HTTP request for a provider, built by an adapter and executed by the transport.
+public struct UpstreamRequest: Sendable {
+    /// HTTP method, e.g. `POST`.
+    public var method: String
+    /// Absolute URL.
+    public var url: String
+    /// Headers to send (credentials included; never logged).
+    public var headers: [(name: String, value: String)]
+    /// The body, if any.
+    public var body: ByteBuffer?
+    /// Longest time the whole exchange may take, in seconds.
+    public var timeoutSeconds: Double
+
+    /// Creates a request.
+    public init(
+        method: String,
+        url: String,
+        headers: [(name: String, value: String)],
+        body: ByteBuffer?,
+        timeoutSeconds: Double
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// What the client sent that an adapter may need: its credentials (for passthrough) and request id.
+public struct ClientContext: Sendable {
+    /// The client's `Authorization` header, used only when the provider has no server-side key.
+    public var authorization: String?
+    /// The request id, forwarded as `x-request-id`.
+    public var requestID: String
+
+    /// Creates a context.
+    public init(authorization: String?, requestID: String) {
+        self.authorization = authorization
+        self.requestID = requestID
+    }
+}
+
+/// A model as `/v1/models` lists it.
+public struct ModelEntry: Codable, Sendable, Equatable {
+    /// Model id clients can send.
+    public var id: String
+    /// Always `model`.
+    public var object: String = "model"
+    /// Creation time, seconds since 1970 (0 when the provider does not say).
+    public var created: Int
+    /// Who owns it.
+    public var ownedBy: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, created
+        case ownedBy = "owned_by"
+    }
+
+    /// Creates an entry.
+    public init(id: String, created: Int, ownedBy: String) {
+        self.id = id
+        self.created = created
+        self.ownedBy = ownedBy
+    }
+}

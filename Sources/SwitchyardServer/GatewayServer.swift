@@ -1,0 +1,102 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import SwitchyardCore
+
+/// The running gateway: the client-facing listener, the metrics listener and graceful shutdown,
+/// as one `ServiceGroup`.
+public struct GatewayServer: Sendable {
+    /// The ports actually bound (useful when 0 was asked for).
+    public struct BoundPorts: Sendable {
+        /// Client-facing port.
+        public var proxy: Int
+        /// Metrics port.
+        public var metrics: Int
+    }
+
+    /// The shared request state.
+    public let gateway: Gateway
+
+    /// Creates a server with the given transport (AsyncHTTPClient when nil).
+    public init(config: GatewayConfig, logger: Logger, transport: (any UpstreamTransport)? = nil) {
+        gateway = Gateway(
+            config: config,
+            transport: transport ?? AsyncHTTPClientTransport(connectTimeoutSeconds: config.connectTimeoutSeconds),
+            metrics: GatewayMetrics(),
+            logger: logger
+        )
+    }
+
+    /// Runs until a shutdown signal (or cancellation), then drains in-flight requests for up to the
+    /// configured grace period.
+    /// - Parameters:
+    ///   - signals: signals that start a graceful shutdown (none in tests, which cancel instead).
+    ///   - onListening: called once both listeners are bound, with their ports.
+    public func run(
+        signals: [UnixSignal] = [.sigterm, .sigint],
+        onListening: @escaping @Sendable (BoundPorts) async -> Void = { _ in }
+    ) async throws {
+        let config = gateway.config
+        let ports = PortCollector(onListening)
+        let proxy = Application(
+            router: gateway.makeRouter(),
+            server: .http1(),
+            configuration: .init(address: .hostname(config.host, port: config.proxyPort), serverName: "switchyard"),
+            onServerRunning: { channel in await ports.set(proxy: channel.localAddress?.port ?? 0) },
+            logger: gateway.logger
+        )
+        let metricsApp = Application(
+            router: gateway.makeMetricsRouter(),
+            configuration: .init(address: .hostname(config.host, port: config.metricsPort), serverName: "switchyard"),
+            onServerRunning: { channel in await ports.set(metrics: channel.localAddress?.port ?? 0) },
+            logger: gateway.logger
+        )
+        var groupConfig = ServiceGroupConfiguration(
+            services: [
+                .init(service: metricsApp),
+                .init(service: proxy),
+                .init(service: ReadinessService(readiness: gateway.readiness), successTerminationBehavior: .ignore),
+            ],
+            gracefulShutdownSignals: signals,
+            logger: gateway.logger
+        )
+        groupConfig.maximumGracefulShutdownDuration = .milliseconds(Int64(config.shutdownGraceSeconds * 1000))
+        groupConfig.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfig)
+        do {
+            try await group.run()
+        } catch {
+            try? await gateway.transport.shutdown()
+            throw error
+        }
+        try await gateway.transport.shutdown()
+    }
+}
+
+/// Collects both bound ports and reports them once.
+actor PortCollector {
+    private var proxy: Int?
+    private var metrics: Int?
+    private let onListening: @Sendable (GatewayServer.BoundPorts) async -> Void
+
+    init(_ onListening: @escaping @Sendable (GatewayServer.BoundPorts) async -> Void) {
+        self.onListening = onListening
+    }
+
+    func set(proxy port: Int) async {
+        proxy = port
+        await report()
+    }
+
+    func set(metrics port: Int) async {
+        metrics = port
+        await report()
+    }
+
+    private func report() async {
+        guard let proxy, let metrics else { return }
+        await onListening(.init(proxy: proxy, metrics: metrics))
+    }
+}

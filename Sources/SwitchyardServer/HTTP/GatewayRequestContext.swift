@@ -1,0 +1,19 @@
+import Hummingbird
+import NIOCore
+
+/// Per-request state: Hummingbird's core storage, the client's channel (to notice a client that
+/// goes away mid-stream) and the request id.
+public struct GatewayRequestContext: RequestContext {
+    /// Hummingbird's per-request storage.
+    public var coreContext: CoreRequestContextStorage
+    /// The client connection.
+    public let channel: any Channel
+    /// The request id, taken from `x-request-id` or generated; set by `EdgeMiddleware`.
+    public var requestID: String = ""
+
+    /// Creates a context for a request on `source.channel`.
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}

@@ -1,0 +1,121 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The gateway's Prometheus metrics, on one registry per gateway (so in-process tests stay apart),
+/// recorded through swift-metrics.
+public final class GatewayMetrics: Sendable {
+    /// The registry `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    let inFlight: CoreMetrics.Gauge
+    let streamsInFlight: CoreMetrics.Gauge
+    let inFlightCount = Atomic<Int>(0)
+    let streamsInFlightCount = Atomic<Int>(0)
+    let modelLabels = ModelLabeler(limit: 100)
+
+    /// Creates the metrics on a fresh registry.
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // LLM latencies range from milliseconds (errors, cache hits) to minutes (long generations).
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+            .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
+        ]
+        self.factory = factory
+        inFlight = CoreMetrics.Gauge(label: "switchyard_requests_in_flight", dimensions: [], factory: factory)
+        streamsInFlight = CoreMetrics.Gauge(label: "switchyard_streams_in_flight", dimensions: [], factory: factory)
+        inFlight.record(0)
+        streamsInFlight.record(0)
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func render() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+
+    /// Counts a request entering the gateway.
+    func requestStarted() {
+        inFlight.record(inFlightCount.add(1, ordering: .relaxed).newValue)
+    }
+
+    /// Counts a request leaving, with its outcome.
+    func requestFinished(route: String, provider: String, model: String, status: Int, duration: Duration) {
+        inFlight.record(inFlightCount.subtract(1, ordering: .relaxed).newValue)
+        let model = modelLabels.label(for: model)
+        CoreMetrics.Counter(
+            label: "switchyard_requests_total",
+            dimensions: [("route", route), ("provider", provider), ("model", model), ("status", String(status))],
+            factory: factory
+        ).increment()
+        CoreMetrics.Timer(
+            label: "switchyard_request_duration_seconds",
+            dimensions: [("route", route), ("provider", provider)],
+            factory: factory
+        ).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Counts a stream starting or ending.
+    func streamStarted() { streamsInFlight.record(streamsInFlightCount.add(1, ordering: .relaxed).newValue) }
+    /// Counts a stream ending.
+    func streamFinished() { streamsInFlight.record(streamsInFlightCount.subtract(1, ordering: .relaxed).newValue) }
+
+    /// Records the time from request start to the first streamed byte.
+    func timeToFirstToken(provider: String, duration: Duration) {
+        CoreMetrics.Timer(label: "switchyard_time_to_first_token_seconds", dimensions: [("provider", provider)], factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Counts an upstream failure by kind (connect, timeout, status, protocol).
+    func upstreamError(provider: String, kind: String) {
+        CoreMetrics.Counter(
+            label: "switchyard_upstream_errors_total",
+            dimensions: [("provider", provider), ("kind", kind)],
+            factory: factory
+        ).increment()
+    }
+
+    /// Adds the provider-reported token usage of a response.
+    func tokens(provider: String, model: String, prompt: Int, completion: Int) {
+        let model = modelLabels.label(for: model)
+        let dims = [("provider", provider), ("model", model)]
+        CoreMetrics.Counter(label: "switchyard_prompt_tokens_total", dimensions: dims, factory: factory).increment(by: prompt)
+        CoreMetrics.Counter(label: "switchyard_completion_tokens_total", dimensions: dims, factory: factory)
+            .increment(by: completion)
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// Bounds the `model` label: the first `limit` distinct names keep their own label, later ones
+/// become `other`, so a client cannot grow the metric set without limit.
+final class ModelLabeler: Sendable {
+    private let seen: Mutex<Set<String>>
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+        self.seen = Mutex([])
+    }
+
+    func label(for model: String) -> String {
+        guard model.utf8.count <= 100 else { return "other" }
+        return seen.withLock { set in
+            if set.contains(model) { return model }
+            guard set.count < limit else { return "other" }
+            set.insert(model)
+            return model
+        }
+    }
+}

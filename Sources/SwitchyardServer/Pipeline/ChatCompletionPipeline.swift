@@ -1,0 +1,47 @@
+import Foundation
+import NIOFoundationCompat
+import HTTPTypes
+import Hummingbird
+import SwitchyardCore
+
+extension Gateway {
+    /// `POST /v1/chat/completions`, phase by phase: read -> parse -> route -> adapt -> send ->
+    /// convert (or stream) -> measure.
+    func chatCompletions(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let trace = RequestTrace(route: "chat", metrics: metrics)
+        do {
+            let body = try await RequestBodyReader.read(request.body, limit: config.maxBodyBytes)
+            let chat = try ChatRequestEnvelope.parse(Data(buffer: body))
+            let target = try config.router.resolve(chat.model)
+            let provider = target.endpoint.id
+            trace.routed(provider: provider.rawValue, model: chat.model)
+            let adapter = try adapter(for: target)
+            let client = ClientContext(authorization: request.headers[.authorization], requestID: context.requestID)
+            let upstreamRequest = try adapter.chatRequest(chat, body: body, target: target, client: client)
+            let upstream = try await send(upstreamRequest, adapter: adapter, provider: provider)
+
+            if chat.stream {
+                return StreamRelay(gateway: self, trace: trace, channel: context.channel).response(
+                    upstream: upstream,
+                    transcoder: adapter.makeChatStreamTranscoder(chat: chat)
+                )
+            }
+            let raw = try await collect(upstream, provider: provider)
+            let adapted = try adapter.chatResponse(raw, chat: chat)
+            if let usage = adapted.usage {
+                metrics.tokens(
+                    provider: provider.rawValue, model: chat.model, prompt: usage.promptTokens,
+                    completion: usage.completionTokens)
+            }
+            trace.finish(status: 200)
+            return Response(
+                status: .ok,
+                headers: ForwardedHeaders.response(from: upstream.headers, contentType: "application/json"),
+                body: ResponseBody(byteBuffer: adapted.body)
+            )
+        } catch {
+            trace.finish(status: (error as? GatewayError)?.status ?? 500)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import NIOFoundationCompat
+import HTTPTypes
+import Hummingbird
+import SwitchyardCore
+
+extension Gateway {
+    /// `POST /v1/embeddings`: read -> parse -> route -> adapt -> send -> convert -> measure.
+    func embeddings(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let trace = RequestTrace(route: "embeddings", metrics: metrics)
+        do {
+            let body = try await RequestBodyReader.read(request.body, limit: config.maxBodyBytes)
+            let envelope: EmbeddingsEnvelope = try RequestDecoding.decode(Data(buffer: body))
+            guard !envelope.model.isEmpty else {
+                throw GatewayError.invalidRequest("`model` must be a non-empty string.", param: "model")
+            }
+            let target = try config.router.resolve(envelope.model)
+            trace.routed(provider: target.endpoint.id.rawValue, model: envelope.model)
+            let adapter = try adapter(for: target)
+            let client = ClientContext(authorization: request.headers[.authorization], requestID: context.requestID)
+            let upstreamRequest = try adapter.embeddingsRequest(body: body, target: target, client: client)
+            let upstream = try await send(upstreamRequest, adapter: adapter, provider: target.endpoint.id)
+            let converted = try adapter.embeddingsResponse(try await collect(upstream, provider: target.endpoint.id))
+            trace.finish(status: 200)
+            return Response(
+                status: .ok,
+                headers: ForwardedHeaders.response(from: upstream.headers, contentType: "application/json"),
+                body: ResponseBody(byteBuffer: converted)
+            )
+        } catch {
+            trace.finish(status: (error as? GatewayError)?.status ?? 500)
+            throw error
+        }
+    }
+}
+
+/// The fields of an embeddings request the gateway checks before routing.
+struct EmbeddingsEnvelope: Decodable {
+    var model: String
+    var input: JSONValue
+}

@@ -1,0 +1,78 @@
+import Hummingbird
+import Logging
+import SwitchyardCore
+
+/// Everything a request needs, shared by all requests: configuration, adapters, the upstream
+/// transport, metrics and the logger.
+public struct Gateway: Sendable {
+    /// The validated configuration.
+    public let config: GatewayConfig
+    /// Adapters by provider kind.
+    public let adapters: AdapterRegistry
+    /// Where upstream requests go.
+    public let transport: any UpstreamTransport
+    /// Metrics registry and recorders.
+    public let metrics: GatewayMetrics
+    /// The gateway's logger.
+    public let logger: Logger
+    /// Flipped to false when graceful shutdown starts, so `/ready` turns 503.
+    let readiness: Readiness
+
+    /// Creates a gateway.
+    public init(
+        config: GatewayConfig,
+        adapters: AdapterRegistry = .standard,
+        transport: any UpstreamTransport,
+        metrics: GatewayMetrics,
+        logger: Logger
+    ) {
+        self.config = config
+        self.adapters = adapters
+        self.transport = transport
+        self.metrics = metrics
+        self.logger = logger
+        self.readiness = Readiness()
+    }
+
+    /// The adapter for a routed target, or 501 when this build has none for its kind.
+    func adapter(for target: ModelRouter.Target) throws(GatewayError) -> any ProviderAdapter {
+        guard let adapter = adapters.adapter(for: target.endpoint.kind) else {
+            throw .providerNotSupported(target.endpoint.kind, model: target.requestedModel)
+        }
+        return adapter
+    }
+
+    /// Sends `request` upstream; on failure counts it and answers with the client-facing error.
+    /// A non-2xx answer is read (bounded) and reshaped by the adapter.
+    func send(
+        _ request: UpstreamRequest,
+        adapter: any ProviderAdapter,
+        provider: ProviderID
+    ) async throws(GatewayError) -> UpstreamResponse {
+        let response: UpstreamResponse
+        do {
+            response = try await transport.execute(request)
+        } catch {
+            metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
+            throw error.gatewayError(provider: provider)
+        }
+        guard (200..<300).contains(response.status) else {
+            metrics.upstreamError(provider: provider.rawValue, kind: "status")
+            let body = (try? await response.collect(limit: 1 << 20)) ?? ByteBuffer()
+            var error = adapter.upstreamError(status: response.status, body: body)
+            if let retryAfter = response.header("retry-after") { error.headers["retry-after"] = retryAfter }
+            throw error
+        }
+        return response
+    }
+
+    /// Reads a whole successful upstream body (bounded), counting failures.
+    func collect(_ response: UpstreamResponse, provider: ProviderID) async throws(GatewayError) -> ByteBuffer {
+        do {
+            return try await response.collect(limit: 64 << 20)
+        } catch {
+            metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
+            throw error.gatewayError(provider: provider)
+        }
+    }
+}

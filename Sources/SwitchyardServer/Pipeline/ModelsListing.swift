@@ -1,0 +1,62 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SwitchyardCore
+
+extension Gateway {
+    /// `GET /v1/models`: the models of every configured provider this build can talk to, asked in
+    /// parallel; a provider that is down or refuses is left out rather than failing the list.
+    /// Models of providers declared in the config file are listed as `provider/model`, the form
+    /// that routes to them. Aliases from config routes are listed too.
+    func models(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let client = ClientContext(authorization: request.headers[.authorization], requestID: context.requestID)
+        let endpoints = config.router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }
+        let listed = await withTaskGroup(of: [ModelEntry].self) { group in
+            for endpoint in endpoints {
+                guard let adapter = adapters.adapter(for: endpoint.kind) else { continue }
+                group.addTask {
+                    await self.models(of: endpoint, adapter: adapter, client: client)
+                }
+            }
+            var all: [ModelEntry] = []
+            for await entries in group { all += entries }
+            return all
+        }
+        var seen: Set<String> = []
+        var data: [ModelEntry] = []
+        for entry in listed.sorted(by: { $0.id < $1.id }) where seen.insert(entry.id).inserted {
+            data.append(entry)
+        }
+        for route in config.router.routes where route.origin == .config {
+            for pattern in route.patterns where !pattern.text.contains("*") && seen.insert(pattern.text).inserted {
+                data.append(ModelEntry(id: pattern.text, created: 0, ownedBy: "switchyard"))
+            }
+        }
+        struct Listing: Encodable {
+            var object = "list"
+            var data: [ModelEntry]
+        }
+        let json = try JSONEncoder.gateway.encode(Listing(data: data))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(data: json))
+        )
+    }
+
+    func models(of endpoint: ProviderEndpoint, adapter: any ProviderAdapter, client: ClientContext) async -> [ModelEntry] {
+        do {
+            let response = try await send(adapter.modelsRequest(endpoint: endpoint, client: client), adapter: adapter, provider: endpoint.id)
+            let entries = try adapter.modelsResponse(try await collect(response, provider: endpoint.id), endpoint: endpoint)
+            let builtin = endpoint.id.rawValue == endpoint.kind.rawValue
+            return entries.map { entry in
+                var entry = entry
+                if !builtin { entry.id = "\(endpoint.id)/\(entry.id)" }
+                return entry
+            }
+        } catch {
+            logger.debug("model listing skipped a provider", metadata: ["provider": "\(endpoint.id)", "error": "\(error)"])
+            return []
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Synchronization
+import SwitchyardCore
+
+/// Relays a streamed upstream answer to the client chunk by chunk, converting on the way.
+///
+/// Backpressure holds both ways: the next upstream chunk is read only after the previous one
+/// was written to the client. A client that goes away cancels the relay (and so the upstream
+/// request) at once, even while the upstream is silent; an upstream that fails mid-stream ends
+/// the stream with an OpenAI-shaped SSE error event, never a silent truncation.
+struct StreamRelay {
+    let gateway: Gateway
+    let trace: RequestTrace
+    let channel: any Channel
+
+    /// How a relay ended.
+    enum Outcome: Sendable {
+        case completed
+        case upstreamFailed(GatewayError)
+        case clientGone
+    }
+
+    /// The streaming response; the relay runs when Hummingbird writes the body.
+    func response(upstream: UpstreamResponse, transcoder: any ChatStreamTranscoder) -> Response {
+        var headers = ForwardedHeaders.response(from: upstream.headers, contentType: "text/event-stream")
+        headers[.cacheControl] = "no-cache"
+        let gateway = self.gateway
+        let trace = self.trace
+        let channel = self.channel
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: ResponseBody { writer in
+                gateway.metrics.streamStarted()
+                defer { gateway.metrics.streamFinished() }
+                let box = WriterBox(writer)
+                let relayTask = Task {
+                    await Self.relay(upstream.body, transcoder: transcoder, into: box, trace: trace, gateway: gateway)
+                }
+                let canceller = TaskCanceller(relayTask)
+                channel.closeFuture.whenComplete { _ in canceller.cancel() }
+                let outcome = await withTaskCancellationHandler {
+                    await relayTask.value
+                } onCancel: {
+                    relayTask.cancel()
+                }
+                canceller.release()
+                writer = box.writer
+                switch outcome {
+                case .completed:
+                    trace.finish(status: 200)
+                    try await writer.finish(nil)
+                case .upstreamFailed(let error):
+                    trace.finish(status: 200)
+                    gateway.logger.warning(
+                        "stream failed upstream",
+                        metadata: ["provider": "\(trace.provider)", "error": "\(error)"])
+                    try await writer.write(Self.errorEvent(error))
+                    try await writer.finish(nil)
+                case .clientGone:
+                    trace.finish(status: 499)
+                    throw CancellationError()
+                }
+            }
+        )
+    }
+
+    /// Pulls upstream chunks, converts them and writes them, until either side ends.
+    static func relay(
+        _ body: any AsyncSequence<ByteBuffer, any Error> & Sendable,
+        transcoder: any ChatStreamTranscoder,
+        into box: WriterBox,
+        trace: RequestTrace,
+        gateway: Gateway
+    ) async -> Outcome {
+        var transcoder = transcoder
+        var firstByte = true
+        var iterator = body.makeAsyncIterator()
+        while true {
+            let chunk: ByteBuffer?
+            do {
+                chunk = try await iterator.next()
+            } catch {
+                if Task.isCancelled { return .clientGone }
+                let failure = TransportError.classify(error)
+                gateway.metrics.upstreamError(provider: trace.provider, kind: failure.kind.rawValue)
+                return .upstreamFailed(
+                    .badGateway("The upstream stream from `\(trace.provider)` broke off (\(failure.message)).")
+                )
+            }
+            let output: ByteBuffer?
+            do throws(GatewayError) {
+                if let chunk {
+                    output = try transcoder.transcode(chunk)
+                } else {
+                    output = try transcoder.finish()
+                }
+            } catch {
+                gateway.metrics.upstreamError(provider: trace.provider, kind: "decode")
+                return .upstreamFailed(error)
+            }
+            if let output, output.readableBytes > 0 {
+                if firstByte {
+                    firstByte = false
+                    gateway.metrics.timeToFirstToken(provider: trace.provider, duration: .now - trace.started)
+                }
+                do {
+                    try await box.writer.write(output)
+                } catch {
+                    return .clientGone
+                }
+            }
+            if chunk == nil { return .completed }
+        }
+    }
+
+    /// `data: {"error":{…}}` followed by a blank line: what OpenAI sends for an error mid-stream,
+    /// and what the official SDKs raise as an API error.
+    static func errorEvent(_ error: GatewayError) -> ByteBuffer {
+        var buffer = ByteBuffer(string: "data: ")
+        buffer.writeData(error.jsonBody())
+        buffer.writeString("\n\n")
+        return buffer
+    }
+}
+
+/// Hands the response writer to the relay task and back. Only one task uses it at a time: the
+/// writer closure waits for the relay task before touching the writer again.
+final class WriterBox: @unchecked Sendable {
+    var writer: any ResponseBodyWriter
+    init(_ writer: any ResponseBodyWriter) { self.writer = writer }
+}
+
+/// Cancels a task from a channel-close callback; released once the task is done so that the
+/// callback, which lives as long as the connection, holds nothing.
+final class TaskCanceller: Sendable {
+    private let task: Mutex<Task<StreamRelay.Outcome, Never>?>
+
+    init(_ task: Task<StreamRelay.Outcome, Never>) { self.task = Mutex(task) }
+
+    func cancel() { task.withLock { $0?.cancel() } }
+
+    func release() { task.withLock { $0 = nil } }
+}
