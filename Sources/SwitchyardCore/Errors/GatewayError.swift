@@ -40,11 +40,11 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
 
     /// The OpenAI-shaped JSON body: `{"error":{"message","type","param","code"}}`.
     public func jsonBody() -> Data {
-        let envelope = OpenAIErrorEnvelope(
-            error: .init(message: message, type: type, param: param, code: code)
-        )
-        // Encoding four optional strings cannot fail.
-        return (try? JSONEncoder.gateway.encode(envelope)) ?? Data()
+        // Written by hand to keep OpenAI's key order, which JSONEncoder does not promise.
+        func field(_ value: String?) -> String { value.map(JSONString.quoted) ?? "null" }
+        let json = #"{"error":{"message":"# + JSONString.quoted(message) + #","type":"# + JSONString.quoted(type)
+            + #","param":"# + field(param) + #","code":"# + field(code) + "}}"
+        return Data(json.utf8)
     }
 }
 

@@ -25,16 +25,17 @@ public struct Route: Sendable, Equatable {
         self.origin = origin
     }
 
-    /// The contract's default table, in order.
+    /// The contract's default table, in order. Gemini's list comes first because it names
+    /// `text-embedding-004`, which OpenAI's `text-embedding-*` would otherwise take.
     public static let builtinTable: [Route] = [
-        Route(
-            patterns: ["gpt-*", "o1*", "o3*", "o4*", "chatgpt-*", "text-embedding-*"].map(ModelPattern.init),
-            provider: "openai",
-            origin: .builtin
-        ),
         Route(
             patterns: ["gemini-*", "text-embedding-004", "gemini-embedding-*"].map(ModelPattern.init),
             provider: "gemini",
+            origin: .builtin
+        ),
+        Route(
+            patterns: ["gpt-*", "o1*", "o3*", "o4*", "chatgpt-*", "text-embedding-*"].map(ModelPattern.init),
+            provider: "openai",
             origin: .builtin
         ),
         Route(patterns: [ModelPattern("claude-*")], provider: "anthropic", origin: .builtin),

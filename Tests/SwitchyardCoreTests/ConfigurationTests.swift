@@ -1,0 +1,130 @@
+import Testing
+
+@testable import SwitchyardCore
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test("Built-in defaults without any file or environment")
+    func defaults() throws {
+        let config = try ConfigLoader(environment: [:]).load()
+        #expect(config.host == "0.0.0.0")
+        #expect(config.proxyPort == 8080)
+        #expect(config.metricsPort == 9090)
+        #expect(config.maxBodyBytes == 10 * 1024 * 1024)
+        #expect(config.rateLimit == RateLimitSettings())
+        let openai = try #require(config.router.providers["openai"])
+        #expect(openai.baseURL == UpstreamBaseURL(tls: true, host: "api.openai.com", port: 443, pathPrefix: "/v1"))
+        #expect(openai.apiKey == nil)
+        let ollama = try #require(config.router.providers["ollama"])
+        #expect(ollama.baseURL.description == "http://localhost:11434")
+        #expect(config.router.providers["gemini"]?.baseURL.host == "generativelanguage.googleapis.com")
+        #expect(config.router.providers["anthropic"]?.baseURL.host == "api.anthropic.com")
+    }
+
+    @Test("Flag beats environment beats file beats default")
+    func precedence() throws {
+        let file = try TemporaryFile.write(
+            """
+            proxy_port: 7001
+            metrics_port: 7002
+            log_level: debug
+            max_tokens: 55
+            """, suffix: ".yaml")
+        let environment = ["PROXY_PORT": "7101", "METRICS_PORT": "7102", "SWITCHYARD_CONFIG": file]
+        let config = try ConfigLoader(flags: [.proxyPort: "7201"], environment: environment).load()
+        #expect(config.proxyPort == 7201)  // flag
+        #expect(config.metricsPort == 7102)  // environment
+        #expect(config.logLevel == "debug")  // file
+        #expect(config.rateLimit.maxTokens == 55)  // file
+        #expect(config.rateLimit.windowMinutes == 60)  // default
+        #expect(config.configFile == file)
+    }
+
+    @Test("Every contract environment variable is read")
+    func contractVariables() throws {
+        let config = try ConfigLoader(environment: [
+            "OPENAI_DOMAIN": "127.0.0.1", "OPENAI_PORT": "8443", "OPENAI_TLS": "false", "OPENAI_API_KEY": "sk-x",
+            "GEMINI_DOMAIN": "g.local", "GEMINI_PORT": "1", "GEMINI_TLS": "false", "GEMINI_API_KEY": "g",
+            "OLLAMA_DOMAIN": "o.local", "OLLAMA_PORT": "2", "OLLAMA_TLS": "true",
+            "ANTHROPIC_DOMAIN": "a.local", "ANTHROPIC_PORT": "3", "ANTHROPIC_TLS": "false", "ANTHROPIC_API_KEY": "a",
+            "ENABLE_RATE_LIMITING": "true", "RATE_LIMIT_WINDOW_MIN": "5", "MAX_TOKENS": "99", "USER_HEADER": "X-User",
+            "REDIS_URL": "redis://127.0.0.1:6379/0", "LOG_LEVEL": "warning", "ALLOW_UNAUTHENTICATED": "true",
+            "HOST": "127.0.0.1",
+        ]).load()
+        #expect(config.router.providers["openai"]?.baseURL.description == "http://127.0.0.1:8443/v1")
+        #expect(config.router.providers["openai"]?.apiKey == Secret("sk-x"))
+        #expect(config.router.providers["gemini"]?.baseURL.description == "http://g.local:1")
+        #expect(config.router.providers["ollama"]?.baseURL.description == "https://o.local:2")
+        #expect(config.router.providers["anthropic"]?.baseURL.description == "http://a.local:3")
+        #expect(config.router.providers["anthropic"]?.apiKeySource == "ANTHROPIC_API_KEY")
+        #expect(config.rateLimit.enabled)
+        #expect(config.rateLimit.windowMinutes == 5)
+        #expect(config.rateLimit.maxTokens == 99)
+        #expect(config.rateLimit.userHeader == "x-user")
+        #expect(config.rateLimit.redisURL == "redis://127.0.0.1:6379/0")
+        #expect(config.logLevel == "warning")
+        #expect(config.allowUnauthenticated)
+        #expect(config.host == "127.0.0.1")
+    }
+
+    @Test(
+        "Invalid values stop start-up with one clear line",
+        arguments: [
+            (["PROXY_PORT": "abc"], "PROXY_PORT: `abc` is not a port number"),
+            (["METRICS_PORT": "70000"], "METRICS_PORT: `70000` is not a port number"),
+            (["OPENAI_TLS": "maybe"], "OPENAI_TLS: `maybe` is not a boolean"),
+            (["LOG_LEVEL": "loud"], "LOG_LEVEL: `loud` is not one of"),
+            (["MAX_TOKENS": "-1"], "MAX_TOKENS: `-1` is not a whole number"),
+            (["REDIS_URL": "http://x"], "REDIS_URL: `http://x` must look like redis://"),
+            (["SWITCHYARD_CONFIG": "/nonexistent/switchyard.yaml"], "cannot be read"),
+            (["DEFAULT_PROVIDER": "nobody"], "DEFAULT_PROVIDER: `nobody` is not a configured provider"),
+        ])
+    func invalidValues(environment: [String: String], message: String) {
+        #expect {
+            try ConfigLoader(environment: environment).load()
+        } throws: { error in
+            let text = (error as? ConfigError)?.message ?? ""
+            return text.contains(message) && !text.contains("\n")
+        }
+    }
+
+    @Test(
+        "Config file mistakes are reported with where they are",
+        arguments: [
+            ("providers:\n  - name: x\n    kind: bedrock\n    base_url: http://h", "unknown provider kind `bedrock`"),
+            ("providers:\n  - name: x\n    kind: openai\n    base_url: ftp://h", "base_url `ftp://h` is not an http(s) URL"),
+            ("providers:\n  - name: x\n    kind: openai\n    base_url: http://h\n    api_key_env: NOPE_UNSET", "NOPE_UNSET, which is not set"),
+            ("routes:\n  - match: a\n    provider: ghost", "names provider `ghost`, which is not declared"),
+            ("proxy_prot: 1", "unknown setting `proxy_prot`"),
+            ("providers:\n  - kind: openai\n    base_url: http://h", "`providers[0].name` is required"),
+            ("- a\n- b", "the top level must be a mapping"),
+            ("a: [unclosed", "not valid YAML"),
+        ])
+    func fileErrors(yaml: String, message: String) throws {
+        let path = try TemporaryFile.write(yaml, suffix: ".yaml")
+        #expect {
+            try ConfigLoader(environment: [:], configPath: path).load()
+        } throws: { error in
+            (error as? ConfigError)?.message.contains(message) == true
+        }
+    }
+
+    @Test("The routing table report names providers and routes but never keys")
+    func report() throws {
+        let config = try ConfigLoader(environment: ["OPENAI_API_KEY": "sk-secret-value"]).load()
+        let text = RoutingTableReport(config: config).text
+        #expect(text.contains("key from OPENAI_API_KEY"))
+        #expect(!text.contains("sk-secret-value"))
+        let lines = text.split(separator: "\n")
+        #expect(lines.contains { $0.contains("gpt-*, o1*, o3*, o4*, chatgpt-*, text-embedding-*") && $0.hasSuffix("-> openai [default]") })
+        #expect(text.contains("anything else"))
+        #expect(text.contains("<provider>/<model>"))
+    }
+
+    @Test("The shipped example config is valid")
+    func exampleConfig() throws {
+        let path = #filePath.replacingOccurrences(of: "Tests/SwitchyardCoreTests/ConfigurationTests.swift", with: "examples/switchyard.yaml")
+        let config = try ConfigLoader(environment: ["VLLM_API_KEY": "x"], configPath: path).load()
+        #expect(config.router.routes.contains { $0.origin == .config })
+    }
+}

@@ -1,0 +1,62 @@
+import NIOCore
+import Testing
+
+@testable import SwitchyardCore
+
+@Suite("OpenAI passthrough")
+struct PassthroughTests {
+    @Test("Only the top-level model is renamed; nested model keys and other bytes stay")
+    func rewriteModel() throws {
+        let body = #"{ "messages":[{"role":"user","content":"{\"model\":\"x\"}","model":"inner"}], "n": 1.50, "model" : "openai/gpt-4o", "z":[{"a":"}"}]}"#
+        let out = try #require(TopLevelFieldRewriter.replacingString("model", with: "gpt-\"4o", in: Array(body.utf8)))
+        #expect(
+            String(decoding: out, as: UTF8.self)
+                == #"{ "messages":[{"role":"user","content":"{\"model\":\"x\"}","model":"inner"}], "n": 1.50, "model" : "gpt-\"4o", "z":[{"a":"}"}]}"#
+        )
+    }
+
+    @Test("Rewriting fails cleanly when there is no string model", arguments: [#"{"a":1}"#, #"{"model":5}"#, "[]", "", #"{"model""#])
+    func rewriteMissing(body: String) {
+        #expect(TopLevelFieldRewriter.replacingString("model", with: "x", in: Array(body.utf8)) == nil)
+    }
+
+    @Test("A stream that ends with [DONE] finishes cleanly, even when [DONE] is split across chunks")
+    func doneSplit() throws {
+        let stream = "data: {\"a\":1}\n\ndata: [DONE]\n\n"
+        for split in 0...stream.utf8.count {
+            var t = PassthroughSSETranscoder()
+            let bytes = Array(stream.utf8)
+            let a = try t.transcode(ByteBuffer(bytes: bytes[..<split]))
+            let b = try t.transcode(ByteBuffer(bytes: bytes[split...]))
+            #expect(a?.readableBytes == split)
+            #expect(b?.readableBytes == bytes.count - split)
+            #expect(throws: Never.self) { try t.finish() }
+        }
+    }
+
+    @Test("A stream cut before [DONE] is reported as a 502")
+    func cut() throws {
+        var t = PassthroughSSETranscoder()
+        _ = try t.transcode(ByteBuffer(string: "data: {\"a\":1}\n\ndata: {\"b\""))
+        #expect(throws: GatewayError.self) { try t.finish() }
+        var empty = PassthroughSSETranscoder()
+        #expect(throws: GatewayError.self) { try empty.finish() }
+    }
+
+    @Test("Server-side key replaces the client's; without one the client's passes through")
+    func credentials() throws {
+        let chat = ChatRequestEnvelope(model: "gpt-4o", messages: [["role": "user"]])
+        let client = ClientContext(authorization: "Bearer client", requestID: "r1")
+        var endpoint = ProviderEndpoint(id: "openai", kind: .openai, baseURL: UpstreamBaseURL(tls: false, host: "h", port: 1, pathPrefix: "/v1"))
+        let target = ModelRouter.Target(endpoint: endpoint, requestedModel: "gpt-4o", upstreamModel: "gpt-4o")
+        let passthrough = try OpenAIAdapter().chatRequest(chat, body: ByteBuffer(string: "{}"), target: target, client: client)
+        #expect(passthrough.headers.contains { $0 == ("authorization", "Bearer client") })
+        #expect(passthrough.headers.contains { $0 == ("x-request-id", "r1") })
+        #expect(passthrough.url == "http://h:1/v1/chat/completions")
+        endpoint.apiKey = Secret("sk-server")
+        let keyed = try OpenAIAdapter().chatRequest(
+            chat, body: ByteBuffer(string: "{}"), target: .init(endpoint: endpoint, requestedModel: "gpt-4o", upstreamModel: "gpt-4o"),
+            client: client)
+        #expect(keyed.headers.filter { $0.name == "authorization" }.map(\.value) == ["Bearer sk-server"])
+    }
+}

@@ -1,0 +1,234 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import Testing
+
+/// The gateway in-process against a mock OpenAI upstream on loopback.
+@Suite("Gateway against a mock OpenAI upstream", .timeLimit(.minutes(1)))
+struct GatewayIntegrationTests {
+    @Test("A non-streaming chat passes through, renamed, with the client's key and an echoed request id")
+    func nonStreaming() async throws {
+        try await TestGateway.with { gw in
+            let r = try await gw.send(
+                "/v1/chat/completions", body: TestGateway.chatBody(model: "openai/gpt-4o"),
+                headers: [("authorization", "Bearer sk-client"), ("x-request-id", "abc-123")])
+            #expect(r.status == 200)
+            #expect(r.headers["x-request-id"] == ["abc-123"])
+            #expect(r.headers["content-type"] == ["application/json"])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any])
+            #expect(json["model"] as? String == "gpt-4o")
+            let seen = try #require(await gw.mock.log.requests.last)
+            #expect(seen.headers[.authorization] == "Bearer sk-client")
+            #expect(seen.headers[values: .init("x-request-id")!] == ["abc-123"])
+            #expect(seen.body.contains(#""model":"gpt-4o""#))
+        }
+    }
+
+    @Test("A server-side OPENAI_API_KEY replaces the client's credentials upstream")
+    func serverKey() async throws {
+        try await TestGateway.with(environment: ["OPENAI_API_KEY": "sk-server"]) { gw in
+            let r = try await gw.send(
+                "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"),
+                headers: [("authorization", "Bearer sk-client")])
+            #expect(r.status == 200)
+            #expect(r.body.contains("auth=Bearer sk-server"))
+        }
+    }
+
+    @Test("A stream arrives chunk by chunk and ends with [DONE]")
+    func streaming() async throws {
+        try await TestGateway.with { gw in
+            var request = HTTPClientRequest(url: gw.base + "/v1/chat/completions")
+            request.method = .POST
+            request.body = .bytes(ByteBuffer(string: TestGateway.chatBody(model: "gpt-4o", stream: true)))
+            let response = try await gw.client.execute(request, timeout: .seconds(10))
+            #expect(response.status == .ok)
+            #expect(response.headers["content-type"] == ["text/event-stream"])
+            var text = ""
+            var reads = 0
+            for try await chunk in response.body {
+                reads += 1
+                text += String(buffer: chunk)
+            }
+            let events = text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            #expect(events.count == MockUpstream.streamChunks + 1)
+            #expect(events.last == "data: [DONE]")
+            for i in 0..<MockUpstream.streamChunks { #expect(events[i].contains(#""content":"t\#(i) ""#)) }
+            #expect(reads > 1, "the stream should not have been buffered into one piece")
+        }
+    }
+
+    @Test("Upstream 500 keeps its status and message in OpenAI's shape")
+    func upstream500() async throws {
+        try await TestGateway.with { gw in
+            let r = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-fail-500"))
+            #expect(r.status == 500)
+            let error = try TestGateway.error(in: r.body)
+            #expect(error["message"] as? String == "The server had an error")
+            #expect(error["type"] as? String == "server_error")
+        }
+    }
+
+    @Test("An upstream answer that is not JSON is a 502")
+    func garbage() async throws {
+        try await TestGateway.with { gw in
+            let r = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-garbage"))
+            #expect(r.status == 502)
+            #expect(try TestGateway.error(in: r.body)["type"] as? String == "server_error")
+        }
+    }
+
+    @Test("An unreachable upstream is a 502 at once")
+    func upstreamDown() async throws {
+        try await TestGateway.with(environment: ["OPENAI_PORT": "1"]) { gw in
+            let started = ContinuousClock.now
+            let r = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"))
+            #expect(r.status == 502)
+            #expect((try TestGateway.error(in: r.body)["message"] as? String)?.contains("cannot be reached") == true)
+            #expect(ContinuousClock.now - started < .seconds(3))
+        }
+    }
+
+    @Test("An upstream slower than the timeout is a 504")
+    func upstreamTimeout() async throws {
+        try await TestGateway.with(environment: ["UPSTREAM_TIMEOUT_SECONDS": "0.5"]) { gw in
+            let r = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-slow-head"))
+            #expect(r.status == 504)
+            #expect(try TestGateway.error(in: r.body)["code"] as? String == "upstream_timeout")
+        }
+    }
+
+    @Test("A stream the upstream cuts before [DONE] ends with an SSE error event")
+    func cutStream() async throws {
+        try await TestGateway.with { gw in
+            let r = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-cut-stream", stream: true))
+            #expect(r.status == 200)
+            let events = r.body.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            #expect(events.count == 3)
+            let last = try #require(events.last)
+            #expect(last.hasPrefix("data: {\"error\":"))
+            #expect(!r.body.contains("data: [DONE]"))
+            let error = try TestGateway.error(in: String(last.dropFirst("data: ".count)))
+            #expect((error["message"] as? String)?.contains("[DONE]") == true)
+        }
+    }
+
+    @Test("A client that disconnects mid-stream releases the upstream within a second")
+    func clientDisconnect() async throws {
+        try await TestGateway.with { gw in
+            let reader = Task {
+                var request = HTTPClientRequest(url: gw.base + "/v1/chat/completions")
+                request.method = .POST
+                request.body = .bytes(ByteBuffer(string: TestGateway.chatBody(model: "gpt-endless-stream", stream: true)))
+                let response = try await gw.client.execute(request, timeout: .seconds(30))
+                var iterator = response.body.makeAsyncIterator()
+                _ = try await iterator.next()
+                try await Task.sleep(for: .seconds(30))
+            }
+            // Let the stream start, then drop the client.
+            let waitStart = ContinuousClock.now
+            while await gw.mock.log.requests.isEmpty, ContinuousClock.now - waitStart < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try #require(await !gw.mock.log.requests.isEmpty, "the stream never reached the upstream")
+            try await Task.sleep(for: .milliseconds(300))
+            let disconnected = ContinuousClock.now
+            reader.cancel()
+            var ended: ContinuousClock.Instant?
+            while ended == nil, ContinuousClock.now - disconnected < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(20))
+                ended = await gw.mock.log.endlessStreamEnded
+            }
+            let end = try #require(ended, "the upstream stream was never released")
+            #expect(end - disconnected < .seconds(1))
+        }
+    }
+
+    @Test(
+        "Bad requests answer 400 in OpenAI's shape",
+        arguments: [
+            ("{not json", "not valid JSON"),
+            (#"{"messages":[{"role":"user","content":"x"}]}"#, "`model`"),
+            (#"{"model":"gpt-4o"}"#, "`messages`"),
+        ])
+    func badRequests(body: String, message: String) async throws {
+        try await TestGateway.with { gw in
+            let r = try await gw.send("/v1/chat/completions", body: body)
+            #expect(r.status == 400)
+            let error = try TestGateway.error(in: r.body)
+            #expect(error["type"] as? String == "invalid_request_error")
+            #expect((error["message"] as? String)?.contains(message) == true)
+            #expect(r.headers["x-request-id"].first?.hasPrefix("req_") == true)
+        }
+    }
+
+    @Test("Unknown paths answer 404 in OpenAI's shape")
+    func unknownPath() async throws {
+        try await TestGateway.with { gw in
+            let r = try await gw.send("/v1/nothing-here", method: .GET)
+            #expect(r.status == 404)
+            #expect(try TestGateway.error(in: r.body)["code"] as? String == "unknown_url")
+        }
+    }
+
+    @Test("A body over the limit gets a 413, not a reset connection")
+    func bodyTooLarge() async throws {
+        try await TestGateway.with(environment: ["MAX_BODY_BYTES": "2048"]) { gw in
+            let big = #"{"model":"gpt-4o","messages":[{"role":"user","content":""# + String(repeating: "x", count: 200_000) + #""}]}"#
+            let r = try await gw.send("/v1/chat/completions", body: big)
+            #expect(r.status == 413)
+            #expect(try TestGateway.error(in: r.body)["code"] as? String == "request_too_large")
+            // The connection is still usable afterwards.
+            let ok = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"))
+            #expect(ok.status == 200)
+        }
+    }
+
+    @Test("Models from the upstream are listed; health and readiness answer")
+    func modelsHealthReady() async throws {
+        try await TestGateway.with { gw in
+            let models = try await gw.send("/v1/models", method: .GET)
+            #expect(models.status == 200)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(models.body.utf8)) as? [String: Any])
+            let ids = (json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+            #expect(ids == ["gpt-4o", "gpt-4o-mini"])
+            #expect(try await gw.send("/health", method: .GET).status == 200)
+            #expect(try await gw.send("/ready", method: .GET).body == #"{"status":"ready"}"#)
+        }
+    }
+
+    @Test("Embeddings pass through")
+    func embeddings() async throws {
+        try await TestGateway.with { gw in
+            let r = try await gw.send("/v1/embeddings", body: #"{"model":"text-embedding-3-small","input":"hi"}"#)
+            #expect(r.status == 200)
+            #expect(r.body.contains(#""embedding":[0.1,0.2]"#))
+            let missing = try await gw.send("/v1/embeddings", body: #"{"model":"text-embedding-3-small"}"#)
+            #expect(missing.status == 400)
+        }
+    }
+
+    @Test("Metrics count requests, tokens and errors after real traffic")
+    func metrics() async throws {
+        try await TestGateway.with { gw in
+            _ = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"))
+            _ = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"))
+            _ = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-fail-500"))
+            _ = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o", stream: true))
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(gw.ports.metrics)/metrics")
+            request.method = .GET
+            let response = try await gw.client.execute(request, timeout: .seconds(5))
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            let lines = Set(text.split(separator: "\n").map(String.init))
+            #expect(lines.contains(#"switchyard_requests_total{route="chat",provider="openai",model="gpt-4o",status="200"} 3"#))
+            #expect(lines.contains(#"switchyard_requests_total{route="chat",provider="openai",model="gpt-fail-500",status="500"} 1"#))
+            #expect(lines.contains(#"switchyard_prompt_tokens_total{provider="openai",model="gpt-4o"} 14"#))
+            #expect(lines.contains(#"switchyard_completion_tokens_total{provider="openai",model="gpt-4o"} 6"#))
+            #expect(lines.contains(#"switchyard_upstream_errors_total{provider="openai",kind="status"} 1"#))
+            #expect(lines.contains(#"switchyard_time_to_first_token_seconds_count{provider="openai"} 1"#))
+            #expect(lines.contains("switchyard_requests_in_flight 0.0"))
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import SwitchyardCore
+import SwitchyardServer
+
+/// A gateway running in-process on loopback ports, pointed at a `MockUpstream`, with a client.
+struct TestGateway {
+    let mock: MockUpstream
+    let ports: GatewayServer.BoundPorts
+    let client: HTTPClient
+
+    var base: String { "http://127.0.0.1:\(ports.proxy)" }
+
+    /// Runs `body` against a fresh mock and gateway, then stops both.
+    static func with(
+        environment extra: [String: String] = [:],
+        _ body: (TestGateway) async throws -> Void
+    ) async throws {
+        let mock = try await MockUpstream()
+        var environment = [
+            "HOST": "127.0.0.1", "PROXY_PORT": "0", "METRICS_PORT": "0",
+            "OPENAI_DOMAIN": "127.0.0.1", "OPENAI_PORT": String(mock.port), "OPENAI_TLS": "false",
+        ]
+        environment.merge(extra) { $1 }
+        let config = try ConfigLoader(environment: environment).load()
+        var logger = Logger(label: "switchyard-test")
+        logger.logLevel = .critical
+        let server = GatewayServer(config: config, logger: logger)
+        let (stream, continuation) = AsyncStream<GatewayServer.BoundPorts>.makeStream()
+        let task = Task { try await server.run(signals: []) { continuation.yield($0) } }
+        var iterator = stream.makeAsyncIterator()
+        guard let ports = await iterator.next() else { throw CancellationError() }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let gateway = TestGateway(mock: mock, ports: ports, client: client)
+        do {
+            try await body(gateway)
+        } catch {
+            try? await client.shutdown()
+            task.cancel()
+            await mock.stop()
+            throw error
+        }
+        try await client.shutdown()
+        task.cancel()
+        _ = try? await task.value
+        await mock.stop()
+    }
+
+    /// Sends a request and reads the whole answer.
+    func send(
+        _ path: String,
+        method: HTTPMethod = .POST,
+        body: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await client.execute(request, timeout: .seconds(20))
+        let bytes = try await response.body.collect(upTo: 1 << 24)
+        return (Int(response.status.code), response.headers, String(buffer: bytes))
+    }
+
+    /// The error object of an OpenAI-shaped error body.
+    static func error(in body: String) throws -> [String: Any] {
+        let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        guard let error = json?["error"] as? [String: Any] else { throw ShapeError(body: body) }
+        return error
+    }
+
+    struct ShapeError: Error { let body: String }
+
+    static func chatBody(model: String, stream: Bool = false) -> String {
+        #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":"hello"}]}"#
+    }
+}
