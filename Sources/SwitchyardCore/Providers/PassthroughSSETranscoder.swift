@@ -27,7 +27,7 @@ public struct PassthroughSSETranscoder: ChatStreamTranscoder {
         var end = tail.endIndex
         while end > tail.startIndex, [0x0A, 0x0D, 0x20].contains(tail[end - 1]) { end -= 1 }
         guard tail[..<end].ends(with: Self.done) else {
-            throw .badGateway("The upstream stream ended before `data: [DONE]`; the answer is incomplete.")
+            throw .badGateway("The upstream stream ended before its final [DONE] event; the answer is incomplete.")
         }
         return nil
     }
