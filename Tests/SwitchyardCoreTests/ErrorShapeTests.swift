@@ -74,10 +74,3 @@ struct ErrorShapeTests {
         #expect(e.message == "OpenAI upstream answered HTTP 503: <html>busy</html>")
     }
 }
-
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral {
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(uniqueKeysWithValues: elements))
-    }
-}
