@@ -9,7 +9,9 @@ let package = Package(
     name: "switchyard",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "switchyard", targets: ["Switchyard"])
+        .executable(name: "switchyard", targets: ["Switchyard"]),
+        // For the benchmark package under bench/tokenizer.
+        .library(name: "SwitchyardTokenizer", targets: ["SwitchyardTokenizer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+@testable import SwitchyardTokenizer
+
+@Suite("Tokenizer behaviour")
+struct TokenizerBehaviourTests {
+    @Test(
+        "Models map to their encodings; unknown models use o200k_base",
+        arguments: [
+            ("gpt-4o", EncodingName.o200kBase), ("gpt-4o-mini", .o200kBase), ("gpt-4.1", .o200kBase), ("gpt-5", .o200kBase),
+            ("o1", .o200kBase), ("o3-mini", .o200kBase), ("o4-mini", .o200kBase), ("chatgpt-4o-latest", .o200kBase),
+            ("gpt-4", .cl100kBase), ("gpt-4-turbo", .cl100kBase), ("gpt-4-0613", .cl100kBase),
+            ("gpt-3.5-turbo", .cl100kBase), ("gpt-3.5-turbo-0125", .cl100kBase), ("text-embedding-3-small", .cl100kBase),
+            ("text-embedding-ada-002", .cl100kBase), ("openai/gpt-4", .cl100kBase), ("llama3.2", .o200kBase),
+            ("claude-3-5-sonnet", .o200kBase), ("gemini-2.0-flash", .o200kBase),
+        ])
+    func modelMapping(model: String, expected: EncodingName) {
+        #expect(ModelEncoding.encoding(forModel: model) == expected)
+    }
+
+    @Test("Long pieces take the heap merge and give the same tokens as the quadratic merge")
+    func longPieces() throws {
+        var generator = SplitMix(seed: 42)
+        for name in EncodingName.allCases {
+            let encoding = try Encoding.named(name)
+            for _ in 0..<40 {
+                let length = 128 + Int(generator.next() % 600)
+                let letters = Array("abcdefghijklmnopqrstuvwxyzéü")
+                let word = String((0..<length).map { _ in letters[Int(generator.next() % UInt64(letters.count))] })
+                let bytes = Array(word.utf8)
+                var heap: [UInt32] = []
+                var quadratic: [UInt32] = []
+                bytes.withUnsafeBufferPointer { p in
+                    LongPieceMerger.encode(p.baseAddress!, p.count, table: encoding.table) { heap.append($0) }
+                    var merger = QuadraticReference()
+                    merger.encode(p.baseAddress!, p.count, table: encoding.table) { quadratic.append($0) }
+                }
+                #expect(heap == quadratic)
+                #expect(encoding.decode(heap) == word)
+            }
+        }
+    }
+
+    @Test("A huge single piece is encoded in reasonable time and round-trips")
+    func hugePiece() throws {
+        let encoding = try Encoding.named(.o200kBase)
+        let text = String(repeating: "abcdefghij", count: 20_000)  // one 200 kB letter run
+        let started = ContinuousClock.now
+        let ids = encoding.encode(text)
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(encoding.decode(ids) == text)
+    }
+
+    @Test("Special-token strings are ordinary text")
+    func specialTokensAreText() throws {
+        let encoding = try Encoding.named(.cl100kBase)
+        let ids = encoding.encode("<|endoftext|>")
+        #expect(!ids.contains(100257))
+        #expect(ids.count > 1)
+    }
+
+    @Test("Text decoded from invalid UTF-8 counts like the replacement characters it became")
+    func invalidUTF8() throws {
+        let encoding = try Encoding.named(.cl100kBase)
+        let text = String(decoding: [0xFF, 0xFE, 0x61, 0x62, 0x63, 0xC3], as: UTF8.self)
+        #expect(text == "\u{FFFD}\u{FFFD}abc\u{FFFD}")
+        #expect(encoding.count(text) == encoding.encode("\u{FFFD}\u{FFFD}abc\u{FFFD}").count)
+    }
+
+    @Test("A rank file that is not in tiktoken format is rejected, not trusted")
+    func badRankFile() {
+        #expect(throws: TokenizerError.self) { try Encoding(name: .cl100kBase, rankFile: Data("not base64!! x\n".utf8)) }
+        #expect(throws: TokenizerError.self) { try Encoding(name: .cl100kBase, rankFile: Data("QQ== 0\n".utf8)) }
+    }
+}
+
+/// tiktoken's original quadratic merge, kept here as the reference the heap merge must equal.
+struct QuadraticReference {
+    mutating func encode(_ piece: UnsafePointer<UInt8>, _ length: Int, table: RankTable, emit: (UInt32) -> Void) {
+        var parts: [(start: Int, rank: UInt32)] = (0..<(length - 1)).map { ($0, table.rank(piece + $0, 2)) }
+        parts.append((length - 1, RankTable.none))
+        parts.append((length, RankTable.none))
+        func rank(_ i: Int) -> UInt32 {
+            i + 3 < parts.count ? table.rank(piece + parts[i].start, parts[i + 3].start - parts[i].start) : RankTable.none
+        }
+        while true {
+            var best = (rank: RankTable.none, index: 0)
+            for i in 0..<(parts.count - 1) where parts[i].rank < best.rank { best = (parts[i].rank, i) }
+            if best.rank == RankTable.none { break }
+            let i = best.index
+            parts[i].rank = rank(i)
+            if i > 0 { parts[i - 1].rank = rank(i - 1) }
+            parts.remove(at: i + 1)
+        }
+        for i in 0..<(parts.count - 1) { emit(table.rank(piece + parts[i].start, parts[i + 1].start - parts[i].start)) }
+    }
+}
+
+/// A small deterministic random generator for reproducible inputs.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
