@@ -20,7 +20,9 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL).")
     var logLevel: String?
 
-    @Flag(name: .long, help: "Serve without gateway keys even with server-side provider keys (env ALLOW_UNAUTHENTICATED).")
+    @Flag(
+        name: .long, help: "Serve without gateway keys even with server-side provider keys (env ALLOW_UNAUTHENTICATED)."
+    )
     var allowUnauthenticated = false
 
     @Option(
@@ -31,8 +33,10 @@ struct ConfigOptions: ParsableArguments {
     /// Loads the configuration, or prints one clear line and exits with status 1.
     func load() throws -> GatewayConfig {
         do {
-            return try ConfigLoader(flags: try flags(), environment: ProcessInfo.processInfo.environment, configPath: config)
-                .load()
+            return try ConfigLoader(
+                flags: try flags(), environment: ProcessInfo.processInfo.environment, configPath: config
+            )
+            .load()
         } catch let error as ConfigError {
             printError("switchyard: configuration error: \(error.message)")
             throw ExitCode(1)
@@ -45,7 +49,8 @@ struct ConfigOptions: ParsableArguments {
             guard let eq = entry.firstIndex(of: "="),
                 let key = SettingKey(rawValue: entry[..<eq].lowercased())
             else {
-                printError("switchyard: configuration error: --set \(entry): expected NAME=VALUE with a known setting name")
+                printError(
+                    "switchyard: configuration error: --set \(entry): expected NAME=VALUE with a known setting name")
                 throw ExitCode(1)
             }
             flags[key] = String(entry[entry.index(after: eq)...])

@@ -2,8 +2,8 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import UnixSignals
 import SwitchyardCore
+import UnixSignals
 
 /// The running gateway: the client-facing listener, the metrics listener and graceful shutdown,
 /// as one `ServiceGroup`.

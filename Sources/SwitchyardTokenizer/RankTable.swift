@@ -112,7 +112,9 @@ struct RankTable: Sendable {
                         if entry == 0 { return Self.none }
                         let rank = Int(entry - 1)
                         let from = Int(offsets[rank])
-                        if Int(offsets[rank + 1]) - from == length, memcmp(bytes.baseAddress! + from, start, length) == 0 {
+                        if Int(offsets[rank + 1]) - from == length,
+                            memcmp(bytes.baseAddress! + from, start, length) == 0
+                        {
                             return UInt32(rank)
                         }
                         slot = (slot + 1) & mask

@@ -92,8 +92,14 @@ struct ConfigurationTests {
         "Config file mistakes are reported with where they are",
         arguments: [
             ("providers:\n  - name: x\n    kind: bedrock\n    base_url: http://h", "unknown provider kind `bedrock`"),
-            ("providers:\n  - name: x\n    kind: openai\n    base_url: ftp://h", "base_url `ftp://h` is not an http(s) URL"),
-            ("providers:\n  - name: x\n    kind: openai\n    base_url: http://h\n    api_key_env: NOPE_UNSET", "NOPE_UNSET, which is not set"),
+            (
+                "providers:\n  - name: x\n    kind: openai\n    base_url: ftp://h",
+                "base_url `ftp://h` is not an http(s) URL"
+            ),
+            (
+                "providers:\n  - name: x\n    kind: openai\n    base_url: http://h\n    api_key_env: NOPE_UNSET",
+                "NOPE_UNSET, which is not set"
+            ),
             ("routes:\n  - match: a\n    provider: ghost", "names provider `ghost`, which is not declared"),
             ("proxy_prot: 1", "unknown setting `proxy_prot`"),
             ("providers:\n  - kind: openai\n    base_url: http://h", "`providers[0].name` is required"),
@@ -116,14 +122,18 @@ struct ConfigurationTests {
         #expect(text.contains("key from OPENAI_API_KEY"))
         #expect(!text.contains("sk-secret-value"))
         let lines = text.split(separator: "\n")
-        #expect(lines.contains { $0.contains("gpt-*, o1*, o3*, o4*, chatgpt-*, text-embedding-*") && $0.hasSuffix("-> openai [default]") })
+        #expect(
+            lines.contains {
+                $0.contains("gpt-*, o1*, o3*, o4*, chatgpt-*, text-embedding-*") && $0.hasSuffix("-> openai [default]")
+            })
         #expect(text.contains("anything else"))
         #expect(text.contains("<provider>/<model>"))
     }
 
     @Test("The shipped example config is valid")
     func exampleConfig() throws {
-        let path = #filePath.replacingOccurrences(of: "Tests/SwitchyardCoreTests/ConfigurationTests.swift", with: "examples/switchyard.yaml")
+        let path = #filePath.replacingOccurrences(
+            of: "Tests/SwitchyardCoreTests/ConfigurationTests.swift", with: "examples/switchyard.yaml")
         let config = try ConfigLoader(environment: ["VLLM_API_KEY": "x"], configPath: path).load()
         #expect(config.router.routes.contains { $0.origin == .config })
     }

@@ -55,20 +55,30 @@ struct ErrorShapeTests {
             Data(
                 #"{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}"#
                     .utf8))
-        #expect(chat == ChatRequestEnvelope(model: "gpt-4o", messages: [["role": "user", "content": "hi"]], stream: true, includeUsage: true))
+        #expect(
+            chat
+                == ChatRequestEnvelope(
+                    model: "gpt-4o", messages: [["role": "user", "content": "hi"]], stream: true, includeUsage: true))
     }
 
     @Test("Upstream OpenAI errors keep status, type, code and message")
     func upstreamOpenAIError() {
         let body = ByteBuffer(
-            string: #"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#)
+            string:
+                #"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#
+        )
         let e = UpstreamErrorReshaper.reshape(status: 401, body: body, provider: "OpenAI")
-        #expect(e == GatewayError(status: 401, type: "invalid_request_error", message: "Incorrect API key provided", code: "invalid_api_key"))
+        #expect(
+            e
+                == GatewayError(
+                    status: 401, type: "invalid_request_error", message: "Incorrect API key provided",
+                    code: "invalid_api_key"))
     }
 
     @Test("Upstream errors that are not OpenAI-shaped keep the status and quote the body")
     func upstreamGarbage() {
-        let e = UpstreamErrorReshaper.reshape(status: 503, body: ByteBuffer(string: "<html>\nbusy</html>"), provider: "OpenAI")
+        let e = UpstreamErrorReshaper.reshape(
+            status: 503, body: ByteBuffer(string: "<html>\nbusy</html>"), provider: "OpenAI")
         #expect(e.status == 503)
         #expect(e.type == "service_unavailable")
         #expect(e.message == "OpenAI upstream answered HTTP 503: <html>busy</html>")

@@ -7,7 +7,8 @@ import Testing
 struct PassthroughTests {
     @Test("Only the top-level model is renamed; nested model keys and other bytes stay")
     func rewriteModel() throws {
-        let body = #"{ "messages":[{"role":"user","content":"{\"model\":\"x\"}","model":"inner"}], "n": 1.50, "model" : "openai/gpt-4o", "z":[{"a":"}"}]}"#
+        let body =
+            #"{ "messages":[{"role":"user","content":"{\"model\":\"x\"}","model":"inner"}], "n": 1.50, "model" : "openai/gpt-4o", "z":[{"a":"}"}]}"#
         let out = try #require(TopLevelFieldRewriter.replacingString("model", with: "gpt-\"4o", in: Array(body.utf8)))
         #expect(
             String(decoding: out, as: UTF8.self)
@@ -15,7 +16,9 @@ struct PassthroughTests {
         )
     }
 
-    @Test("Rewriting fails cleanly when there is no string model", arguments: [#"{"a":1}"#, #"{"model":5}"#, "[]", "", #"{"model""#])
+    @Test(
+        "Rewriting fails cleanly when there is no string model",
+        arguments: [#"{"a":1}"#, #"{"model":5}"#, "[]", "", #"{"model""#])
     func rewriteMissing(body: String) {
         #expect(TopLevelFieldRewriter.replacingString("model", with: "x", in: Array(body.utf8)) == nil)
     }
@@ -47,15 +50,18 @@ struct PassthroughTests {
     func credentials() throws {
         let chat = ChatRequestEnvelope(model: "gpt-4o", messages: [["role": "user"]])
         let client = ClientContext(authorization: "Bearer client", requestID: "r1")
-        var endpoint = ProviderEndpoint(id: "openai", kind: .openai, baseURL: UpstreamBaseURL(tls: false, host: "h", port: 1, pathPrefix: "/v1"))
+        var endpoint = ProviderEndpoint(
+            id: "openai", kind: .openai, baseURL: UpstreamBaseURL(tls: false, host: "h", port: 1, pathPrefix: "/v1"))
         let target = ModelRouter.Target(endpoint: endpoint, requestedModel: "gpt-4o", upstreamModel: "gpt-4o")
-        let passthrough = try OpenAIAdapter().chatRequest(chat, body: ByteBuffer(string: "{}"), target: target, client: client)
+        let passthrough = try OpenAIAdapter().chatRequest(
+            chat, body: ByteBuffer(string: "{}"), target: target, client: client)
         #expect(passthrough.headers.contains { $0 == ("authorization", "Bearer client") })
         #expect(passthrough.headers.contains { $0 == ("x-request-id", "r1") })
         #expect(passthrough.url == "http://h:1/v1/chat/completions")
         endpoint.apiKey = Secret("sk-server")
         let keyed = try OpenAIAdapter().chatRequest(
-            chat, body: ByteBuffer(string: "{}"), target: .init(endpoint: endpoint, requestedModel: "gpt-4o", upstreamModel: "gpt-4o"),
+            chat, body: ByteBuffer(string: "{}"),
+            target: .init(endpoint: endpoint, requestedModel: "gpt-4o", upstreamModel: "gpt-4o"),
             client: client)
         #expect(keyed.headers.filter { $0.name == "authorization" }.map(\.value) == ["Bearer sk-server"])
     }

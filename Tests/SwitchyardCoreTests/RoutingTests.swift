@@ -74,8 +74,10 @@ struct RoutingTests {
     @Test(
         "Wildcard patterns match the whole name",
         arguments: [
-            ("gpt-*", "gpt-4o", true), ("gpt-*", "xgpt-4o", false), ("o1*", "o1", true), ("*-preview", "a-preview", true),
-            ("*-preview", "a-preview-2", false), ("a*b*c", "aXbYc", true), ("a*b*c", "acb", false), ("exact", "exact", true),
+            ("gpt-*", "gpt-4o", true), ("gpt-*", "xgpt-4o", false), ("o1*", "o1", true),
+            ("*-preview", "a-preview", true),
+            ("*-preview", "a-preview-2", false), ("a*b*c", "aXbYc", true), ("a*b*c", "acb", false),
+            ("exact", "exact", true),
             ("exact", "exact2", false), ("*", "anything", true), ("ab*ba", "aba", false),
         ])
     func patterns(pattern: String, name: String, matches: Bool) {

@@ -103,7 +103,8 @@ struct GatewayIntegrationTests {
     @Test("A stream the upstream cuts before [DONE] ends with an SSE error event")
     func cutStream() async throws {
         try await TestGateway.with { gw in
-            let r = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-cut-stream", stream: true))
+            let r = try await gw.send(
+                "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-cut-stream", stream: true))
             #expect(r.status == 200)
             let events = r.body.components(separatedBy: "\n\n").filter { !$0.isEmpty }
             #expect(events.count == 3)
@@ -121,7 +122,8 @@ struct GatewayIntegrationTests {
             let reader = Task {
                 var request = HTTPClientRequest(url: gw.base + "/v1/chat/completions")
                 request.method = .POST
-                request.body = .bytes(ByteBuffer(string: TestGateway.chatBody(model: "gpt-endless-stream", stream: true)))
+                request.body = .bytes(
+                    ByteBuffer(string: TestGateway.chatBody(model: "gpt-endless-stream", stream: true)))
                 let response = try await gw.client.execute(request, timeout: .seconds(30))
                 var iterator = response.body.makeAsyncIterator()
                 _ = try await iterator.next()
@@ -176,7 +178,9 @@ struct GatewayIntegrationTests {
     @Test("A body over the limit gets a 413, not a reset connection")
     func bodyTooLarge() async throws {
         try await TestGateway.with(environment: ["MAX_BODY_BYTES": "2048"]) { gw in
-            let big = #"{"model":"gpt-4o","messages":[{"role":"user","content":""# + String(repeating: "x", count: 200_000) + #""}]}"#
+            let big =
+                #"{"model":"gpt-4o","messages":[{"role":"user","content":""# + String(repeating: "x", count: 200_000)
+                + #""}]}"#
             let r = try await gw.send("/v1/chat/completions", body: big)
             #expect(r.status == 413)
             #expect(try TestGateway.error(in: r.body)["code"] as? String == "request_too_large")
@@ -222,8 +226,12 @@ struct GatewayIntegrationTests {
             let response = try await gw.client.execute(request, timeout: .seconds(5))
             let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
             let lines = Set(text.split(separator: "\n").map(String.init))
-            #expect(lines.contains(#"switchyard_requests_total{route="chat",provider="openai",model="gpt-4o",status="200"} 3"#))
-            #expect(lines.contains(#"switchyard_requests_total{route="chat",provider="openai",model="gpt-fail-500",status="500"} 1"#))
+            #expect(
+                lines.contains(
+                    #"switchyard_requests_total{route="chat",provider="openai",model="gpt-4o",status="200"} 3"#))
+            #expect(
+                lines.contains(
+                    #"switchyard_requests_total{route="chat",provider="openai",model="gpt-fail-500",status="500"} 1"#))
             #expect(lines.contains(#"switchyard_prompt_tokens_total{provider="openai",model="gpt-4o"} 14"#))
             #expect(lines.contains(#"switchyard_completion_tokens_total{provider="openai",model="gpt-4o"} 6"#))
             #expect(lines.contains(#"switchyard_upstream_errors_total{provider="openai",kind="status"} 1"#))

@@ -37,10 +37,14 @@ final class MockUpstream: Sendable {
         router.post("/v1/chat/completions") { request, _ in try await Self.chat(request, log: log) }
         router.post("/v1/embeddings") { request, _ in
             _ = try await request.body.collect(upTo: 1 << 20)
-            return Self.json(#"{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,0.2]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":2,"total_tokens":2}}"#)
+            return Self.json(
+                #"{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,0.2]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":2,"total_tokens":2}}"#
+            )
         }
         router.get("/v1/models") { _, _ in
-            Self.json(#"{"object":"list","data":[{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"openai"},{"id":"gpt-4o-mini","object":"model","created":1,"owned_by":"openai"}]}"#)
+            Self.json(
+                #"{"object":"list","data":[{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"openai"},{"id":"gpt-4o-mini","object":"model","created":1,"owned_by":"openai"}]}"#
+            )
         }
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "mock-upstream")
@@ -62,7 +66,9 @@ final class MockUpstream: Sendable {
     }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func chunk(_ model: String, _ i: Int) -> String {
@@ -78,7 +84,9 @@ final class MockUpstream: Sendable {
         let stream = object["stream"] as? Bool ?? false
         switch model {
         case "gpt-fail-500":
-            return json(#"{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}"#, status: .internalServerError)
+            return json(
+                #"{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}"#,
+                status: .internalServerError)
         case "gpt-garbage":
             return json("<html>not json</html>")
         case "gpt-slow-head":

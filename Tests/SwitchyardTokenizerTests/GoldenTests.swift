@@ -12,7 +12,8 @@ struct GoldenRow: Decodable, Sendable, CustomTestStringConvertible {
     var testDescription: String { String(reflecting: String(text.prefix(40))) }
 
     static let all: [GoldenRow] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/golden.jsonl")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Fixtures/golden.jsonl")
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(GoldenRow.self, from: Data($0.utf8)) }
     }()

@@ -8,10 +8,12 @@ struct TokenizerBehaviourTests {
     @Test(
         "Models map to their encodings; unknown models use o200k_base",
         arguments: [
-            ("gpt-4o", EncodingName.o200kBase), ("gpt-4o-mini", .o200kBase), ("gpt-4.1", .o200kBase), ("gpt-5", .o200kBase),
+            ("gpt-4o", EncodingName.o200kBase), ("gpt-4o-mini", .o200kBase), ("gpt-4.1", .o200kBase),
+            ("gpt-5", .o200kBase),
             ("o1", .o200kBase), ("o3-mini", .o200kBase), ("o4-mini", .o200kBase), ("chatgpt-4o-latest", .o200kBase),
             ("gpt-4", .cl100kBase), ("gpt-4-turbo", .cl100kBase), ("gpt-4-0613", .cl100kBase),
-            ("gpt-3.5-turbo", .cl100kBase), ("gpt-3.5-turbo-0125", .cl100kBase), ("text-embedding-3-small", .cl100kBase),
+            ("gpt-3.5-turbo", .cl100kBase), ("gpt-3.5-turbo-0125", .cl100kBase),
+            ("text-embedding-3-small", .cl100kBase),
             ("text-embedding-ada-002", .cl100kBase), ("openai/gpt-4", .cl100kBase), ("llama3.2", .o200kBase),
             ("claude-3-5-sonnet", .o200kBase), ("gemini-2.0-flash", .o200kBase),
         ])
@@ -70,7 +72,9 @@ struct TokenizerBehaviourTests {
 
     @Test("A rank file that is not in tiktoken format is rejected, not trusted")
     func badRankFile() {
-        #expect(throws: TokenizerError.self) { try Encoding(name: .cl100kBase, rankFile: Data("not base64!! x\n".utf8)) }
+        #expect(throws: TokenizerError.self) {
+            try Encoding(name: .cl100kBase, rankFile: Data("not base64!! x\n".utf8))
+        }
         #expect(throws: TokenizerError.self) { try Encoding(name: .cl100kBase, rankFile: Data("QQ== 0\n".utf8)) }
     }
 }
@@ -82,7 +86,8 @@ struct QuadraticReference {
         parts.append((length - 1, RankTable.none))
         parts.append((length, RankTable.none))
         func rank(_ i: Int) -> UInt32 {
-            i + 3 < parts.count ? table.rank(piece + parts[i].start, parts[i + 3].start - parts[i].start) : RankTable.none
+            i + 3 < parts.count
+                ? table.rank(piece + parts[i].start, parts[i + 3].start - parts[i].start) : RankTable.none
         }
         while true {
             var best = (rank: RankTable.none, index: 0)

@@ -110,7 +110,8 @@ public struct ConfigFile: Sendable, Equatable {
         }
         switch error {
         case .keyNotFound(let key, let ctx): return "`\(path(ctx.codingPath + [key]))` is required"
-        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx): return "`\(path(ctx.codingPath))` has the wrong type"
+        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
+            return "`\(path(ctx.codingPath))` has the wrong type"
         default: return "cannot be decoded (\(error))"
         }
     }

@@ -1,5 +1,5 @@
-import Foundation
 import Configuration
+import Foundation
 
 /// Builds the one `GatewayConfig` from command-line flags, the environment, the YAML file and the
 /// built-in defaults, in that order of precedence, and validates every value.
@@ -33,13 +33,16 @@ public struct ConfigLoader: Sendable {
         for (index, entry) in (file?.routes ?? []).enumerated() {
             let id = ProviderID(rawValue: entry.provider)
             guard providers[id] != nil else {
-                throw ConfigError("config file: routes[\(index)] names provider `\(entry.provider)`, which is not declared")
+                throw ConfigError(
+                    "config file: routes[\(index)] names provider `\(entry.provider)`, which is not declared")
             }
             guard !entry.match.isEmpty, entry.match.allSatisfy({ !$0.isEmpty }) else {
                 throw ConfigError("config file: routes[\(index)].match must list at least one non-empty pattern")
             }
             routes.append(
-                Route(patterns: entry.match.map(ModelPattern.init), provider: id, upstreamModel: entry.model, origin: .config)
+                Route(
+                    patterns: entry.match.map(ModelPattern.init), provider: id, upstreamModel: entry.model,
+                    origin: .config)
             )
         }
         routes += Route.builtinTable
@@ -80,7 +83,9 @@ public struct ConfigLoader: Sendable {
     func reader(file: ConfigFile?) -> ConfigReader {
         func memory(_ name: String, _ pairs: [String: String]) -> InMemoryProvider {
             var values: [AbsoluteConfigKey: ConfigValue] = [:]
-            for (key, value) in pairs { values[AbsoluteConfigKey([key])] = ConfigValue(.string(value), isSecret: false) }
+            for (key, value) in pairs {
+                values[AbsoluteConfigKey([key])] = ConfigValue(.string(value), isSecret: false)
+            }
             return InMemoryProvider(name: name, values: values)
         }
         let flagPairs = Dictionary(uniqueKeysWithValues: flags.map { ($0.key.rawValue, $0.value) })
@@ -91,7 +96,8 @@ public struct ConfigLoader: Sendable {
         ])
     }
 
-    func buildProviders(values: SettingValues, file: ConfigFile?) throws(ConfigError) -> [ProviderID: ProviderEndpoint] {
+    func buildProviders(values: SettingValues, file: ConfigFile?) throws(ConfigError) -> [ProviderID: ProviderEndpoint]
+    {
         let timeout = try values.seconds(.upstreamTimeoutSeconds, default: 600)
         func builtin(
             _ kind: ProviderKind,
@@ -198,7 +204,8 @@ struct SettingValues {
         guard let raw = try optionalString(key) else { return fallback }
         guard let value = Int(raw.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
             throw ConfigError(
-                "\(key.environmentName): `\(raw)` is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+                "\(key.environmentName): `\(raw)` is not a whole number from \(range.lowerBound) to \(range.upperBound)"
+            )
         }
         return value
     }

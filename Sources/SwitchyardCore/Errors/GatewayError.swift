@@ -42,7 +42,8 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     public func jsonBody() -> Data {
         // Written by hand to keep OpenAI's key order, which JSONEncoder does not promise.
         func field(_ value: String?) -> String { value.map(JSONString.quoted) ?? "null" }
-        let json = #"{"error":{"message":"# + JSONString.quoted(message) + #","type":"# + JSONString.quoted(type)
+        let json =
+            #"{"error":{"message":"# + JSONString.quoted(message) + #","type":"# + JSONString.quoted(type)
             + #","param":"# + field(param) + #","code":"# + field(code) + "}}"
         return Data(json.utf8)
     }

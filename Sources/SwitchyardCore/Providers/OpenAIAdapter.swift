@@ -21,7 +21,8 @@ public struct OpenAIAdapter: ProviderAdapter {
         UpstreamRequest(
             method: "POST",
             url: target.endpoint.baseURL.url("/chat/completions"),
-            headers: headers(endpoint: target.endpoint, client: client, accept: chat.stream ? "text/event-stream" : nil),
+            headers: headers(
+                endpoint: target.endpoint, client: client, accept: chat.stream ? "text/event-stream" : nil),
             body: try renamed(body, target: target),
             timeoutSeconds: target.endpoint.timeoutSeconds
         )
@@ -93,7 +94,9 @@ public struct OpenAIAdapter: ProviderAdapter {
         guard let listing = try? JSONDecoder().decode(Listing.self, from: Data(buffer: body)) else {
             throw .badGateway("Provider `\(endpoint.id)` answered its model list with something that is not one.")
         }
-        return listing.data.map { ModelEntry(id: $0.id, created: $0.created ?? 0, ownedBy: $0.ownedBy ?? endpoint.id.rawValue) }
+        return listing.data.map {
+            ModelEntry(id: $0.id, created: $0.created ?? 0, ownedBy: $0.ownedBy ?? endpoint.id.rawValue)
+        }
     }
 
     /// Keeps OpenAI's own error body fields; anything else becomes a message with the status.
@@ -101,8 +104,11 @@ public struct OpenAIAdapter: ProviderAdapter {
         UpstreamErrorReshaper.reshape(status: status, body: body, provider: "OpenAI")
     }
 
-    func headers(endpoint: ProviderEndpoint, client: ClientContext, accept: String?) -> [(name: String, value: String)] {
-        var h: [(name: String, value: String)] = [("content-type", "application/json"), ("x-request-id", client.requestID)]
+    func headers(endpoint: ProviderEndpoint, client: ClientContext, accept: String?) -> [(name: String, value: String)]
+    {
+        var h: [(name: String, value: String)] = [
+            ("content-type", "application/json"), ("x-request-id", client.requestID),
+        ]
         if let key = endpoint.apiKey {
             h.append(("authorization", "Bearer \(key.value)"))
         } else if let auth = client.authorization {

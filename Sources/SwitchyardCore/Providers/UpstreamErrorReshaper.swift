@@ -8,7 +8,9 @@ public enum UpstreamErrorReshaper {
     /// printable excerpt of the body.
     public static func reshape(status: Int, body: ByteBuffer, provider: String) -> GatewayError {
         let data = Data(buffer: body)
-        if let envelope = try? JSONDecoder().decode(OpenAIErrorEnvelope.self, from: data), !envelope.error.message.isEmpty {
+        if let envelope = try? JSONDecoder().decode(OpenAIErrorEnvelope.self, from: data),
+            !envelope.error.message.isEmpty
+        {
             return GatewayError(
                 status: status,
                 type: envelope.error.type ?? GatewayError.openAIType(forStatus: status),

@@ -67,8 +67,10 @@ public final class GatewayMetrics: Sendable {
 
     /// Records the time from request start to the first streamed byte.
     func timeToFirstToken(provider: String, duration: Duration) {
-        CoreMetrics.Timer(label: "switchyard_time_to_first_token_seconds", dimensions: [("provider", provider)], factory: factory)
-            .recordNanoseconds(duration.nanoseconds)
+        CoreMetrics.Timer(
+            label: "switchyard_time_to_first_token_seconds", dimensions: [("provider", provider)], factory: factory
+        )
+        .recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts an upstream failure by kind (connect, timeout, status, protocol).
@@ -84,7 +86,8 @@ public final class GatewayMetrics: Sendable {
     func tokens(provider: String, model: String, prompt: Int, completion: Int) {
         let model = modelLabels.label(for: model)
         let dims = [("provider", provider), ("model", model)]
-        CoreMetrics.Counter(label: "switchyard_prompt_tokens_total", dimensions: dims, factory: factory).increment(by: prompt)
+        CoreMetrics.Counter(label: "switchyard_prompt_tokens_total", dimensions: dims, factory: factory).increment(
+            by: prompt)
         CoreMetrics.Counter(label: "switchyard_completion_tokens_total", dimensions: dims, factory: factory)
             .increment(by: completion)
     }

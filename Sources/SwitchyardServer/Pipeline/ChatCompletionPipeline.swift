@@ -1,7 +1,7 @@
 import Foundation
-import NIOFoundationCompat
 import HTTPTypes
 import Hummingbird
+import NIOFoundationCompat
 import SwitchyardCore
 
 extension Gateway {

@@ -44,10 +44,14 @@ extension Gateway {
         )
     }
 
-    func models(of endpoint: ProviderEndpoint, adapter: any ProviderAdapter, client: ClientContext) async -> [ModelEntry] {
+    func models(
+        of endpoint: ProviderEndpoint, adapter: any ProviderAdapter, client: ClientContext
+    ) async -> [ModelEntry] {
         do {
-            let response = try await send(adapter.modelsRequest(endpoint: endpoint, client: client), adapter: adapter, provider: endpoint.id)
-            let entries = try adapter.modelsResponse(try await collect(response, provider: endpoint.id), endpoint: endpoint)
+            let response = try await send(
+                adapter.modelsRequest(endpoint: endpoint, client: client), adapter: adapter, provider: endpoint.id)
+            let entries = try adapter.modelsResponse(
+                try await collect(response, provider: endpoint.id), endpoint: endpoint)
             let builtin = endpoint.id.rawValue == endpoint.kind.rawValue
             return entries.map { entry in
                 var entry = entry
@@ -55,7 +59,8 @@ extension Gateway {
                 return entry
             }
         } catch {
-            logger.debug("model listing skipped a provider", metadata: ["provider": "\(endpoint.id)", "error": "\(error)"])
+            logger.debug(
+                "model listing skipped a provider", metadata: ["provider": "\(endpoint.id)", "error": "\(error)"])
             return []
         }
     }

@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import Synchronization
 import SwitchyardCore
+import Synchronization
 
 /// Relays a streamed upstream answer to the client chunk by chunk, converting on the way.
 ///

@@ -32,8 +32,12 @@ for corpus in ["prose", "code", "multilingual"] {
             let elapsed = ContinuousClock.now - start
             best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
-        print("switchyard \(corpus) \(encoding.name.rawValue) bytes=\(text.utf8.count) tokens=\(tokens) mbps=\(String(format: "%.2f", megabytes / best))")
+        print(
+            "switchyard \(corpus) \(encoding.name.rawValue) bytes=\(text.utf8.count) tokens=\(tokens) mbps=\(String(format: "%.2f", megabytes / best))"
+        )
     }
 }
 let loadMs = Double(loadTime.components.seconds) * 1000 + Double(loadTime.components.attoseconds) / 1e15
-print("switchyard load both_ms=\(String(format: "%.0f", loadMs)) rss_mb=\(String(format: "%.1f", Double(rssAfter) / 1024)) rss_added_mb=\(String(format: "%.1f", Double(rssAfter - rssBefore) / 1024))")
+print(
+    "switchyard load both_ms=\(String(format: "%.0f", loadMs)) rss_mb=\(String(format: "%.1f", Double(rssAfter) / 1024)) rss_added_mb=\(String(format: "%.1f", Double(rssAfter - rssBefore) / 1024))"
+)

@@ -1,0 +1,140 @@
+"""Fixtures for the end-to-end tests: a mock OpenAI upstream in a thread and the real
+`switchyard` binary as a subprocess, both on loopback ports."""
+import http.server
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def binary() -> Path:
+    """The built gateway (`swift build` is a no-op when it is up to date)."""
+    subprocess.run(["swift", "build", "--product", "switchyard"], cwd=ROOT, check=True, capture_output=True)
+    path = ROOT / ".build" / "debug" / "switchyard"
+    assert path.exists(), path
+    return path
+
+
+def chunk(model: str, **delta) -> bytes:
+    event = {"id": "chatcmpl-e2e", "object": "chat.completion.chunk", "created": 1, "model": model,
+             "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+    return f"data: {json.dumps(event)}\n\n".encode()
+
+
+class MockOpenAI(http.server.BaseHTTPRequestHandler):
+    """Answers like OpenAI. The model name selects a behaviour (see `do_POST`)."""
+    protocol_version = "HTTP/1.1"
+    seen: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, status: int, payload) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def send_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def do_GET(self):
+        if self.path == "/v1/models":
+            self.send_json(200, {"object": "list", "data": [
+                {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "openai"}]})
+        else:
+            self.send_json(404, {"error": {"message": "nope", "type": "invalid_request_error"}})
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+        MockOpenAI.seen.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        if self.path == "/v1/embeddings":
+            return self.send_json(200, {"object": "list", "model": body["model"],
+                                        "data": [{"object": "embedding", "index": 0, "embedding": [0.5, -0.5]}],
+                                        "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+        model = body["model"]
+        if model == "gpt-broken":
+            return self.send_json(500, {"error": {"message": "upstream exploded", "type": "server_error",
+                                                  "param": None, "code": None}})
+        if not body.get("stream"):
+            return self.send_json(200, {
+                "id": "chatcmpl-e2e", "object": "chat.completion", "created": 1, "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from the mock"},
+                             "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}})
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        pause = 0.2 if model == "gpt-slow" else 0.01
+        self.send_chunk(chunk(model, role="assistant", content=""))
+        for word in ["one ", "two ", "three ", "four ", "five"]:
+            self.send_chunk(chunk(model, content=word))
+            time.sleep(pause)
+        if model == "gpt-cut":
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        self.send_chunk(b"data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+
+
+@pytest.fixture(scope="session")
+def upstream():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), MockOpenAI)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+class Gateway:
+    def __init__(self, process: subprocess.Popen, port: int, metrics_port: int):
+        self.process, self.port, self.metrics_port = process, port, metrics_port
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+
+
+def start_gateway(binary: Path, upstream_port: int, extra_env=None) -> Gateway:
+    port, metrics_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.update({"HOST": "127.0.0.1", "PROXY_PORT": str(port), "METRICS_PORT": str(metrics_port),
+                "OPENAI_DOMAIN": "127.0.0.1", "OPENAI_PORT": str(upstream_port), "OPENAI_TLS": "false",
+                "LOG_LEVEL": "warning"})
+    env.update(extra_env or {})
+    process = subprocess.Popen([str(binary), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+            return Gateway(process, port, metrics_port)
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode())
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the gateway did not start")
+
+
+@pytest.fixture(scope="session")
+def gateway(binary, upstream):
+    gw = start_gateway(binary, upstream.server_address[1])
+    yield gw
+    gw.process.terminate()
+    gw.process.wait(timeout=20)
