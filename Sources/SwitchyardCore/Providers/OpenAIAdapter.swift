@@ -58,7 +58,7 @@ public struct OpenAIAdapter: ProviderAdapter {
     }
 
     /// Checks the embeddings answer is a JSON object and passes it on.
-    public func embeddingsResponse(_ body: ByteBuffer) throws(GatewayError) -> ByteBuffer {
+    public func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> ByteBuffer {
         struct AnyObject: Decodable {}
         guard (try? JSONDecoder().decode(AnyObject.self, from: Data(buffer: body))) != nil else {
             throw .badGateway("The upstream answered the embeddings request with a body that is not a JSON object.")

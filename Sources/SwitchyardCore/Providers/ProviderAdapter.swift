@@ -35,8 +35,8 @@ public protocol ProviderAdapter: Sendable {
         client: ClientContext
     ) throws(GatewayError) -> UpstreamRequest
 
-    /// Converts a successful embeddings body into OpenAI's shape.
-    func embeddingsResponse(_ body: ByteBuffer) throws(GatewayError) -> ByteBuffer
+    /// Converts a successful embeddings body into OpenAI's shape; `request` is the client's body.
+    func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> ByteBuffer
 
     /// The request that lists this provider's models.
     func modelsRequest(endpoint: ProviderEndpoint, client: ClientContext) -> UpstreamRequest
@@ -64,7 +64,9 @@ public struct AdapterRegistry: Sendable {
     private let adapters: [ProviderKind: any ProviderAdapter]
 
     /// Every adapter shipped with Switchyard.
-    public static let standard = AdapterRegistry([OpenAIAdapter()])
+    public static let standard = AdapterRegistry([
+        OpenAIAdapter(), GeminiAdapter(), AnthropicAdapter(), OllamaAdapter(),
+    ])
 
     /// Creates a registry from a list of adapters.
     public init(_ adapters: [any ProviderAdapter]) {

@@ -20,7 +20,8 @@ extension Gateway {
             let client = ClientContext(authorization: request.headers[.authorization], requestID: context.requestID)
             let upstreamRequest = try adapter.embeddingsRequest(body: body, target: target, client: client)
             let upstream = try await send(upstreamRequest, adapter: adapter, provider: target.endpoint.id)
-            let converted = try adapter.embeddingsResponse(try await collect(upstream, provider: target.endpoint.id))
+            let converted = try adapter.embeddingsResponse(
+                try await collect(upstream, provider: target.endpoint.id), request: body)
             trace.finish(status: 200)
             return Response(
                 status: .ok,

@@ -1,0 +1,84 @@
+import Foundation
+import NIOCore
+
+/// Helpers shared by the translating adapters.
+enum AdapterSupport {
+    /// Encodes a native request body.
+    static func body(_ value: JSONValue) -> ByteBuffer {
+        ByteBuffer(data: (try? JSONEncoder.sorted.encode(value)) ?? Data())
+    }
+
+    /// Decodes a provider's answer, or throws a 502 naming the provider.
+    static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer, provider: String) throws(GatewayError) -> T
+    {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+        } catch {
+            throw .badGateway("\(provider) answered with a body Switchyard cannot read (\(error)).")
+        }
+    }
+
+    /// Parses a tool call's JSON-text arguments into an object, as Gemini and Ollama want.
+    static func argumentsObject(_ arguments: String, index: Int) throws(GatewayError) -> JSONValue {
+        let text = arguments.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty { return .object([:]) }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), value.objectValue != nil
+        else {
+            throw .invalidRequest(
+                "Tool call arguments must be a JSON object for this provider.", param: "messages[\(index)].tool_calls")
+        }
+        return value
+    }
+
+    /// JSON text of a value (tool arguments going back to OpenAI clients).
+    static func jsonText(_ value: JSONValue?) -> String {
+        guard let value, let data = try? JSONEncoder.sorted.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Function names of earlier assistant tool calls, by call id, for `tool` messages that
+    /// only carry the id.
+    static func toolNames(in messages: [ChatCompletionRequest.Message]) -> [String: String] {
+        var names: [String: String] = [:]
+        for message in messages {
+            for call in message.toolCalls ?? [] { names[call.id] = call.function.name }
+        }
+        return names
+    }
+
+    /// Rejects `n` > 1 for providers that return one choice.
+    static func requireSingleChoice(_ request: ChatCompletionRequest, provider: String) throws(GatewayError) {
+        if let n = request.n, n != 1 {
+            throw .invalidRequest("\(provider) returns one choice per request; `n` must be 1.", param: "n")
+        }
+    }
+
+    /// A fresh tool call id.
+    static func newCallID() -> String {
+        "call_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+    }
+
+    /// The image of a content part as inline data, or a 400 for remote URLs the provider cannot fetch.
+    static func inlineImage(
+        _ part: ChatCompletionRequest.Part, provider: String, index: Int
+    ) throws(GatewayError) -> DataURL {
+        guard let url = part.imageURL?.url, let data = DataURL(url) else {
+            throw .invalidRequest(
+                "\(provider) accepts images only as base64 data URLs (data:image/png;base64,…); remote image URLs "
+                    + "cannot be fetched for it.",
+                param: "messages[\(index)].content")
+        }
+        return data
+    }
+
+    /// A string that `JSONValue` carries as JSON (for optional numbers).
+    static func number(_ value: Double?) -> JSONValue? { value.map(JSONValue.number) }
+    static func number(_ value: Int?) -> JSONValue? { value.map { .number(Double($0)) } }
+}
+
+extension Dictionary where Key == String, Value == JSONValue {
+    /// Sets `key` only when `value` is present.
+    mutating func set(_ key: String, _ value: JSONValue?) {
+        if let value { self[key] = value }
+    }
+}

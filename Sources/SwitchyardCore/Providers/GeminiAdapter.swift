@@ -1,0 +1,405 @@
+import Foundation
+import NIOCore
+
+/// Google Gemini's native Generative Language API (v1beta): `generateContent`,
+/// `streamGenerateContent?alt=sse`, `batchEmbedContents`, the models list.
+///
+/// Gemini's thinking models put a `thoughtSignature` on the part holding a `functionCall`; it
+/// travels inside the OpenAI tool-call id (`call_<random>~ts~<signature>`) and is restored on the
+/// part when the assistant turn comes back. Not honoured, documented: `user` (dropped, harmless),
+/// `n` > 1 while streaming (400).
+public struct GeminiAdapter: ProviderAdapter {
+    static let signatureMarker = "~ts~"
+
+    /// Creates the adapter.
+    public init() {}
+
+    /// `.gemini`.
+    public var kind: ProviderKind { .gemini }
+
+    /// Converts to `generateContent` or `streamGenerateContent?alt=sse`.
+    public func chatRequest(
+        _ chat: ChatRequestEnvelope, body: ByteBuffer, target: ModelRouter.Target, client: ClientContext
+    ) throws(GatewayError) -> UpstreamRequest {
+        let request = try ChatCompletionRequest.decode(Data(buffer: body))
+        if chat.stream, let n = request.n, n > 1 {
+            throw .invalidRequest("Streaming from Gemini returns one choice; `n` must be 1 with `stream`.", param: "n")
+        }
+        let method = chat.stream ? ":streamGenerateContent?alt=sse" : ":generateContent"
+        return UpstreamRequest(
+            method: "POST",
+            url: target.endpoint.baseURL.url("/v1beta/models/\(Self.pathSafe(target.upstreamModel))\(method)"),
+            headers: headers(target.endpoint, client),
+            body: AdapterSupport.body(try nativeChat(request)),
+            timeoutSeconds: target.endpoint.timeoutSeconds
+        )
+    }
+
+    /// The native request body.
+    func nativeChat(_ r: ChatCompletionRequest) throws(GatewayError) -> JSONValue {
+        let toolNames = AdapterSupport.toolNames(in: r.messages)
+        var system: [JSONValue] = []
+        var contents: [(role: String, parts: [JSONValue])] = []
+        func append(_ role: String, _ parts: [JSONValue]) {
+            guard !parts.isEmpty else { return }
+            if let last = contents.last, last.role == role {
+                contents[contents.count - 1].parts += parts
+            } else {
+                contents.append((role, parts))
+            }
+        }
+        for (index, m) in r.messages.enumerated() {
+            switch m.role {
+            case "system", "developer":
+                let text = m.text
+                if !text.isEmpty { system.append(["text": .string(text)]) }
+            case "user":
+                var parts: [JSONValue] = []
+                for part in m.content?.parts ?? [] {
+                    switch part.type {
+                    case "text": if let t = part.text, !t.isEmpty { parts.append(["text": .string(t)]) }
+                    case "image_url":
+                        let image = try AdapterSupport.inlineImage(part, provider: "Gemini", index: index)
+                        parts.append([
+                            "inlineData": ["mimeType": .string(image.mimeType), "data": .string(image.base64)]
+                        ])
+                    default:
+                        throw .invalidRequest(
+                            "Gemini cannot take `\(part.type)` content parts.", param: "messages[\(index)].content")
+                    }
+                }
+                append("user", parts)
+            case "assistant":
+                var parts: [JSONValue] = []
+                let text = m.text
+                if !text.isEmpty { parts.append(["text": .string(text)]) }
+                for call in m.toolCalls ?? [] {
+                    var part: [String: JSONValue] = [
+                        "functionCall": [
+                            "name": .string(call.function.name),
+                            "args": try AdapterSupport.argumentsObject(call.function.arguments, index: index),
+                        ]
+                    ]
+                    part.set("thoughtSignature", Self.signature(in: call.id).map(JSONValue.string))
+                    parts.append(.object(part))
+                }
+                append("model", parts)
+            case "tool", "function":
+                guard let name = m.toolCallID.flatMap({ toolNames[$0] }) ?? m.name else {
+                    throw .invalidRequest(
+                        "This tool message answers a call id that no earlier assistant message made.",
+                        param: "messages[\(index)].tool_call_id")
+                }
+                let text = m.text
+                var response = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
+                if response.objectValue == nil { response = ["content": response] }
+                append("user", [["functionResponse": ["name": .string(name), "response": response]]])
+            default:
+                throw .invalidRequest("Unknown role `\(m.role)`.", param: "messages[\(index)].role")
+            }
+        }
+        var body: [String: JSONValue] = [
+            "contents": .array(contents.map { ["role": .string($0.role), "parts": .array($0.parts)] })
+        ]
+        if !system.isEmpty { body["systemInstruction"] = ["parts": .array(system)] }
+        if let tools = r.tools, !tools.isEmpty {
+            body["tools"] = [
+                [
+                    "functionDeclarations": .array(
+                        tools.map { tool in
+                            var f: [String: JSONValue] = ["name": .string(tool.function.name)]
+                            f.set("description", tool.function.description.map(JSONValue.string))
+                            f.set("parameters", tool.function.parameters.map(GeminiSchema.clean))
+                            return .object(f)
+                        })
+                ]
+            ]
+        }
+        switch r.toolChoice {
+        case .mode("none"): body["toolConfig"] = ["functionCallingConfig": ["mode": "NONE"]]
+        case .mode("required"): body["toolConfig"] = ["functionCallingConfig": ["mode": "ANY"]]
+        case .mode("auto"): body["toolConfig"] = ["functionCallingConfig": ["mode": "AUTO"]]
+        case .function(let name):
+            body["toolConfig"] = ["functionCallingConfig": ["mode": "ANY", "allowedFunctionNames": [.string(name)]]]
+        default: break
+        }
+        var generation: [String: JSONValue] = [:]
+        generation.set("temperature", AdapterSupport.number(r.temperature))
+        generation.set("topP", AdapterSupport.number(r.topP))
+        generation.set("maxOutputTokens", AdapterSupport.number(r.outputLimit))
+        generation.set("candidateCount", AdapterSupport.number(r.n))
+        generation.set("seed", AdapterSupport.number(r.seed))
+        generation.set("presencePenalty", AdapterSupport.number(r.presencePenalty))
+        generation.set("frequencyPenalty", AdapterSupport.number(r.frequencyPenalty))
+        if let stop = r.stop?.sequences, !stop.isEmpty {
+            generation["stopSequences"] = .array(stop.map(JSONValue.string))
+        }
+        switch r.responseFormat?.type {
+        case "json_object":
+            generation["responseMimeType"] = "application/json"
+        case "json_schema":
+            generation["responseMimeType"] = "application/json"
+            generation.set("responseSchema", r.responseFormat?.jsonSchema?.schema.map(GeminiSchema.clean))
+        default: break
+        }
+        if !generation.isEmpty { body["generationConfig"] = .object(generation) }
+        return .object(body)
+    }
+
+    /// The signature carried in a tool-call id, if any.
+    static func signature(in id: String) -> String? {
+        guard let range = id.range(of: signatureMarker) else { return nil }
+        let signature = String(id[range.upperBound...])
+        return signature.isEmpty ? nil : signature
+    }
+
+    /// A tool-call id that carries `signature`.
+    static func callID(signature: String?) -> String {
+        AdapterSupport.newCallID() + (signature.map { signatureMarker + $0 } ?? "")
+    }
+
+    static func pathSafe(_ model: String) -> String {
+        model.addingPercentEncoding(
+            withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#:")))
+            ?? model
+    }
+
+    // MARK: Answers
+
+    struct Part: Decodable {
+        struct FunctionCall: Decodable {
+            var name: String
+            var args: JSONValue?
+        }
+        var text: String?
+        var thought: Bool?
+        var functionCall: FunctionCall?
+        var thoughtSignature: String?
+    }
+
+    struct Candidate: Decodable {
+        struct Content: Decodable { var parts: [Part]? }
+        var content: Content?
+        var finishReason: String?
+    }
+
+    struct Usage: Decodable {
+        var promptTokenCount: Int?
+        var candidatesTokenCount: Int?
+        var thoughtsTokenCount: Int?
+
+        var tokens: TokenUsage {
+            TokenUsage(
+                promptTokens: promptTokenCount ?? 0,
+                completionTokens: (candidatesTokenCount ?? 0) + (thoughtsTokenCount ?? 0))
+        }
+    }
+
+    struct Answer: Decodable {
+        struct Feedback: Decodable { var blockReason: String? }
+        struct Failure: Decodable {
+            var code: Int?
+            var message: String?
+            var status: String?
+        }
+        var candidates: [Candidate]?
+        var usageMetadata: Usage?
+        var promptFeedback: Feedback?
+        var error: Failure?
+    }
+
+    static func finishReason(_ reason: String?, hasToolCalls: Bool) -> String {
+        switch reason {
+        case "MAX_TOKENS": return "length"
+        case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY": return "content_filter"
+        default: return hasToolCalls ? "tool_calls" : "stop"
+        }
+    }
+
+    /// A blocked prompt or an error object inside a 200 answer.
+    static func failure(in answer: Answer) -> GatewayError? {
+        if let error = answer.error {
+            return GeminiAdapter.error(
+                status: error.code ?? 502, statusName: error.status, message: error.message ?? "unknown error")
+        }
+        if answer.candidates?.isEmpty ?? true, let reason = answer.promptFeedback?.blockReason {
+            return GatewayError(
+                status: 400, type: "invalid_request_error",
+                message: "Gemini blocked the prompt (blockReason: \(reason)).", code: "content_filter")
+        }
+        return nil
+    }
+
+    /// Converts a non-streamed answer.
+    public func chatResponse(_ body: ByteBuffer, chat: ChatRequestEnvelope) throws(GatewayError) -> AdaptedResponse {
+        let answer = try AdapterSupport.decode(Answer.self, from: body, provider: "Gemini")
+        if let failure = Self.failure(in: answer) { throw failure }
+        let choices = (answer.candidates ?? []).map { candidate in
+            let parts = candidate.content?.parts ?? []
+            let text = parts.filter { $0.thought != true }.compactMap(\.text).joined()
+            let calls = parts.compactMap { part in
+                part.functionCall.map {
+                    OutputToolCall(
+                        id: Self.callID(signature: part.thoughtSignature), name: $0.name,
+                        arguments: AdapterSupport.jsonText($0.args))
+                }
+            }
+            return ChatCompletionResult.Choice(
+                content: calls.isEmpty || !text.isEmpty ? text : nil, toolCalls: calls,
+                finishReason: Self.finishReason(candidate.finishReason, hasToolCalls: !calls.isEmpty))
+        }
+        let usage = answer.usageMetadata?.tokens ?? TokenUsage(promptTokens: 0, completionTokens: 0)
+        let result = ChatCompletionResult(
+            id: ResponseIdentity.newID(), model: chat.model, created: ResponseIdentity.now(), choices: choices,
+            usage: usage, reasoningTokens: answer.usageMetadata?.thoughtsTokenCount)
+        return AdaptedResponse(body: result.body(), usage: usage)
+    }
+
+    /// Converts the SSE stream of `GenerateContentResponse` events.
+    public func makeChatStreamTranscoder(chat: ChatRequestEnvelope) -> any ChatStreamTranscoder {
+        Transcoder(emitter: ChunkEmitter(model: chat.model, includeUsage: chat.includeUsage ?? false))
+    }
+
+    struct Transcoder: ChatStreamTranscoder {
+        var emitter: ChunkEmitter
+        var sse = SSEDecoder()
+        var finishReason: String?
+        var usage: Usage?
+        var sawToolCalls = false
+
+        mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
+            var out = ByteBuffer()
+            for event in sse.feed(chunk) { try handle(event, into: &out) }
+            return out
+        }
+
+        mutating func finish() throws(GatewayError) -> ByteBuffer? {
+            var out = ByteBuffer()
+            for event in sse.finish() { try handle(event, into: &out) }
+            guard let finishReason else {
+                throw .badGateway("The Gemini stream ended before a candidate finished; the answer is incomplete.")
+            }
+            emitter.text("", into: &out)
+            emitter.finish(GeminiAdapter.finishReason(finishReason, hasToolCalls: sawToolCalls), into: &out)
+            emitter.end(usage: usage?.tokens, reasoningTokens: usage?.thoughtsTokenCount, into: &out)
+            return out
+        }
+
+        mutating func handle(_ event: SSEDecoder.Event, into out: inout ByteBuffer) throws(GatewayError) {
+            guard !event.data.isEmpty else { return }
+            let answer = try AdapterSupport.decode(
+                Answer.self, from: ByteBuffer(string: event.data), provider: "Gemini")
+            if let failure = GeminiAdapter.failure(in: answer) { throw failure }
+            if let usage = answer.usageMetadata { self.usage = usage }
+            guard let candidate = answer.candidates?.first else { return }
+            for part in candidate.content?.parts ?? [] {
+                if let text = part.text, part.thought != true { emitter.text(text, into: &out) }
+                if let call = part.functionCall {
+                    sawToolCalls = true
+                    let id = GeminiAdapter.callID(signature: part.thoughtSignature)
+                    emitter.startToolCall(
+                        key: id, id: id, name: call.name, arguments: AdapterSupport.jsonText(call.args), into: &out)
+                }
+            }
+            if let reason = candidate.finishReason { finishReason = reason }
+        }
+    }
+
+    // MARK: Embeddings, models, errors
+
+    /// Converts to `batchEmbedContents`.
+    public func embeddingsRequest(
+        body: ByteBuffer, target: ModelRouter.Target, client: ClientContext
+    ) throws(GatewayError) -> UpstreamRequest {
+        let request = try EmbeddingsRequest.decode(body)
+        let model = "models/\(target.upstreamModel)"
+        let requests: [JSONValue] = request.input.map { text in
+            var entry: [String: JSONValue] = ["model": .string(model), "content": ["parts": [["text": .string(text)]]]]
+            entry.set("outputDimensionality", AdapterSupport.number(request.dimensions))
+            return .object(entry)
+        }
+        return UpstreamRequest(
+            method: "POST",
+            url: target.endpoint.baseURL.url(
+                "/v1beta/models/\(Self.pathSafe(target.upstreamModel)):batchEmbedContents"),
+            headers: headers(target.endpoint, client), body: AdapterSupport.body(["requests": .array(requests)]),
+            timeoutSeconds: target.endpoint.timeoutSeconds)
+    }
+
+    /// Converts `{"embeddings":[{"values":[…]}]}`; Gemini reports no token usage here (0).
+    public func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> ByteBuffer {
+        struct Answer: Decodable {
+            struct Embedding: Decodable { var values: [Double] }
+            var embeddings: [Embedding]
+        }
+        let answer = try AdapterSupport.decode(Answer.self, from: body, provider: "Gemini")
+        return try EmbeddingsRequest.decode(request).responseBody(
+            vectors: answer.embeddings.map(\.values), promptTokens: 0)
+    }
+
+    /// `GET {base}/v1beta/models`.
+    public func modelsRequest(endpoint: ProviderEndpoint, client: ClientContext) -> UpstreamRequest {
+        UpstreamRequest(
+            method: "GET", url: endpoint.baseURL.url("/v1beta/models?pageSize=1000"),
+            headers: headers(endpoint, client),
+            body: nil, timeoutSeconds: min(endpoint.timeoutSeconds, 10))
+    }
+
+    /// Parses `{"models":[{"name":"models/…"}]}`.
+    public func modelsResponse(_ body: ByteBuffer, endpoint: ProviderEndpoint) throws(GatewayError) -> [ModelEntry] {
+        struct Listing: Decodable {
+            struct Model: Decodable { var name: String }
+            var models: [Model]?
+        }
+        return (try AdapterSupport.decode(Listing.self, from: body, provider: "Gemini").models ?? []).map {
+            ModelEntry(
+                id: $0.name.hasPrefix("models/") ? String($0.name.dropFirst("models/".count)) : $0.name, created: 0,
+                ownedBy: "google")
+        }
+    }
+
+    /// `{"error":{"code","message","status"}}`, mapped by its status name.
+    public func upstreamError(status: Int, body: ByteBuffer) -> GatewayError {
+        struct Envelope: Decodable { var error: Answer.Failure }
+        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(buffer: body)) else {
+            return UpstreamErrorReshaper.reshape(status: status, body: body, provider: "Gemini")
+        }
+        return Self.error(status: status, statusName: envelope.error.status, message: envelope.error.message ?? "")
+    }
+
+    static func error(status: Int, statusName: String?, message: String) -> GatewayError {
+        let mapped: Int
+        switch statusName {
+        case "INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE": mapped = 400
+        case "UNAUTHENTICATED": mapped = 401
+        case "PERMISSION_DENIED": mapped = 403
+        case "NOT_FOUND": mapped = 404
+        case "RESOURCE_EXHAUSTED": mapped = 429
+        case "INTERNAL": mapped = 500
+        case "UNAVAILABLE": mapped = 503
+        case "DEADLINE_EXCEEDED": mapped = 504
+        default: mapped = status
+        }
+        return GatewayError(
+            status: mapped, type: GatewayError.openAIType(forStatus: mapped), message: message,
+            code: statusName.map { $0.lowercased() })
+    }
+
+    func headers(_ endpoint: ProviderEndpoint, _ client: ClientContext) -> [(name: String, value: String)] {
+        var h: [(name: String, value: String)] = [
+            ("content-type", "application/json"), ("x-request-id", client.requestID),
+        ]
+        if let key = endpoint.apiKey?.value ?? client.bearerToken { h.append(("x-goog-api-key", key)) }
+        return h
+    }
+}
+
+extension ClientContext {
+    /// The token of a `Bearer` authorization header.
+    public var bearerToken: String? {
+        guard let auth = authorization else { return nil }
+        let parts = auth.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1])
+    }
+}

@@ -1,0 +1,94 @@
+import NIOCore
+
+/// An incremental Server-Sent Events parser: feed bytes as they arrive, split anywhere; get
+/// whole events back. Lines may end in `\n`, `\r\n` or `\r`; an event ends at a blank line.
+public struct SSEDecoder: Sendable {
+    /// One event: its `event:` name (if any) and its `data:` lines joined by newlines.
+    public struct Event: Sendable, Equatable {
+        /// The event name.
+        public var name: String?
+        /// The data.
+        public var data: String
+    }
+
+    private var lines = LineSplitter()
+    private var name: String?
+    private var data: [String] = []
+
+    /// Creates a decoder.
+    public init() {}
+
+    /// The events completed by `bytes`.
+    public mutating func feed(_ bytes: ByteBuffer) -> [Event] {
+        var events: [Event] = []
+        for line in lines.feed(bytes) { handle(line, into: &events) }
+        return events
+    }
+
+    /// Completes a last event that was not followed by a blank line.
+    public mutating func finish() -> [Event] {
+        var events: [Event] = []
+        if let line = lines.finish() { handle(line, into: &events) }
+        handle("", into: &events)
+        return events
+    }
+
+    private mutating func handle(_ line: String, into events: inout [Event]) {
+        if line.isEmpty {
+            if !data.isEmpty || name != nil { events.append(Event(name: name, data: data.joined(separator: "\n"))) }
+            name = nil
+            data = []
+        } else if line.hasPrefix(":") {
+            return
+        } else if let value = Self.value(of: "data", in: line) {
+            data.append(value)
+        } else if let value = Self.value(of: "event", in: line) {
+            name = value
+        }
+    }
+
+    private static func value(of field: String, in line: String) -> String? {
+        guard line.hasPrefix(field) else { return nil }
+        var rest = line.dropFirst(field.count)
+        if rest.isEmpty { return "" }
+        guard rest.first == ":" else { return nil }
+        rest = rest.dropFirst()
+        if rest.first == " " { rest = rest.dropFirst() }
+        return String(rest)
+    }
+}
+
+/// Splits bytes into lines at `\n`, `\r\n` or `\r`, across arbitrary chunk boundaries. Lines are
+/// decoded as UTF-8 only when whole, so a character split between chunks stays intact.
+public struct LineSplitter: Sendable {
+    private var pending: [UInt8] = []
+    private var lastWasCR = false
+
+    /// Creates a splitter.
+    public init() {}
+
+    /// The lines completed by `bytes`.
+    public mutating func feed(_ bytes: ByteBuffer) -> [String] {
+        var lines: [String] = []
+        for byte in bytes.readableBytesView {
+            if lastWasCR {
+                lastWasCR = false
+                if byte == 0x0A { continue }
+            }
+            if byte == 0x0A || byte == 0x0D {
+                lines.append(String(decoding: pending, as: UTF8.self))
+                pending.removeAll(keepingCapacity: true)
+                lastWasCR = byte == 0x0D
+            } else {
+                pending.append(byte)
+            }
+        }
+        return lines
+    }
+
+    /// The last line if the input did not end with a line break.
+    public mutating func finish() -> String? {
+        defer { pending = [] }
+        return pending.isEmpty ? nil : String(decoding: pending, as: UTF8.self)
+    }
+}
