@@ -208,7 +208,7 @@ public struct AnthropicAdapter: ProviderAdapter {
         Transcoder(emitter: ChunkEmitter(model: chat.model, includeUsage: chat.includeUsage ?? false))
     }
 
-    struct Transcoder: ChatStreamTranscoder {
+    struct Transcoder: SSEEventTranscoder {
         struct Event: Decodable {
             struct Delta: Decodable {
                 var type: String?
@@ -246,19 +246,10 @@ public struct AnthropicAdapter: ProviderAdapter {
         var stopReason: String?
         var stopped = false
 
-        mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
-            var out = ByteBuffer()
-            for event in sse.feed(chunk) { try handle(event, into: &out) }
-            return out
-        }
-
-        mutating func finish() throws(GatewayError) -> ByteBuffer? {
-            var out = ByteBuffer()
-            for event in sse.finish() { try handle(event, into: &out) }
+        mutating func complete(into out: inout ByteBuffer) throws(GatewayError) {
             guard stopped else {
                 throw .badGateway("The Anthropic stream ended before `message_stop`; the answer is incomplete.")
             }
-            return out
         }
 
         mutating func handle(_ sse: SSEDecoder.Event, into out: inout ByteBuffer) throws(GatewayError) {

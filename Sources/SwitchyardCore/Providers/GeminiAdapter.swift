@@ -260,29 +260,20 @@ public struct GeminiAdapter: ProviderAdapter {
         Transcoder(emitter: ChunkEmitter(model: chat.model, includeUsage: chat.includeUsage ?? false))
     }
 
-    struct Transcoder: ChatStreamTranscoder {
+    struct Transcoder: SSEEventTranscoder {
         var emitter: ChunkEmitter
         var sse = SSEDecoder()
         var finishReason: String?
         var usage: Usage?
         var sawToolCalls = false
 
-        mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
-            var out = ByteBuffer()
-            for event in sse.feed(chunk) { try handle(event, into: &out) }
-            return out
-        }
-
-        mutating func finish() throws(GatewayError) -> ByteBuffer? {
-            var out = ByteBuffer()
-            for event in sse.finish() { try handle(event, into: &out) }
+        mutating func complete(into out: inout ByteBuffer) throws(GatewayError) {
             guard let finishReason else {
                 throw .badGateway("The Gemini stream ended before a candidate finished; the answer is incomplete.")
             }
             emitter.text("", into: &out)
             emitter.finish(GeminiAdapter.finishReason(finishReason, hasToolCalls: sawToolCalls), into: &out)
             emitter.end(usage: usage?.tokens, reasoningTokens: usage?.thoughtsTokenCount, into: &out)
-            return out
         }
 
         mutating func handle(_ event: SSEDecoder.Event, into out: inout ByteBuffer) throws(GatewayError) {

@@ -92,3 +92,31 @@ public struct LineSplitter: Sendable {
         return pending.isEmpty ? nil : String(decoding: pending, as: UTF8.self)
     }
 }
+
+/// A stream transcoder over SSE events: conformers convert one event at a time and say how a
+/// complete stream ends; feeding and splitting are shared here.
+protocol SSEEventTranscoder: ChatStreamTranscoder {
+    /// The incremental event parser.
+    var sse: SSEDecoder { get set }
+    /// Converts one event.
+    mutating func handle(_ event: SSEDecoder.Event, into out: inout ByteBuffer) throws(GatewayError)
+    /// Writes the end of the stream, or throws when the upstream stream was incomplete.
+    mutating func complete(into out: inout ByteBuffer) throws(GatewayError)
+}
+
+extension SSEEventTranscoder {
+    /// Converts every event the bytes complete.
+    mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
+        var out = ByteBuffer()
+        for event in sse.feed(chunk) { try handle(event, into: &out) }
+        return out
+    }
+
+    /// Converts a trailing event, then completes the stream.
+    mutating func finish() throws(GatewayError) -> ByteBuffer? {
+        var out = ByteBuffer()
+        for event in sse.finish() { try handle(event, into: &out) }
+        try complete(into: &out)
+        return out
+    }
+}
