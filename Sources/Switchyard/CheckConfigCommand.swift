@@ -13,5 +13,10 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         let config = try options.load()
         print(RoutingTableReport(config: config).text)
+        do {
+            try config.checkExposure()
+        } catch {
+            print("\nwarning: `serve` would refuse to start: \(error.message)")
+        }
     }
 }

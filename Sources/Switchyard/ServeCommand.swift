@@ -11,6 +11,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
+        do {
+            try config.checkExposure()
+        } catch {
+            printError("switchyard: refusing to start: \(error.message)")
+            throw ExitCode(1)
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
@@ -18,6 +24,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "switchyard")
         let server = GatewayServer(config: config, logger: logger)
+        if config.allowUnauthenticated, !config.keyring.isEnabled, !config.providersWithServerKeys.isEmpty {
+            logger.warning(
+                "serving WITHOUT gateway keys although provider keys are configured server-side; anyone who can reach this gateway spends them (ALLOW_UNAUTHENTICATED=true)"
+            )
+        }
         logger.info(
             "switchyard starting",
             metadata: [

@@ -7,7 +7,10 @@ struct SwitchyardCommand: AsyncParsableCommand {
         commandName: "switchyard",
         abstract: "An OpenAI-compatible AI gateway for OpenAI, Gemini, Anthropic and Ollama.",
         version: SwitchyardVersion.current,
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, CountTokensCommand.self, VersionCommand.self],
+        subcommands: [
+            ServeCommand.self, CheckConfigCommand.self, CountTokensCommand.self, HashKeyCommand.self,
+            VersionCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 }

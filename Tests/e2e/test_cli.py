@@ -79,3 +79,23 @@ def test_sigterm_drains_an_in_flight_stream(binary, upstream):
     reader.join(20)
     assert "".join(pieces) == "one two three four five"
     assert gateway.process.wait(timeout=20) == 0
+
+
+def test_hash_key(binary):
+    result = run(binary, "hash-key", input=b"abc\n")
+    assert result.stdout == b"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
+
+
+def test_refuses_to_start_with_server_keys_and_no_gateway_keys(binary, upstream):
+    env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-server", "PROXY_PORT": "0", "METRICS_PORT": "0"}
+    result = run(binary, "serve", env=env)
+    assert result.returncode == 1
+    assert b"refusing to start" in result.stderr and b"ALLOW_UNAUTHENTICATED" in result.stderr
+    assert b"sk-server" not in result.stderr
+    gateway = start_gateway(binary, upstream.server_address[1],
+                            {"OPENAI_API_KEY": "sk-server", "ALLOW_UNAUTHENTICATED": "true", "LOG_LEVEL": "info"})
+    gateway.process.terminate()
+    assert gateway.process.wait(timeout=20) == 0
+    stderr = gateway.process.stderr.read()
+    assert b"WITHOUT gateway keys" in stderr
+    assert b"sk-server" not in stderr

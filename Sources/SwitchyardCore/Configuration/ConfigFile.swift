@@ -49,12 +49,33 @@ public struct ConfigFile: Sendable, Equatable {
         }
     }
 
+    /// A gateway key declared in the file: the secret as its SHA-256 (hex) or in an environment variable.
+    public struct KeyEntry: Decodable, Sendable, Equatable {
+        /// Name (logs, metrics, rate-limit user); never the secret.
+        public var name: String
+        /// SHA-256 of the secret, hex (`switchyard hash-key` prints it).
+        public var sha256: String?
+        /// Environment variable holding the secret.
+        public var keyEnv: String?
+        /// Model patterns the key may use (all when absent).
+        public var models: [String]?
+        /// Expiry, ISO 8601 (`2027-01-31` or `2027-01-31T12:00:00Z`).
+        public var expires: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, sha256, models, expires
+            case keyEnv = "key_env"
+        }
+    }
+
     /// Scalar settings by lower-case name, as strings.
     public var settings: [String: String]
     /// Declared providers.
     public var providers: [Provider]
     /// Declared routes.
     public var routes: [RouteEntry]
+    /// Declared gateway keys.
+    public var gatewayKeys: [KeyEntry] = []
 
     /// Reads and parses the file at `path`.
     public static func load(path: String) throws(ConfigError) -> ConfigFile {
@@ -73,11 +94,12 @@ public struct ConfigFile: Sendable, Equatable {
             throw ConfigError("config file \(name): not valid YAML (\(error))")
         }
         guard let root else { return ConfigFile(settings: [:], providers: [], routes: []) }
+        let sectionNames: Set<String> = ["providers", "routes", "gateway_keys"]
         guard let mapping = root as? [String: Any] else {
             throw ConfigError("config file \(name): the top level must be a mapping of settings")
         }
         var settings: [String: String] = [:]
-        for (key, value) in mapping where key != "providers" && key != "routes" {
+        for (key, value) in mapping where !sectionNames.contains(key) {
             guard SettingKey(rawValue: key) != nil else {
                 throw ConfigError("config file \(name): unknown setting `\(key)`")
             }
@@ -91,7 +113,9 @@ public struct ConfigFile: Sendable, Equatable {
         }
         do {
             let section = try YAMLDecoder().decode(Sections.self, from: text)
-            return ConfigFile(settings: settings, providers: section.providers ?? [], routes: section.routes ?? [])
+            return ConfigFile(
+                settings: settings, providers: section.providers ?? [], routes: section.routes ?? [],
+                gatewayKeys: section.gatewayKeys ?? [])
         } catch let error as DecodingError {
             throw ConfigError("config file \(name): \(describe(error))")
         } catch {
@@ -102,6 +126,11 @@ public struct ConfigFile: Sendable, Equatable {
     struct Sections: Decodable {
         var providers: [Provider]?
         var routes: [RouteEntry]?
+        var gatewayKeys: [KeyEntry]?
+        enum CodingKeys: String, CodingKey {
+            case providers, routes
+            case gatewayKeys = "gateway_keys"
+        }
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -20,6 +20,8 @@ public struct GatewayConfig: Sendable {
     public var rateLimit: RateLimitSettings
     /// Serve without gateway keys even though provider keys are configured server-side.
     public var allowUnauthenticated: Bool
+    /// Gateway keys clients must present (none: no client authentication).
+    public var keyring: GatewayKeyring
     /// The config file the values came from, if any.
     public var configFile: String?
 
@@ -35,6 +37,7 @@ public struct GatewayConfig: Sendable {
         logLevel: String = "info",
         rateLimit: RateLimitSettings = RateLimitSettings(),
         allowUnauthenticated: Bool = false,
+        keyring: GatewayKeyring = GatewayKeyring(keys: []),
         configFile: String? = nil
     ) {
         self.host = host
@@ -47,7 +50,28 @@ public struct GatewayConfig: Sendable {
         self.logLevel = logLevel
         self.rateLimit = rateLimit
         self.allowUnauthenticated = allowUnauthenticated
+        self.keyring = keyring
         self.configFile = configFile
+    }
+}
+
+extension GatewayConfig {
+    /// Providers whose API key is configured server-side: anyone who reaches the gateway spends them.
+    public var providersWithServerKeys: [ProviderID] {
+        router.providers.values.filter { $0.apiKey != nil }.map(\.id).sorted { $0.rawValue < $1.rawValue }
+    }
+
+    /// The safe default: server-side provider keys without gateway keys are refused unless
+    /// `ALLOW_UNAUTHENTICATED` says otherwise.
+    /// - Throws: a `ConfigError` that says how to fix it.
+    public func checkExposure() throws(ConfigError) {
+        let exposed = providersWithServerKeys
+        guard !exposed.isEmpty, !keyring.isEnabled, !allowUnauthenticated else { return }
+        throw ConfigError(
+            "provider keys are configured server-side (\(exposed.map(\.rawValue).joined(separator: ", "))) but no "
+                + "gateway keys are: anyone who reaches the gateway would spend them. Declare gateway_keys in the "
+                + "config file (see `switchyard hash-key`), or set ALLOW_UNAUTHENTICATED=true "
+                + "(--allow-unauthenticated) to serve anyway.")
     }
 }
 

@@ -5,18 +5,20 @@ import NIOFoundationCompat
 import SwitchyardCore
 
 extension Gateway {
-    /// `POST /v1/chat/completions`, phase by phase: read -> parse -> route -> adapt -> send ->
-    /// convert (or stream) -> measure.
+    /// `POST /v1/chat/completions`, phase by phase: authenticate -> read -> parse -> authorize ->
+    /// route -> adapt -> send -> convert (or stream) -> measure.
     func chatCompletions(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let trace = RequestTrace(route: "chat", metrics: metrics)
         do {
+            let key = try authenticate(request)
             let body = try await RequestBodyReader.read(request.body, limit: config.maxBodyBytes)
             let chat = try ChatRequestEnvelope.parse(Data(buffer: body))
+            if let key { try config.keyring.authorize(key, model: chat.model) }
             let target = try config.router.resolve(chat.model)
             let provider = target.endpoint.id
             trace.routed(provider: provider.rawValue, model: chat.model)
             let adapter = try adapter(for: target)
-            let client = ClientContext(authorization: request.headers[.authorization], requestID: context.requestID)
+            let client = clientContext(request, context)
             let upstreamRequest = try adapter.chatRequest(chat, body: body, target: target, client: client)
             let upstream = try await send(upstreamRequest, adapter: adapter, provider: provider)
 

@@ -9,15 +9,17 @@ extension Gateway {
     func embeddings(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let trace = RequestTrace(route: "embeddings", metrics: metrics)
         do {
+            let key = try authenticate(request)
             let body = try await RequestBodyReader.read(request.body, limit: config.maxBodyBytes)
             let envelope: EmbeddingsEnvelope = try RequestDecoding.decode(Data(buffer: body))
             guard !envelope.model.isEmpty else {
                 throw GatewayError.invalidRequest("`model` must be a non-empty string.", param: "model")
             }
+            if let key { try config.keyring.authorize(key, model: envelope.model) }
             let target = try config.router.resolve(envelope.model)
             trace.routed(provider: target.endpoint.id.rawValue, model: envelope.model)
             let adapter = try adapter(for: target)
-            let client = ClientContext(authorization: request.headers[.authorization], requestID: context.requestID)
+            let client = clientContext(request, context)
             let upstreamRequest = try adapter.embeddingsRequest(body: body, target: target, client: client)
             let upstream = try await send(upstreamRequest, adapter: adapter, provider: target.endpoint.id)
             let converted = try adapter.embeddingsResponse(

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 import SwitchyardCore
@@ -32,6 +33,22 @@ public struct Gateway: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.readiness = Readiness()
+    }
+
+    /// Checks the client's gateway key when keys are configured; returns it (nil without keys).
+    func authenticate(_ request: Request) throws(GatewayError) -> GatewayKey? {
+        guard config.keyring.isEnabled else { return nil }
+        let presented = GatewayKeyring.presentedKey(
+            authorization: request.headers[.authorization], apiKeyHeader: request.headers[HTTPField.Name("x-api-key")!])
+        return try config.keyring.authenticate(presented)
+    }
+
+    /// What adapters may know of the client. With gateway keys the client's credential is the
+    /// gateway key, which must never reach a provider, so nothing is passed through.
+    func clientContext(_ request: Request, _ context: GatewayRequestContext) -> ClientContext {
+        ClientContext(
+            authorization: config.keyring.isEnabled ? nil : request.headers[.authorization],
+            requestID: context.requestID)
     }
 
     /// The adapter for a routed target, or 501 when this build has none for its kind.

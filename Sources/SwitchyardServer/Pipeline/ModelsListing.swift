@@ -9,7 +9,8 @@ extension Gateway {
     /// Models of providers declared in the config file are listed as `provider/model`, the form
     /// that routes to them. Aliases from config routes are listed too.
     func models(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let client = ClientContext(authorization: request.headers[.authorization], requestID: context.requestID)
+        _ = try authenticate(request)
+        let client = clientContext(request, context)
         let endpoints = config.router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }
         let listed = await withTaskGroup(of: [ModelEntry].self) { group in
             for endpoint in endpoints {

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A gateway key: who holds it, what it may use, until when. Only the SHA-256 of the secret is kept.
+public struct GatewayKey: Sendable, Equatable {
+    /// The key's name, used in logs and as the rate-limit user; never the secret.
+    public var name: String
+    /// SHA-256 of the secret.
+    public var digest: [UInt8]
+    /// Model patterns this key may use; nil means every model.
+    public var models: [ModelPattern]?
+    /// When the key stops working, if ever.
+    public var expires: Date?
+
+    /// Creates a key.
+    public init(name: String, digest: [UInt8], models: [ModelPattern]? = nil, expires: Date? = nil) {
+        self.name = name
+        self.digest = digest
+        self.models = models
+        self.expires = expires
+    }
+
+    /// Whether this key may use `model`.
+    public func allows(_ model: String) -> Bool {
+        models?.contains { $0.matches(model) } ?? true
+    }
+}
+
+/// The configured gateway keys, and the check every client request passes when there are any.
+public struct GatewayKeyring: Sendable {
+    /// The keys.
+    public let keys: [GatewayKey]
+
+    /// Creates a keyring.
+    public init(keys: [GatewayKey]) { self.keys = keys }
+
+    /// Whether clients must present a key.
+    public var isEnabled: Bool { !keys.isEmpty }
+
+    /// The presented secret: `Authorization: Bearer <key>`, else `x-api-key`.
+    public static func presentedKey(authorization: String?, apiKeyHeader: String?) -> String? {
+        if let authorization {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return apiKeyHeader?.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The key matching `secret`, compared in constant time: every configured key is compared in
+    /// full, whatever matches, so timing reveals nothing about which bytes were right.
+    /// - Throws: 401 when no key was presented, it matches none, or it has expired.
+    public func authenticate(_ secret: String?, now: Date = Date()) throws(GatewayError) -> GatewayKey {
+        guard let secret, !secret.isEmpty else {
+            throw .unauthorized(
+                "Missing API key: send your Switchyard key as `Authorization: Bearer <key>` or `x-api-key: <key>`.")
+        }
+        let digest = SHA256.digest(Array(secret.utf8))
+        var match: GatewayKey?
+        for key in keys {
+            var difference: UInt8 = 0
+            for (a, b) in zip(key.digest, digest) { difference |= a ^ b }
+            if difference == 0, key.digest.count == digest.count, match == nil { match = key }
+        }
+        guard let key = match else { throw .unauthorized("Incorrect API key provided.") }
+        if let expires = key.expires, expires <= now {
+            throw .unauthorized("The API key `\(key.name)` has expired.")
+        }
+        return key
+    }
+
+    /// Throws 403 when `key` may not use `model`.
+    public func authorize(_ key: GatewayKey, model: String) throws(GatewayError) {
+        guard key.allows(model) else {
+            throw GatewayError(
+                status: 403, type: "permission_error",
+                message: "The API key `\(key.name)` may not use the model `\(model)`.", code: "model_not_allowed",
+                param: "model")
+        }
+    }
+}
