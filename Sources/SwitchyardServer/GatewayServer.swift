@@ -21,11 +21,17 @@ public struct GatewayServer: Sendable {
 
     /// Creates a server with the given transport (AsyncHTTPClient when nil).
     public init(config: GatewayConfig, logger: Logger, transport: (any UpstreamTransport)? = nil) {
+        let limits = config.rateLimit
         gateway = Gateway(
             config: config,
             transport: transport ?? AsyncHTTPClientTransport(connectTimeoutSeconds: config.connectTimeoutSeconds),
             metrics: GatewayMetrics(),
-            logger: logger
+            logger: logger,
+            limiter: limits.enabled
+                ? TokenRateLimiter(
+                    window: SlidingWindow(windowSeconds: Double(limits.windowMinutes) * 60, limit: limits.maxTokens),
+                    store: InMemoryRateLimitStore())
+                : nil
         )
     }
 

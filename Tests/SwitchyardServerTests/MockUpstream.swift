@@ -82,6 +82,7 @@ final class MockUpstream: Sendable {
         let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
         let model = object["model"] as? String ?? ""
         let stream = object["stream"] as? Bool ?? false
+        let includeUsage = (object["stream_options"] as? [String: Any])?["include_usage"] as? Bool == true
         switch model {
         case "gpt-fail-500":
             return json(
@@ -123,6 +124,13 @@ final class MockUpstream: Sendable {
                     for i in 0..<streamChunks {
                         try await writer.write(ByteBuffer(string: chunk(model, i)))
                         try await Task.sleep(for: .milliseconds(10))
+                    }
+                    if includeUsage {
+                        try await writer.write(
+                            ByteBuffer(
+                                string:
+                                    #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"\#(model)","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":5,"total_tokens":12}}"#
+                                    + "\n\n"))
                     }
                     try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 }

@@ -76,3 +76,21 @@ def test_metrics_are_served(gateway, client):
     client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
     text = urllib.request.urlopen(f"http://127.0.0.1:{gateway.metrics_port}/metrics", timeout=5).read().decode()
     assert 'switchyard_requests_total{route="chat",provider="openai",model="gpt-4o",status="200"}' in text
+
+
+def test_rate_limit_is_an_openai_rate_limit_error(binary, upstream):
+    from conftest import start_gateway
+    gw = start_gateway(binary, upstream.server_address[1], {"ENABLE_RATE_LIMITING": "true", "MAX_TOKENS": "20"})
+    try:
+        client = openai.OpenAI(base_url=gw.base_url, api_key="sk-rl", max_retries=0, timeout=20)
+        raw = client.chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+        assert raw.headers["x-ratelimit-limit-tokens"] == "20"
+        raw.parse()  # the mock reports 13 tokens of usage: 7 of the 20 remain
+        with pytest.raises(openai.RateLimitError) as raised:
+            client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+        assert raised.value.response.headers["retry-after"]
+        assert raised.value.body["code"] == "rate_limit_exceeded"
+    finally:
+        gw.process.terminate()
+        gw.process.wait(timeout=20)

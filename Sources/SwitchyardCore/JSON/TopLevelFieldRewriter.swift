@@ -16,8 +16,22 @@ public enum TopLevelFieldRewriter {
         return out
     }
 
+    /// Returns `body` with top-level `key` set to the raw JSON `json`: its value replaced when
+    /// present, otherwise the member added first. Nil when the body is not a JSON object.
+    public static func settingValue(_ key: String, toJSON json: String, in body: [UInt8]) -> [UInt8]? {
+        if let range = valueRange(ofTopLevelKey: key, in: body, stringsOnly: false) {
+            return Array(body[..<range.lowerBound]) + Array(json.utf8) + Array(body[range.upperBound...])
+        }
+        let open = skipSpace(body, 0)
+        guard open < body.count, body[open] == UInt8(ascii: "{") else { return nil }
+        let rest = skipSpace(body, open + 1)
+        let separator = rest < body.count && body[rest] == UInt8(ascii: "}") ? "" : ","
+        let member = Array((JSONString.quoted(key) + ":" + json + separator).utf8)
+        return Array(body[...open]) + member + Array(body[(open + 1)...])
+    }
+
     /// The byte range (quotes included) of the string value of top-level `key`.
-    static func valueRange(ofTopLevelKey key: String, in b: [UInt8]) -> Range<Int>? {
+    static func valueRange(ofTopLevelKey key: String, in b: [UInt8], stringsOnly: Bool = true) -> Range<Int>? {
         var i = skipSpace(b, 0)
         guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
         i += 1
@@ -37,7 +51,11 @@ public enum TopLevelFieldRewriter {
             i = skipSpace(b, i + 1)
             guard i < b.count else { return nil }
             if isWanted {
-                guard b[i] == UInt8(ascii: "\""), let end = stringEnd(b, i) else { return nil }
+                if stringsOnly {
+                    guard b[i] == UInt8(ascii: "\""), let end = stringEnd(b, i) else { return nil }
+                    return i..<end
+                }
+                guard let end = valueEnd(b, i) else { return nil }
                 return i..<end
             }
             guard let next = valueEnd(b, i) else { return nil }

@@ -11,9 +11,14 @@ public struct ChatRequestEnvelope: Decodable, Sendable, Equatable {
     public var stream: Bool
     /// `stream_options.include_usage`, when given.
     public var includeUsage: Bool?
+    /// Tool definitions, kept raw for token counting.
+    public var tools: [JSONValue]?
+    /// Set by the gateway when it must learn the exact usage (rate limiting): adapters then ask
+    /// the upstream for usage even if the client did not, and hide it from such a client.
+    public var accountUsage = false
 
     enum CodingKeys: String, CodingKey {
-        case model, messages, stream
+        case model, messages, stream, tools
         case streamOptions = "stream_options"
     }
 
@@ -37,6 +42,7 @@ public struct ChatRequestEnvelope: Decodable, Sendable, Equatable {
         messages = try c.decode([JSONValue].self, forKey: .messages)
         stream = try c.decodeIfPresent(Bool.self, forKey: .stream) ?? false
         includeUsage = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)?.includeUsage
+        tools = try c.decodeIfPresent([JSONValue].self, forKey: .tools)
     }
 
     /// Parses and validates a request body, turning every problem into a 400 the user can act on.

@@ -21,6 +21,10 @@ public struct ChunkEmitter: Sendable {
     public private(set) var toolCallCount = 0
     /// Whether the finish chunk was written.
     public private(set) var finished = false
+    /// The text streamed so far.
+    public private(set) var text = ""
+    /// The usage written with the end of the stream.
+    public private(set) var usage: TokenUsage?
 
     /// Starts a stream.
     public init(
@@ -35,6 +39,7 @@ public struct ChunkEmitter: Sendable {
     /// A text delta (an empty string writes nothing unless the role is still owed).
     public mutating func text(_ text: String, into out: inout ByteBuffer) {
         guard !text.isEmpty || !sentRole else { return }
+        self.text += text
         write(delta: ["content": .string(text)], finishReason: nil, into: &out)
     }
 
@@ -68,6 +73,7 @@ public struct ChunkEmitter: Sendable {
 
     /// The usage chunk (when asked for) and `data: [DONE]`.
     public mutating func end(usage: TokenUsage?, reasoningTokens: Int? = nil, into out: inout ByteBuffer) {
+        self.usage = usage
         if includeUsage {
             let body = UsageBody(
                 usage ?? TokenUsage(promptTokens: 0, completionTokens: 0), reasoningTokens: reasoningTokens)

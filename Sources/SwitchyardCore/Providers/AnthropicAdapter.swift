@@ -240,6 +240,8 @@ public struct AnthropicAdapter: ProviderAdapter {
         }
 
         var emitter: ChunkEmitter
+        var usage: TokenUsage? { emitter.usage }
+        var streamedText: String { emitter.text }
         var sse = SSEDecoder()
         var promptTokens = 0
         var outputTokens = 0

@@ -262,9 +262,11 @@ public struct GeminiAdapter: ProviderAdapter {
 
     struct Transcoder: SSEEventTranscoder {
         var emitter: ChunkEmitter
+        var usage: TokenUsage? { emitter.usage }
+        var streamedText: String { emitter.text }
         var sse = SSEDecoder()
         var finishReason: String?
-        var usage: Usage?
+        var lastUsage: Usage?
         var sawToolCalls = false
 
         mutating func complete(into out: inout ByteBuffer) throws(GatewayError) {
@@ -273,7 +275,7 @@ public struct GeminiAdapter: ProviderAdapter {
             }
             emitter.text("", into: &out)
             emitter.finish(GeminiAdapter.finishReason(finishReason, hasToolCalls: sawToolCalls), into: &out)
-            emitter.end(usage: usage?.tokens, reasoningTokens: usage?.thoughtsTokenCount, into: &out)
+            emitter.end(usage: lastUsage?.tokens, reasoningTokens: lastUsage?.thoughtsTokenCount, into: &out)
         }
 
         mutating func handle(_ event: SSEDecoder.Event, into out: inout ByteBuffer) throws(GatewayError) {
@@ -281,7 +283,7 @@ public struct GeminiAdapter: ProviderAdapter {
             let answer = try AdapterSupport.decode(
                 Answer.self, from: ByteBuffer(string: event.data), provider: "Gemini")
             if let failure = GeminiAdapter.failure(in: answer) { throw failure }
-            if let usage = answer.usageMetadata { self.usage = usage }
+            if let usage = answer.usageMetadata { lastUsage = usage }
             guard let candidate = answer.candidates?.first else { return }
             for part in candidate.content?.parts ?? [] {
                 if let text = part.text, part.thought != true { emitter.text(text, into: &out) }

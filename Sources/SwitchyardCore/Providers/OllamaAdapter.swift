@@ -172,6 +172,8 @@ public struct OllamaAdapter: ProviderAdapter {
 
     struct Transcoder: ChatStreamTranscoder {
         var emitter: ChunkEmitter
+        var usage: TokenUsage? { emitter.usage }
+        var streamedText: String { emitter.text }
         var lines = LineSplitter()
         var done = false
         var sawToolCalls = false

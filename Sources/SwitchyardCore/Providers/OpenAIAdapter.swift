@@ -23,9 +23,21 @@ public struct OpenAIAdapter: ProviderAdapter {
             url: target.endpoint.baseURL.url("/chat/completions"),
             headers: headers(
                 endpoint: target.endpoint, client: client, accept: chat.stream ? "text/event-stream" : nil),
-            body: try renamed(body, target: target),
+            body: try askingForUsage(try renamed(body, target: target), chat: chat),
             timeoutSeconds: target.endpoint.timeoutSeconds
         )
+    }
+
+    /// With usage accounting on, a stream must end with a usage chunk: ask for it.
+    func askingForUsage(_ body: ByteBuffer, chat: ChatRequestEnvelope) throws(GatewayError) -> ByteBuffer {
+        guard chat.stream, chat.accountUsage, chat.includeUsage != true else { return body }
+        guard
+            let rewritten = TopLevelFieldRewriter.settingValue(
+                "stream_options", toJSON: #"{"include_usage":true}"#, in: Array(buffer: body))
+        else {
+            throw .invalidRequest("The request body must be a JSON object.")
+        }
+        return ByteBuffer(bytes: rewritten)
     }
 
     /// Checks that a 2xx answer is a JSON object, reads its usage and passes it on unchanged.
@@ -37,9 +49,11 @@ public struct OpenAIAdapter: ProviderAdapter {
         return AdaptedResponse(body: body, usage: probe.usage)
     }
 
-    /// A passthrough transcoder that notices a stream cut before `data: [DONE]`.
+    /// A byte relay that notices a stream cut before `data: [DONE]`; with usage accounting, an
+    /// event relay that reads the usage chunk (and hides it when the client did not ask).
     public func makeChatStreamTranscoder(chat: ChatRequestEnvelope) -> any ChatStreamTranscoder {
-        PassthroughSSETranscoder()
+        guard chat.accountUsage else { return PassthroughSSETranscoder() }
+        return UsageTrackingSSETranscoder(hideUsageChunk: chat.includeUsage != true)
     }
 
     /// Forwards the embeddings body, renaming `model` when the route rewrites it.

@@ -10,6 +10,11 @@ public struct PassthroughSSETranscoder: ChatStreamTranscoder {
     /// Creates a transcoder.
     public init() {}
 
+    /// Unknown: the byte relay does not look inside events.
+    public var usage: TokenUsage? { nil }
+    /// Unknown: the byte relay does not look inside events.
+    public var streamedText: String { "" }
+
     /// Returns the chunk unchanged.
     public mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
         let keep = 32

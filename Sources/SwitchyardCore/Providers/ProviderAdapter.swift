@@ -57,6 +57,10 @@ public protocol ChatStreamTranscoder: Sendable {
     mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer?
     /// Called when the upstream ends; returns the last bytes or throws when the stream was cut.
     mutating func finish() throws(GatewayError) -> ByteBuffer?
+    /// The provider's usage, once the stream has reported it.
+    var usage: TokenUsage? { get }
+    /// The answer text streamed so far (for counting when the provider reports no usage).
+    var streamedText: String { get }
 }
 
 /// The adapters this build knows, by provider kind.

@@ -9,6 +9,13 @@ enum ForwardedHeaders {
         "set-cookie", "alt-svc",
     ]
 
+    /// Adds gateway headers (rate-limit headers, for instance).
+    static func add(_ extra: [String: String], to fields: inout HTTPFields) {
+        for (name, value) in extra {
+            if let field = HTTPField.Name(name) { fields[field] = value }
+        }
+    }
+
     /// The upstream headers worth keeping (rate-limit and processing headers, for instance), plus
     /// the given content type.
     static func response(from upstream: [(name: String, value: String)], contentType: String) -> HTTPFields {

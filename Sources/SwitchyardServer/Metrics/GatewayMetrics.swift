@@ -82,6 +82,22 @@ public final class GatewayMetrics: Sendable {
         ).increment()
     }
 
+    /// Counts a request refused by the token budget.
+    func rateLimited(provider: String) {
+        CoreMetrics.Counter(
+            label: "switchyard_rate_limited_requests_total", dimensions: [("provider", provider)], factory: factory
+        )
+        .increment()
+    }
+
+    /// Counts a settlement that had to estimate because the provider reported no usage.
+    func usageEstimated(provider: String) {
+        CoreMetrics.Counter(
+            label: "switchyard_usage_estimated_total", dimensions: [("provider", provider)], factory: factory
+        )
+        .increment()
+    }
+
     /// Adds the provider-reported token usage of a response.
     func tokens(provider: String, model: String, prompt: Int, completion: Int) {
         let model = modelLabels.label(for: model)

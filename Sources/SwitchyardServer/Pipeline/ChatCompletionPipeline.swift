@@ -9,24 +9,30 @@ extension Gateway {
     /// route -> adapt -> send -> convert (or stream) -> measure.
     func chatCompletions(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let trace = RequestTrace(route: "chat", metrics: metrics)
+        var accounting: TokenAccounting?
         do {
             let key = try authenticate(request)
             let body = try await RequestBodyReader.read(request.body, limit: config.maxBodyBytes)
-            let chat = try ChatRequestEnvelope.parse(Data(buffer: body))
+            var chat = try ChatRequestEnvelope.parse(Data(buffer: body))
             if let key { try config.keyring.authorize(key, model: chat.model) }
             let target = try config.router.resolve(chat.model)
             let provider = target.endpoint.id
             trace.routed(provider: provider.rawValue, model: chat.model)
             let adapter = try adapter(for: target)
-            let client = clientContext(request, context)
-            let upstreamRequest = try adapter.chatRequest(chat, body: body, target: target, client: client)
+            accounting = try await TokenAccounting.reserve(
+                gateway: self, chat: chat, target: target, request: request, context: context, key: key,
+                bodySize: body.readableBytes)
+            chat.accountUsage = accounting != nil
+            let upstreamRequest = try adapter.chatRequest(
+                chat, body: body, target: target, client: clientContext(request, context))
             let upstream = try await send(upstreamRequest, adapter: adapter, provider: provider)
 
             if chat.stream {
-                return StreamRelay(gateway: self, trace: trace, channel: context.channel).response(
-                    upstream: upstream,
-                    transcoder: adapter.makeChatStreamTranscoder(chat: chat)
-                )
+                return StreamRelay(gateway: self, trace: trace, channel: context.channel, accounting: accounting)
+                    .response(
+                        upstream: upstream,
+                        transcoder: adapter.makeChatStreamTranscoder(chat: chat)
+                    )
             }
             let raw = try await collect(upstream, provider: provider)
             let adapted = try adapter.chatResponse(raw, chat: chat)
@@ -35,14 +41,21 @@ extension Gateway {
                     provider: provider.rawValue, model: chat.model, prompt: usage.promptTokens,
                     completion: usage.completionTokens)
             }
+            await accounting?.settle(usage: adapted.usage, streamedText: "")
             trace.finish(status: 200)
-            return Response(
-                status: .ok,
-                headers: ForwardedHeaders.response(from: upstream.headers, contentType: "application/json"),
-                body: ResponseBody(byteBuffer: adapted.body)
-            )
+            var headers = ForwardedHeaders.response(from: upstream.headers, contentType: "application/json")
+            ForwardedHeaders.add(accounting?.headers ?? [:], to: &headers)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: adapted.body))
+        } catch var error as GatewayError {
+            if let accounting {
+                await accounting.refund()
+                error.headers.merge(accounting.headers) { current, _ in current }
+            }
+            trace.finish(status: error.status)
+            throw error
         } catch {
-            trace.finish(status: (error as? GatewayError)?.status ?? 500)
+            await accounting?.refund()
+            trace.finish(status: 500)
             throw error
         }
     }

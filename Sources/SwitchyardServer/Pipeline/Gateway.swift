@@ -18,6 +18,8 @@ public struct Gateway: Sendable {
     public let logger: Logger
     /// Flipped to false when graceful shutdown starts, so `/ready` turns 503.
     let readiness: Readiness
+    /// The per-user token budget, when rate limiting is on.
+    public let limiter: TokenRateLimiter?
 
     /// Creates a gateway.
     public init(
@@ -25,7 +27,8 @@ public struct Gateway: Sendable {
         adapters: AdapterRegistry = .standard,
         transport: any UpstreamTransport,
         metrics: GatewayMetrics,
-        logger: Logger
+        logger: Logger,
+        limiter: TokenRateLimiter? = nil
     ) {
         self.config = config
         self.adapters = adapters
@@ -33,6 +36,7 @@ public struct Gateway: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.readiness = Readiness()
+        self.limiter = limiter
     }
 
     /// Checks the client's gateway key when keys are configured; returns it (nil without keys).

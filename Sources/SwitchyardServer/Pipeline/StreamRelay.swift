@@ -15,6 +15,7 @@ struct StreamRelay {
     let gateway: Gateway
     let trace: RequestTrace
     let channel: any Channel
+    let accounting: TokenAccounting?
 
     /// How a relay ended.
     enum Outcome: Sendable {
@@ -23,13 +24,22 @@ struct StreamRelay {
         case clientGone
     }
 
+    /// How a relay ended, and what the stream said about its usage.
+    struct Result: Sendable {
+        var outcome: Outcome
+        var usage: TokenUsage?
+        var streamedText: String
+    }
+
     /// The streaming response; the relay runs when Hummingbird writes the body.
     func response(upstream: UpstreamResponse, transcoder: any ChatStreamTranscoder) -> Response {
         var headers = ForwardedHeaders.response(from: upstream.headers, contentType: "text/event-stream")
         headers[.cacheControl] = "no-cache"
+        ForwardedHeaders.add(accounting?.headers ?? [:], to: &headers)
         let gateway = self.gateway
         let trace = self.trace
         let channel = self.channel
+        let accounting = self.accounting
         return Response(
             status: .ok,
             headers: headers,
@@ -42,14 +52,16 @@ struct StreamRelay {
                 }
                 let canceller = TaskCanceller(relayTask)
                 channel.closeFuture.whenComplete { _ in canceller.cancel() }
-                let outcome = await withTaskCancellationHandler {
+                let result = await withTaskCancellationHandler {
                     await relayTask.value
                 } onCancel: {
                     relayTask.cancel()
                 }
                 canceller.release()
+                // Charged for what was generated, however the stream ended.
+                await accounting?.settle(usage: result.usage, streamedText: result.streamedText)
                 writer = box.writer
-                switch outcome {
+                switch result.outcome {
                 case .completed:
                     trace.finish(status: 200)
                     try await writer.finish(nil)
@@ -75,8 +87,19 @@ struct StreamRelay {
         into box: WriterBox,
         trace: RequestTrace,
         gateway: Gateway
-    ) async -> Outcome {
+    ) async -> Result {
         var transcoder = transcoder
+        let outcome = await pump(body, transcoder: &transcoder, into: box, trace: trace, gateway: gateway)
+        return Result(outcome: outcome, usage: transcoder.usage, streamedText: transcoder.streamedText)
+    }
+
+    static func pump(
+        _ body: any AsyncSequence<ByteBuffer, any Error> & Sendable,
+        transcoder: inout any ChatStreamTranscoder,
+        into box: WriterBox,
+        trace: RequestTrace,
+        gateway: Gateway
+    ) async -> Outcome {
         var firstByte = true
         var iterator = body.makeAsyncIterator()
         while true {
@@ -137,9 +160,9 @@ final class WriterBox: @unchecked Sendable {
 /// Cancels a task from a channel-close callback; released once the task is done so that the
 /// callback, which lives as long as the connection, holds nothing.
 final class TaskCanceller: Sendable {
-    private let task: Mutex<Task<StreamRelay.Outcome, Never>?>
+    private let task: Mutex<Task<StreamRelay.Result, Never>?>
 
-    init(_ task: Task<StreamRelay.Outcome, Never>) { self.task = Mutex(task) }
+    init(_ task: Task<StreamRelay.Result, Never>) { self.task = Mutex(task) }
 
     func cancel() { task.withLock { $0?.cancel() } }
 

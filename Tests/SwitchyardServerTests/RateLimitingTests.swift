@@ -1,0 +1,79 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Testing
+
+/// The token budget enforced by the in-process gateway (in-memory store).
+@Suite("Token rate limiting", .timeLimit(.minutes(1)))
+struct RateLimitingTests {
+    static let environment = ["ENABLE_RATE_LIMITING": "true", "MAX_TOKENS": "40", "RATE_LIMIT_WINDOW_MIN": "60"]
+
+    @Test("Answers carry the headers; usage is settled from the provider; the budget ends in a 429")
+    func budget() async throws {
+        try await TestGateway.with(environment: Self.environment) { gw in
+            let headers = [("user", "alice")]
+            // Each non-streamed answer reports 7 + 3 = 10 tokens.
+            var remaining: [String] = []
+            for _ in 0..<4 {
+                let r = try await gw.send(
+                    "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"), headers: headers)
+                #expect(r.status == 200)
+                #expect(r.headers["x-ratelimit-limit-tokens"] == ["40"])
+                remaining += r.headers["x-ratelimit-remaining-tokens"]
+            }
+            // Remaining is after reserving the counted prompt: 3 + 3 + "user" (1) + "hello" (1) = 8.
+            #expect(remaining == ["32", "22", "12", "2"])
+            let refused = try await gw.send(
+                "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"), headers: headers)
+            #expect(refused.status == 429)
+            #expect(Int(refused.headers["retry-after"].first ?? "") ?? 0 > 0)
+            #expect(refused.headers["x-ratelimit-reset-tokens"].first?.hasSuffix("s") == true)
+            let error = try TestGateway.error(in: refused.body)
+            #expect(error["type"] as? String == "tokens")
+            #expect(error["code"] as? String == "rate_limit_exceeded")
+            // Another user has a budget of their own.
+            let bob = try await gw.send(
+                "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"), headers: [("user", "bob")])
+            #expect(bob.status == 200)
+        }
+    }
+
+    @Test("A failed upstream request is refunded")
+    func refund() async throws {
+        try await TestGateway.with(environment: Self.environment) { gw in
+            for _ in 0..<6 {
+                let r = try await gw.send(
+                    "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-fail-500"),
+                    headers: [("user", "carol")])
+                #expect(r.status == 500)
+                #expect(r.headers["x-ratelimit-limit-tokens"] == ["40"])
+            }
+            let ok = try await gw.send(
+                "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"), headers: [("user", "carol")])
+            #expect(ok.headers["x-ratelimit-remaining-tokens"] == ["32"])
+        }
+    }
+
+    @Test("Streams are settled from the usage the gateway asked for, which a client that did not ask never sees")
+    func streamUsage() async throws {
+        try await TestGateway.with(environment: Self.environment) { gw in
+            let headers = [("user", "dave")]
+            let r = try await gw.send(
+                "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o", stream: true), headers: headers)
+            #expect(r.status == 200)
+            #expect(!r.body.contains(#""usage":{"#))
+            #expect(r.body.hasSuffix("data: [DONE]\n\n"))
+            let seen = try #require(await gw.mock.log.requests.last)
+            #expect(seen.body.contains(#""stream_options":{"include_usage":true}"#))
+            // Settled at 12 (the usage chunk), so 40 - 12 - 8 (next prompt) = 20.
+            let next = try await gw.send(
+                "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"), headers: headers)
+            #expect(next.headers["x-ratelimit-remaining-tokens"] == ["20"])
+            // A client that asked for usage still gets it.
+            let asked =
+                #"{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello"}]}"#
+            let withUsage = try await gw.send("/v1/chat/completions", body: asked, headers: [("user", "erin")])
+            #expect(withUsage.body.contains(#""usage":{"prompt_tokens":7"#))
+        }
+    }
+}
