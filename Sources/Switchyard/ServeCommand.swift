@@ -24,11 +24,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "switchyard")
         let server = GatewayServer(config: config, logger: logger)
-        if config.rateLimit.enabled, config.rateLimit.redisURL != nil {
-            logger.warning(
-                "REDIS_URL is set but the Redis rate-limit store is not built yet: limits are kept in this instance's memory only"
-            )
-        }
         if config.allowUnauthenticated, !config.keyring.isEnabled, !config.providersWithServerKeys.isEmpty {
             logger.warning(
                 "serving WITHOUT gateway keys although provider keys are configured server-side; anyone who can reach this gateway spends them (ALLOW_UNAUTHENTICATED=true)"

@@ -21,18 +21,29 @@ public struct GatewayServer: Sendable {
 
     /// Creates a server with the given transport (AsyncHTTPClient when nil).
     public init(config: GatewayConfig, logger: Logger, transport: (any UpstreamTransport)? = nil) {
-        let limits = config.rateLimit
+        let metrics = GatewayMetrics()
         gateway = Gateway(
             config: config,
             transport: transport ?? AsyncHTTPClientTransport(connectTimeoutSeconds: config.connectTimeoutSeconds),
-            metrics: GatewayMetrics(),
+            metrics: metrics,
             logger: logger,
-            limiter: limits.enabled
-                ? TokenRateLimiter(
-                    window: SlidingWindow(windowSeconds: Double(limits.windowMinutes) * 60, limit: limits.maxTokens),
-                    store: InMemoryRateLimitStore())
-                : nil
+            limiter: Self.limiter(config.rateLimit, metrics: metrics, logger: logger)
         )
+    }
+
+    /// The token limiter the settings ask for: in memory, or in Redis when `REDIS_URL` is set.
+    static func limiter(_ settings: RateLimitSettings, metrics: GatewayMetrics, logger: Logger) -> TokenRateLimiter? {
+        guard settings.enabled else { return nil }
+        let store: any RateLimitStore
+        if let url = settings.redisURL, let endpoint = try? RedisClient.Endpoint(url: url) {
+            store = RedisRateLimitStore(client: RedisClient(endpoint: endpoint))
+        } else {
+            store = InMemoryRateLimitStore()
+        }
+        let incident = StoreIncident(logger: logger, metrics: metrics, failOpen: settings.failOpen)
+        return TokenRateLimiter(
+            window: SlidingWindow(windowSeconds: Double(settings.windowMinutes) * 60, limit: settings.maxTokens),
+            store: store, failOpen: settings.failOpen, onStoreResult: incident.record)
     }
 
     /// Runs until a shutdown signal (or cancellation), then drains in-flight requests for up to the

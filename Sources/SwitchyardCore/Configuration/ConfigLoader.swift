@@ -53,8 +53,19 @@ public struct ConfigLoader: Sendable {
         rateLimit.maxTokens = try values.int(.maxTokens, default: 1000, range: 1...Int(Int32.max))
         rateLimit.userHeader = try values.string(.userHeader, default: "user").lowercased()
         rateLimit.redisURL = try values.optionalString(.redisURL)
-        if let url = rateLimit.redisURL, !url.hasPrefix("redis://") {
-            throw ConfigError("REDIS_URL: `\(url)` must look like redis://host:port/db")
+        if let url = rateLimit.redisURL {
+            let c = URLComponents(string: url)
+            guard c?.scheme == "redis", !(c?.host ?? "").isEmpty,
+                Int((c?.path ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))) != nil
+                    || (c?.path ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/")).isEmpty
+            else {
+                throw ConfigError("REDIS_URL: `\(url)` must look like redis://[user:password@]host:port/db")
+            }
+        }
+        switch try values.string(.rateLimitFailMode, default: "open").lowercased() {
+        case "open": rateLimit.failOpen = true
+        case "closed": rateLimit.failOpen = false
+        case let other: throw ConfigError("RATE_LIMIT_FAIL_MODE: `\(other)` is not open or closed")
         }
 
         let logLevel = try values.string(.logLevel, default: "info").lowercased()

@@ -87,6 +87,8 @@ public struct RateLimitSettings: Sendable, Equatable {
     public var userHeader: String = "user"
     /// Redis URL for shared state across instances; nil means in memory.
     public var redisURL: String?
+    /// When the store (Redis) fails: serve anyway (true, the default) or answer 503.
+    public var failOpen: Bool = true
 
     /// Creates settings with the contract's defaults.
     public init() {}

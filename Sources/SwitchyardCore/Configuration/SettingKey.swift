@@ -24,6 +24,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case maxTokens = "max_tokens"
     case userHeader = "user_header"
     case redisURL = "redis_url"
+    case rateLimitFailMode = "rate_limit_fail_mode"
     case logLevel = "log_level"
     case allowUnauthenticated = "allow_unauthenticated"
     case maxBodyBytes = "max_body_bytes"

@@ -45,6 +45,15 @@ public struct SlidingWindow: Sendable, Equatable {
         public var retryAfter: Double
         /// Seconds until everything spent so far has left the window.
         public var resetAfter: Double
+
+        /// Creates a decision.
+        public init(allowed: Bool, bucket: Int64, remaining: Int, retryAfter: Double, resetAfter: Double) {
+            self.allowed = allowed
+            self.bucket = bucket
+            self.remaining = remaining
+            self.retryAfter = retryAfter
+            self.resetAfter = resetAfter
+        }
     }
 
     /// Drops buckets that have left the window.

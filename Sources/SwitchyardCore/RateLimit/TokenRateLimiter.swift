@@ -7,11 +7,20 @@ public struct TokenRateLimiter: Sendable {
     public let window: SlidingWindow
     /// Where the state lives.
     public let store: any RateLimitStore
+    /// When the store fails: serve anyway (true) or answer 503 (false).
+    public let failOpen: Bool
+    /// Told about every store failure and every success (to log incidents and count errors).
+    public let onStoreResult: @Sendable ((any Error)?) -> Void
 
     /// Creates a limiter.
-    public init(window: SlidingWindow, store: any RateLimitStore) {
+    public init(
+        window: SlidingWindow, store: any RateLimitStore, failOpen: Bool = true,
+        onStoreResult: @escaping @Sendable ((any Error)?) -> Void = { _ in }
+    ) {
         self.window = window
         self.store = store
+        self.failOpen = failOpen
+        self.onStoreResult = onStoreResult
     }
 
     /// A reservation to settle later.
@@ -22,6 +31,8 @@ public struct TokenRateLimiter: Sendable {
         public var tokens: Int
         /// The decision, for response headers.
         public var decision: SlidingWindow.Decision
+        /// True when the store failed and the request was let through without a reservation.
+        public var unaccounted = false
     }
 
     /// Reserves `tokens` for `user`.
@@ -30,10 +41,18 @@ public struct TokenRateLimiter: Sendable {
         let decision: SlidingWindow.Decision
         do {
             decision = try await store.reserve(user: user, tokens: tokens, window: window)
+            onStoreResult(nil)
         } catch {
-            throw GatewayError(
-                status: 503, type: "service_unavailable", message: "The rate-limit store is unavailable.",
-                code: "rate_limit_store_unavailable")
+            onStoreResult(error)
+            guard failOpen else {
+                throw GatewayError(
+                    status: 503, type: "service_unavailable",
+                    message: "The rate-limit store is unavailable; try again shortly.",
+                    code: "rate_limit_store_unavailable")
+            }
+            let open = SlidingWindow.Decision(
+                allowed: true, bucket: 0, remaining: window.limit, retryAfter: 0, resetAfter: 0)
+            return Reservation(user: user, tokens: tokens, decision: open, unaccounted: true)
         }
         guard decision.allowed else {
             let used = window.limit - decision.remaining
@@ -52,9 +71,16 @@ public struct TokenRateLimiter: Sendable {
 
     /// Corrects the reservation to the tokens actually spent (0 refunds it).
     public func settle(_ reservation: Reservation, actual: Int) async {
-        try? await store.settle(
-            user: reservation.user, bucket: reservation.decision.bucket, reserved: reservation.tokens, actual: actual,
-            window: window)
+        guard !reservation.unaccounted else { return }
+        do {
+            try await store.settle(
+                user: reservation.user, bucket: reservation.decision.bucket, reserved: reservation.tokens,
+                actual: actual,
+                window: window)
+            onStoreResult(nil)
+        } catch {
+            onStoreResult(error)
+        }
     }
 
     /// `x-ratelimit-limit-tokens`, `x-ratelimit-remaining-tokens`, `x-ratelimit-reset-tokens`.

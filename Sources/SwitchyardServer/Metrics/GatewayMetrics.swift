@@ -98,6 +98,12 @@ public final class GatewayMetrics: Sendable {
         .increment()
     }
 
+    /// Counts a failed rate-limit store operation (Redis down or slow).
+    func storeError() {
+        CoreMetrics.Counter(label: "switchyard_ratelimit_store_errors_total", dimensions: [], factory: factory)
+            .increment()
+    }
+
     /// Adds the provider-reported token usage of a response.
     func tokens(provider: String, model: String, prompt: Int, completion: Int) {
         let model = modelLabels.label(for: model)
