@@ -20,6 +20,17 @@ struct SecurityTests {
         #expect(SHA256.hex(input) == expected)
     }
 
+    @Test(
+        "SHA-1 (for EVALSHA script names) matches the FIPS 180-4 test vectors",
+        arguments: [
+            ("abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+            ("", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
+        ])
+    func sha1(input: String, expected: String) {
+        #expect(SHA1.hex(input) == expected)
+    }
+
     static let keyring = GatewayKeyring(keys: [
         GatewayKey(name: "team", digest: SHA256.digest(Array("sk-team".utf8))),
         GatewayKey(name: "mini", digest: SHA256.digest(Array("sk-mini".utf8)), models: [ModelPattern("gpt-4o-mini")]),

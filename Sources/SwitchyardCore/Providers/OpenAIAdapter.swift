@@ -62,13 +62,7 @@ public struct OpenAIAdapter: ProviderAdapter {
         target: ModelRouter.Target,
         client: ClientContext
     ) throws(GatewayError) -> UpstreamRequest {
-        UpstreamRequest(
-            method: "POST",
-            url: target.endpoint.baseURL.url("/embeddings"),
-            headers: headers(endpoint: target.endpoint, client: client, accept: nil),
-            body: try renamed(body, target: target),
-            timeoutSeconds: target.endpoint.timeoutSeconds
-        )
+        post("/embeddings", body: try renamed(body, target: target), target: target, client: client, accept: nil)
     }
 
     /// Checks the embeddings answer is a JSON object and passes it on.
@@ -116,6 +110,15 @@ public struct OpenAIAdapter: ProviderAdapter {
     /// Keeps OpenAI's own error body fields; anything else becomes a message with the status.
     public func upstreamError(status: Int, body: ByteBuffer) -> GatewayError {
         UpstreamErrorReshaper.reshape(status: status, body: body, provider: "OpenAI")
+    }
+
+    func post(
+        _ path: String, body: ByteBuffer, target: ModelRouter.Target, client: ClientContext, accept: String?
+    ) -> UpstreamRequest {
+        UpstreamRequest(
+            method: "POST", url: target.endpoint.baseURL.url(path),
+            headers: headers(endpoint: target.endpoint, client: client, accept: accept), body: body,
+            timeoutSeconds: target.endpoint.timeoutSeconds)
     }
 
     func headers(endpoint: ProviderEndpoint, client: ClientContext, accept: String?) -> [(name: String, value: String)]

@@ -59,14 +59,8 @@ public enum SHA256 {
 
     /// The digest as lower-case hex.
     public static func hex(_ message: String) -> String {
-        digest(Array(message.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        digest(Array(message.utf8)).map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
 }

@@ -1,7 +1,7 @@
 /// SHA-1, only to name Lua scripts for `EVALSHA` (Redis identifies scripts by their SHA-1).
-enum SHA1 {
+public enum SHA1 {
     /// The lower-case hex digest of `text`.
-    static func hex(_ text: String) -> String {
+    public static func hex(_ text: String) -> String {
         var h: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0]
         var data = Array(text.utf8)
         let bitLength = UInt64(data.count) * 8
@@ -36,10 +36,7 @@ enum SHA1 {
             h[3] &+= d
             h[4] &+= e
         }
-        return h.map { word in
-            let s = String(word, radix: 16)
-            return String(repeating: "0", count: 8 - s.count) + s
-        }.joined()
+        return MessagePadding.hex(h)
     }
 
     private static func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { (x << n) | (x >> (32 - n)) }
