@@ -3,20 +3,10 @@ public enum SHA1 {
     /// The lower-case hex digest of `text`.
     public static func hex(_ text: String) -> String {
         var h: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0]
-        var data = Array(text.utf8)
-        let bitLength = UInt64(data.count) * 8
-        data.append(0x80)
-        while data.count % 64 != 56 { data.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) {
-            data.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
-        }
+        let data = MessagePadding.padded(text.utf8)
         var w = [UInt32](repeating: 0, count: 80)
         for block in stride(from: 0, to: data.count, by: 64) {
-            for i in 0..<16 {
-                let j = block + i * 4
-                w[i] =
-                    UInt32(data[j]) << 24 | UInt32(data[j + 1]) << 16 | UInt32(data[j + 2]) << 8 | UInt32(data[j + 3])
-            }
+            MessagePadding.loadWords(data, block: block, into: &w)
             for i in 16..<80 { w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
             var (a, b, c, d, e) = (h[0], h[1], h[2], h[3], h[4])
             for i in 0..<80 {
