@@ -52,6 +52,7 @@ class NativeMock(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def do_GET(self):
+        NativeMock.seen.append({"path": self.path, "headers": dict(self.headers), "body": None})
         if self.path.startswith("/v1beta/models"):
             return self.send_json(200, {"models": [{"name": "models/gemini-2.0-flash"}]})
         if self.path.startswith("/v1/models"):

@@ -27,6 +27,8 @@ def native(binary):
     env = {}
     for name in ("GEMINI", "ANTHROPIC", "OLLAMA"):
         env.update({f"{name}_DOMAIN": "127.0.0.1", f"{name}_PORT": port, f"{name}_TLS": "false"})
+    # Server-side keys for two providers (so the model list asks them); no gateway keys here.
+    env.update({"GEMINI_API_KEY": "g-server", "ANTHROPIC_API_KEY": "a-server", "ALLOW_UNAUTHENTICATED": "true"})
     gateway = start_gateway(binary, free_port(), env)
     yield openai.OpenAI(base_url=gateway.base_url, api_key="sk-e2e", max_retries=0, timeout=20)
     gateway.process.terminate()
@@ -114,3 +116,28 @@ def test_provider_validation_errors_come_back_as_openai_errors(native):
 def test_models_lists_every_provider(native):
     ids = {m.id for m in native.models.list().data}
     assert {"gemini-2.0-flash", "claude-3-5-haiku-latest", "llama3.2:latest"} <= ids
+    gemini = [s["headers"] for s in NativeMock.seen if s["path"].startswith("/v1beta/models?")]
+    anthropic = [s["headers"] for s in NativeMock.seen if s["path"].startswith("/v1/models")]
+    # The server keys were used, never the client's own key.
+    assert gemini and all(h.get("x-goog-api-key") == "g-server" for h in gemini)
+    assert anthropic and all(h.get("x-api-key") == "a-server" for h in anthropic)
+
+
+def test_client_key_is_not_fanned_out_to_other_providers(binary):
+    """In passthrough mode the client's key goes only where its model routes."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), NativeMock)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = str(server.server_address[1])
+    env = {}
+    for name in ("GEMINI", "ANTHROPIC", "OLLAMA"):
+        env.update({f"{name}_DOMAIN": "127.0.0.1", f"{name}_PORT": port, f"{name}_TLS": "false"})
+    gateway = start_gateway(binary, free_port(), env)
+    try:
+        client = openai.OpenAI(base_url=gateway.base_url, api_key="sk-client-openai-key", max_retries=0, timeout=20)
+        ids = {m.id for m in client.models.list().data}
+        assert "llama3.2:latest" in ids
+        assert "gemini-2.0-flash" not in ids and "claude-3-5-haiku-latest" not in ids
+    finally:
+        gateway.process.terminate()
+        gateway.process.wait(timeout=20)
+        server.shutdown()

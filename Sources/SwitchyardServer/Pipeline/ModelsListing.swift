@@ -8,12 +8,15 @@ extension Gateway {
     /// parallel; a provider that is down or refuses is left out rather than failing the list.
     /// Models of providers declared in the config file are listed as `provider/model`, the form
     /// that routes to them. Aliases from config routes are listed too.
+    ///
+    /// The client's own credential is an OpenAI-style key; it is never fanned out to Gemini or
+    /// Anthropic, which are listed only when they have a server-side key.
     func models(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         _ = try authenticate(request)
         let client = clientContext(request, context)
         let endpoints = config.router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }
         let listed = await withTaskGroup(of: [ModelEntry].self) { group in
-            for endpoint in endpoints {
+            for endpoint in endpoints where endpoint.apiKey != nil || [.openai, .ollama].contains(endpoint.kind) {
                 guard let adapter = adapters.adapter(for: endpoint.kind) else { continue }
                 group.addTask {
                     await self.models(of: endpoint, adapter: adapter, client: client)
