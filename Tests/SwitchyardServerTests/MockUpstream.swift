@@ -25,9 +25,9 @@ final class MockUpstream: Sendable {
     }
 
     let log = Log()
-    private let task: Task<Void, any Error>
+    private let app: LoopbackApp
     /// The bound port.
-    let port: Int
+    var port: Int { app.port }
 
     static let streamChunks = 5
 
@@ -46,23 +46,11 @@ final class MockUpstream: Sendable {
                 #"{"object":"list","data":[{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"openai"},{"id":"gpt-4o-mini","object":"model","created":1,"owned_by":"openai"}]}"#
             )
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "mock-upstream")
-        logger.logLevel = .error
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: logger
-        )
-        task = Task { try await app.run() }
-        var iterator = stream.makeAsyncIterator()
-        port = await iterator.next() ?? 0
+        app = await LoopbackApp.start(router, label: "mock-upstream")
     }
 
     func stop() async {
-        task.cancel()
-        _ = try? await task.value
+        await app.stop()
     }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

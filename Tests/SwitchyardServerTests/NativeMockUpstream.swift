@@ -13,8 +13,9 @@ import NIOFoundationCompat
 /// `…-midstream` fails in the middle of a stream; anything else says `Hi there` (streamed in two
 /// pieces when asked to stream).
 final class NativeMockUpstream: Sendable {
-    private let task: Task<Void, any Error>
-    let port: Int
+    private let app: LoopbackApp
+    /// The bound port.
+    var port: Int { app.port }
 
     init() async throws {
         let router = Router()
@@ -31,20 +32,11 @@ final class NativeMockUpstream: Sendable {
         router.post("/api/chat") { request, _ in
             Self.ollama(body: try await Self.json(request))
         }
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "native-mock")
-        logger.logLevel = .error
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        task = Task { try await app.run() }
-        var iterator = stream.makeAsyncIterator()
-        port = await iterator.next() ?? 0
+        app = await LoopbackApp.start(router, label: "native-mock")
     }
 
     func stop() async {
-        task.cancel()
-        _ = try? await task.value
+        await app.stop()
     }
 
     static func json(_ request: Request) async throws -> [String: Any] {

@@ -19,14 +19,20 @@ MODELS = {"gemini": "gemini-2.0-flash", "anthropic": "claude-3-5-haiku-latest", 
 GREETING = {"gemini": "Hello from Gemini", "anthropic": "Hello from Claude", "ollama": "Hello from Ollama"}
 
 
-@pytest.fixture(scope="module")
-def native(binary):
+def serve_native_mock():
+    """Starts the native mock; returns it and the environment pointing all three providers at it."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), NativeMock)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = str(server.server_address[1])
     env = {}
     for name in ("GEMINI", "ANTHROPIC", "OLLAMA"):
         env.update({f"{name}_DOMAIN": "127.0.0.1", f"{name}_PORT": port, f"{name}_TLS": "false"})
+    return server, env
+
+
+@pytest.fixture(scope="module")
+def native(binary):
+    server, env = serve_native_mock()
     # Server-side keys for two providers (so the model list asks them); no gateway keys here.
     env.update({"GEMINI_API_KEY": "g-server", "ANTHROPIC_API_KEY": "a-server", "ALLOW_UNAUTHENTICATED": "true"})
     gateway = start_gateway(binary, free_port(), env)
@@ -125,12 +131,7 @@ def test_models_lists_every_provider(native):
 
 def test_client_key_is_not_fanned_out_to_other_providers(binary):
     """In passthrough mode the client's key goes only where its model routes."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), NativeMock)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = str(server.server_address[1])
-    env = {}
-    for name in ("GEMINI", "ANTHROPIC", "OLLAMA"):
-        env.update({f"{name}_DOMAIN": "127.0.0.1", f"{name}_PORT": port, f"{name}_TLS": "false"})
+    server, env = serve_native_mock()
     gateway = start_gateway(binary, free_port(), env)
     try:
         client = openai.OpenAI(base_url=gateway.base_url, api_key="sk-client-openai-key", max_retries=0, timeout=20)

@@ -386,13 +386,3 @@ public struct GeminiAdapter: ProviderAdapter {
         return h
     }
 }
-
-extension ClientContext {
-    /// The token of a `Bearer` authorization header.
-    public var bearerToken: String? {
-        guard let auth = authorization else { return nil }
-        let parts = auth.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1])
-    }
-}

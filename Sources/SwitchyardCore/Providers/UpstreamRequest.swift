@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// An HTTP request for a provider, built by an adapter and executed by the transport.
@@ -41,6 +42,19 @@ public struct ClientContext: Sendable {
         self.authorization = authorization
         self.requestID = requestID
     }
+}
+
+extension ClientContext {
+    /// The token of a `Bearer` authorization header (scheme case-insensitive, spaces trimmed).
+    public static func bearerToken(in authorization: String?) -> String? {
+        guard let authorization else { return nil }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The client's bearer token, for providers that take the key in a header of their own.
+    public var bearerToken: String? { Self.bearerToken(in: authorization) }
 }
 
 /// A model as `/v1/models` lists it.

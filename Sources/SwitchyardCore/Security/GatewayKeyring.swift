@@ -38,13 +38,7 @@ public struct GatewayKeyring: Sendable {
 
     /// The presented secret: `Authorization: Bearer <key>`, else `x-api-key`.
     public static func presentedKey(authorization: String?, apiKeyHeader: String?) -> String? {
-        if let authorization {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return parts[1].trimmingCharacters(in: .whitespaces)
-            }
-        }
-        return apiKeyHeader?.trimmingCharacters(in: .whitespaces)
+        ClientContext.bearerToken(in: authorization) ?? apiKeyHeader?.trimmingCharacters(in: .whitespaces)
     }
 
     /// The key matching `secret`, compared in constant time: every configured key is compared in

@@ -27,7 +27,7 @@ struct TokenAccounting: Sendable {
         let userHeader = HTTPField.Name(gateway.config.rateLimit.userHeader).flatMap { request.headers[$0] }
         let user = TokenRateLimiter.user(
             header: userHeader, keyName: key?.name,
-            bearerToken: ClientContext(authorization: request.headers[.authorization], requestID: "").bearerToken,
+            bearerToken: ClientContext.bearerToken(in: request.headers[.authorization]),
             address: context.channel.remoteAddress?.ipAddress)
         do throws(GatewayError) {
             let reservation = try await limiter.reserve(user: user, tokens: prompt)
