@@ -27,13 +27,15 @@ public struct GatewayServer: Sendable {
             transport: transport ?? AsyncHTTPClientTransport(connectTimeoutSeconds: config.connectTimeoutSeconds),
             metrics: metrics,
             logger: logger,
-            limiter: Self.limiter(config.rateLimit, metrics: metrics, logger: logger)
+            limiter: Self.limiter(config, metrics: metrics, logger: logger)
         )
     }
 
-    /// The token limiter the settings ask for: in memory, or in Redis when `REDIS_URL` is set.
-    static func limiter(_ settings: RateLimitSettings, metrics: GatewayMetrics, logger: Logger) -> TokenRateLimiter? {
-        guard settings.enabled else { return nil }
+    /// The limiter the settings ask for: in memory, or in Redis when `REDIS_URL` is set; nil when
+    /// no budget is configured.
+    static func limiter(_ config: GatewayConfig, metrics: GatewayMetrics, logger: Logger) -> RateLimiter? {
+        guard config.isRateLimited else { return nil }
+        let settings = config.rateLimit
         let store: any RateLimitStore
         if let url = settings.redisURL, let endpoint = try? RedisClient.Endpoint(url: url) {
             store = RedisRateLimitStore(client: RedisClient(endpoint: endpoint))
@@ -41,9 +43,8 @@ public struct GatewayServer: Sendable {
             store = InMemoryRateLimitStore()
         }
         let incident = StoreIncident(logger: logger, metrics: metrics, failOpen: settings.failOpen)
-        return TokenRateLimiter(
-            window: SlidingWindow(windowSeconds: Double(settings.windowMinutes) * 60, limit: settings.maxTokens),
-            store: store, failOpen: settings.failOpen, onStoreResult: incident.record)
+        return RateLimiter(
+            policy: settings.policy, store: store, failOpen: settings.failOpen, onStoreResult: incident.record)
     }
 
     /// Runs until a shutdown signal (or cancellation), then drains in-flight requests for up to the

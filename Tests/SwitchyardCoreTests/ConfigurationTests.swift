@@ -105,6 +105,14 @@ struct ConfigurationTests {
             ("providers:\n  - kind: openai\n    base_url: http://h", "`providers[0].name` is required"),
             ("- a\n- b", "the top level must be a mapping"),
             ("a: [unclosed", "not valid YAML"),
+            ("rate_limits:\n  - name: b\n    match: x", "rate_limits[0] (`b`): give max_tokens, max_requests or both"),
+            ("rate_limits:\n  - name: b\n    max_tokens: 0", "max_tokens must be at least 1"),
+            ("rate_limits:\n  - name: b\n    provider: ghost\n    max_requests: 1", "provider `ghost` is not declared"),
+            (
+                "rate_limits:\n  - name: b\n    max_requests: 1\n  - name: b\n    max_requests: 2",
+                "unique, non-empty name"
+            ),
+            ("max_requests: 0", "MAX_REQUESTS: `0` is not a whole number"),
         ])
     func fileErrors(yaml: String, message: String) throws {
         let path = try TemporaryFile.write(yaml, suffix: ".yaml")
@@ -113,6 +121,39 @@ struct ConfigurationTests {
         } throws: { error in
             (error as? ConfigError)?.message.contains(message) == true
         }
+    }
+
+    @Test("Budgets come from the file: per user, per model or route, per key")
+    func budgets() throws {
+        let yaml = """
+            enable_rate_limiting: true
+            max_requests: 30
+            rate_limits:
+              - name: big
+                match: ["gpt-4o*", "o1*"]
+                max_tokens: 5000
+              - name: local
+                provider: ollama
+                max_requests: 100
+            gateway_keys:
+              - name: team
+                sha256: \(String(repeating: "ab", count: 32))
+                max_tokens: 90000
+                max_requests: 600
+            """
+        let config = try ConfigLoader(environment: [:], configPath: try TemporaryFile.write(yaml, suffix: ".yaml"))
+            .load()
+        #expect(config.isRateLimited)
+        #expect(config.rateLimit.policy.perUser == BudgetLimits(tokens: 1000, requests: 30))
+        #expect(
+            config.rateLimit.budgets == [
+                ModelBudget(
+                    name: "big", models: [ModelPattern("gpt-4o*"), ModelPattern("o1*")], limits: .init(tokens: 5000)),
+                ModelBudget(name: "local", models: [], provider: "ollama", limits: .init(requests: 100)),
+            ])
+        #expect(config.keyring.keys[0].limits == BudgetLimits(tokens: 90000, requests: 600))
+        // Without any budget nothing is limited.
+        #expect(!(try ConfigLoader(environment: [:]).load().isRateLimited))
     }
 
     @Test("The routing table report names providers and routes but never keys")

@@ -81,11 +81,17 @@ struct RateLimitTests {
 
     @Test("A 429 in OpenAI's shape with Retry-After and the rate-limit headers")
     func refusal() async throws {
-        let limiter = TokenRateLimiter(window: window, store: InMemoryRateLimitStore(clock: TestClock().read))
-        let first = try await limiter.reserve(user: "u", tokens: 90)
-        #expect(limiter.headers(first.decision)["x-ratelimit-remaining-tokens"] == "10")
+        let limiter = RateLimiter(
+            policy: RateLimitPolicy(windowSeconds: 600, perUser: BudgetLimits(tokens: 100)),
+            store: InMemoryRateLimitStore(clock: TestClock().read))
+        let first = try await limiter.reserve(user: "u", model: "m", provider: "openai", tokens: 90)
+        #expect(
+            limiter.headers(first) == [
+                "x-ratelimit-limit-tokens": "100", "x-ratelimit-remaining-tokens": "10",
+                "x-ratelimit-reset-tokens": "10m0s",
+            ])
         await #expect {
-            try await limiter.reserve(user: "u", tokens: 20)
+            try await limiter.reserve(user: "u", model: "m", provider: "openai", tokens: 20)
         } throws: { error in
             guard let e = error as? GatewayError else { return false }
             return e.status == 429 && e.type == "tokens" && e.code == "rate_limit_exceeded"
@@ -93,25 +99,104 @@ struct RateLimitTests {
                 && e.message.contains("Limit 100, Used 90, Requested 20")
         }
         await limiter.settle(first, actual: 0)
-        #expect(try await limiter.reserve(user: "u", tokens: 100).decision.allowed)
+        let whole = try await limiter.reserve(user: "u", model: "m", provider: "openai", tokens: 100)
+        #expect(whole.decisions.map(\.remaining) == [0])
+    }
+
+    static let key = GatewayKey(name: "team", digest: [], limits: BudgetLimits(tokens: 500, requests: 4))
+    static let policy = RateLimitPolicy(
+        windowSeconds: 600, perUser: BudgetLimits(tokens: 1000, requests: 3),
+        budgets: [
+            ModelBudget(name: "big", models: [ModelPattern("gpt-4o*")], limits: BudgetLimits(tokens: 50)),
+            ModelBudget(name: "local", models: [], provider: "ollama", limits: BudgetLimits(requests: 1)),
+        ])
+
+    @Test("The policy applies the per-user budget, every matching model or route budget, and the key's own")
+    func policyChecks() {
+        let keys = { (model: String, provider: ProviderID, key: GatewayKey?) in
+            Self.policy.checks(user: "u", key: key, model: model, provider: provider, tokens: 7).map(\.key)
+        }
+        #expect(keys("gpt-4o-mini", "openai", nil) == ["t:u", "r:u", "b:big:t:u"])
+        #expect(keys("llama3", "ollama", nil) == ["t:u", "r:u", "b:local:r:u"])
+        #expect(keys("gpt-4.1", "openai", Self.key) == ["t:u", "r:u", "k:team:t", "k:team:r"])
+        let amounts = Self.policy.checks(user: "u", key: Self.key, model: "gpt-4o", provider: "openai", tokens: 7)
+        #expect(amounts.map(\.amount) == [7, 1, 7, 7, 1])
+        #expect(amounts.map(\.kind) == [.tokens, .requests, .tokens, .tokens, .requests])
+        // Without the global switch only the configured budgets remain.
+        let off = RateLimitPolicy(windowSeconds: 600, perUser: nil, budgets: Self.policy.budgets)
+        #expect(off.checks(user: "u", key: nil, model: "x", provider: "openai", tokens: 1).isEmpty)
+    }
+
+    @Test("Requests per window: the fourth of three is a 429 of type requests with the -requests headers")
+    func requestLimit() async throws {
+        let limiter = RateLimiter(policy: Self.policy, store: InMemoryRateLimitStore(clock: TestClock().read))
+        for expected in ["2", "1", "0"] {
+            let r = try await limiter.reserve(user: "u", model: "m", provider: "openai", tokens: 1)
+            #expect(limiter.headers(r)["x-ratelimit-remaining-requests"] == expected)
+            #expect(limiter.headers(r)["x-ratelimit-limit-requests"] == "3")
+            #expect(limiter.headers(r)["x-ratelimit-remaining-tokens"] != nil)
+        }
+        await #expect {
+            try await limiter.reserve(user: "u", model: "m", provider: "openai", tokens: 1)
+        } throws: { error in
+            guard let e = error as? GatewayError else { return false }
+            return e.status == 429 && e.type == "requests" && e.code == "rate_limit_exceeded"
+                && e.headers["x-ratelimit-limit-requests"] == "3" && e.headers["retry-after"] == "600"
+                && e.message.contains("requests per 10m0s: Limit 3, Used 3, Requested 1")
+        }
+        // Another user has their own requests.
+        #expect(try await limiter.reserve(user: "v", model: "m", provider: "openai", tokens: 1).decisions.count == 2)
+    }
+
+    @Test("A request refused by one budget spends nothing in the others")
+    func allOrNothing() async throws {
+        let store = InMemoryRateLimitStore(clock: TestClock().read)
+        let limiter = RateLimiter(policy: Self.policy, store: store)
+        await #expect {
+            try await limiter.reserve(user: "u", model: "gpt-4o", provider: "openai", tokens: 60)
+        } throws: { error in
+            let e = error as? GatewayError
+            return e?.status == 429 && e?.message.contains("(budget `big`)") == true
+                && e?.headers["x-ratelimit-limit-tokens"] == "50"
+        }
+        // The per-user tokens and requests were given back: the full budget is still there.
+        let other = try await limiter.reserve(user: "u", model: "other", provider: "openai", tokens: 1000)
+        #expect(other.decisions.map(\.remaining) == [0, 2])
+    }
+
+    @Test("A key's budget is shared by every user of the key; headers show the tightest budget")
+    func keyBudget() async throws {
+        let limiter = RateLimiter(policy: Self.policy, store: InMemoryRateLimitStore(clock: TestClock().read))
+        let alice = try await limiter.reserve(
+            user: "key:team/user:alice", key: Self.key, model: "m", provider: "openai", tokens: 300)
+        #expect(limiter.headers(alice)["x-ratelimit-remaining-tokens"] == "200")  // the key's 500, not alice's 1000
+        await #expect {
+            try await limiter.reserve(
+                user: "key:team/user:bob", key: Self.key, model: "m", provider: "openai", tokens: 300)
+        } throws: { ($0 as? GatewayError)?.message.contains("(key `team`): Limit 500, Used 300") == true }
+        await limiter.settle(alice, actual: 100)
+        let bob = try await limiter.reserve(
+            user: "key:team/user:bob", key: Self.key, model: "m", provider: "openai", tokens: 300)
+        #expect(limiter.headers(bob)["x-ratelimit-remaining-tokens"] == "100")
+        #expect(limiter.headers(bob)["x-ratelimit-remaining-requests"] == "2")  // bob's own 3 vs the key's 4 - 2
     }
 
     @Test(
         "Durations are written as OpenAI writes them",
         arguments: [(0.02, "20ms"), (1, "1s"), (59.2, "1m0s"), (360, "6m0s"), (3723, "1h2m3s")])
     func durations(seconds: Double, text: String) {
-        #expect(TokenRateLimiter.duration(seconds) == text)
+        #expect(RateLimiter.duration(seconds) == text)
     }
 
     @Test("The user is the key, else the header, else the token's hash, else the address")
     func identity() {
         #expect(
-            TokenRateLimiter.user(header: "alice", keyName: "team", bearerToken: "t", address: "1.2.3.4")
+            RateLimiter.user(header: "alice", keyName: "team", bearerToken: "t", address: "1.2.3.4")
                 == "key:team/user:alice")
-        #expect(TokenRateLimiter.user(header: "alice", keyName: nil, bearerToken: "t", address: nil) == "user:alice")
-        let hashed = TokenRateLimiter.user(header: nil, keyName: nil, bearerToken: "sk-secret", address: nil)
+        #expect(RateLimiter.user(header: "alice", keyName: nil, bearerToken: "t", address: nil) == "user:alice")
+        let hashed = RateLimiter.user(header: nil, keyName: nil, bearerToken: "sk-secret", address: nil)
         #expect(hashed.hasPrefix("token:") && !hashed.contains("sk-secret"))
-        #expect(TokenRateLimiter.user(header: "", keyName: nil, bearerToken: nil, address: "1.2.3.4") == "ip:1.2.3.4")
+        #expect(RateLimiter.user(header: "", keyName: nil, bearerToken: nil, address: "1.2.3.4") == "ip:1.2.3.4")
     }
 
     @Test("stream_options is replaced or added at the top level")

@@ -19,9 +19,7 @@ struct AuthenticationTests {
                 sha256: \(SHA256.hex("sk-gw-old"))
                 expires: 2020-01-01
             """
-        let path = NSTemporaryDirectory() + "switchyard-auth-\(UUID().uuidString).yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        try await TestGateway.with(environment: ["SWITCHYARD_CONFIG": path, "OPENAI_API_KEY": "sk-provider"], body)
+        try await TestGateway.with(yaml: yaml, environment: ["OPENAI_API_KEY": "sk-provider"], body)
     }
 
     @Test(

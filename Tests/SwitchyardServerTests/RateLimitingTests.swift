@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import SwitchyardCore
 import Testing
 
 /// The token budget enforced by the in-process gateway (in-memory store).
@@ -35,6 +36,68 @@ struct RateLimitingTests {
             let bob = try await gw.send(
                 "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"), headers: [("user", "bob")])
             #expect(bob.status == 200)
+        }
+    }
+
+    @Test("Request limits and model budgets from the config file: -requests headers, then 429s of type requests")
+    func configuredBudgets() async throws {
+        let yaml = """
+            enable_rate_limiting: true
+            max_requests: 2
+            rate_limits:
+              - name: mini-only
+                match: gpt-4o-mini
+                max_requests: 1
+            """
+        try await TestGateway.with(yaml: yaml) { gw in
+            let send = { (model: String) in
+                try await gw.send(
+                    "/v1/chat/completions", body: TestGateway.chatBody(model: model), headers: [("user", "erin")])
+            }
+            let mini = try await send("gpt-4o-mini")
+            #expect(mini.status == 200)
+            // The tightest request budget is the model's: 1 per window, none left.
+            #expect(mini.headers["x-ratelimit-limit-requests"] == ["1"])
+            #expect(mini.headers["x-ratelimit-remaining-requests"] == ["0"])
+            #expect(mini.headers["x-ratelimit-limit-tokens"] == ["1000"])
+            let refused = try await send("gpt-4o-mini")
+            #expect(refused.status == 429)
+            let error = try TestGateway.error(in: refused.body)
+            #expect(error["type"] as? String == "requests")
+            #expect((error["message"] as? String)?.contains("budget `mini-only`") == true)
+            // The refused request was not counted against the per-user limit of 2.
+            let other = try await send("gpt-4o")
+            #expect(other.status == 200)
+            #expect(other.headers["x-ratelimit-limit-requests"] == ["2"])
+            #expect(other.headers["x-ratelimit-remaining-requests"] == ["0"])
+            let third = try await send("gpt-4o")
+            #expect(third.status == 429)
+            #expect(third.headers["x-ratelimit-limit-requests"] == ["2"])
+            #expect(try TestGateway.error(in: third.body)["type"] as? String == "requests")
+        }
+    }
+
+    @Test("A gateway key's token budget is shared by the users within it")
+    func keyBudget() async throws {
+        let yaml = """
+            gateway_keys:
+              - name: team
+                sha256: \(SHA256.hex("sk-gw-team"))
+                max_tokens: 25
+            """
+        try await TestGateway.with(yaml: yaml, environment: ["OPENAI_API_KEY": "sk-provider"]) { gw in
+            var statuses: [Int] = []
+            for user in ["alice", "bob", "carol"] {
+                let r = try await gw.send(
+                    "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"),
+                    headers: [("authorization", "Bearer sk-gw-team"), ("user", user)])
+                statuses.append(r.status)
+                if r.status == 429 {
+                    #expect((try TestGateway.error(in: r.body)["message"] as? String)?.contains("key `team`") == true)
+                }
+            }
+            // 10 tokens per answer: alice and bob spend 20 of the key's 25; carol's 8-token prompt does not fit.
+            #expect(statuses == [200, 200, 429])
         }
     }
 

@@ -53,12 +53,33 @@ struct RedisTests {
         defer { server.stop() }
         let store = RedisRateLimitStore(client: RedisClient(endpoint: try .init(url: server.url)))
         let window = SlidingWindow(windowSeconds: 600, limit: 100)
-        let first = try await store.reserve(user: "u", tokens: 60, window: window)
+        let tokens = { (amount: Int) in [RateLimitCheck(key: "u", kind: .tokens, window: window, amount: amount)] }
+        let first = try await store.reserve(tokens(60))[0]
         #expect(first.allowed && first.remaining == 40)
-        let refused = try await store.reserve(user: "u", tokens: 50, window: window)
+        let refused = try await store.reserve(tokens(50))[0]
         #expect(!refused.allowed && refused.remaining == 40 && refused.retryAfter > 0)
-        try await store.settle(user: "u", bucket: first.bucket, reserved: 60, actual: 20, window: window)
-        #expect(try await store.reserve(user: "u", tokens: 50, window: window).remaining == 30)
+        try await store.settle(key: "u", bucket: first.bucket, reserved: 60, actual: 20, window: window)
+        #expect(try await store.reserve(tokens(50))[0].remaining == 30)
+    }
+
+    @Test("In Redis, a request refused by one budget spends nothing in the others")
+    func allOrNothing() async throws {
+        let server = try await RedisServer()
+        defer { server.stop() }
+        let store = RedisRateLimitStore(client: RedisClient(endpoint: try .init(url: server.url)))
+        let checks = [
+            RateLimitCheck(
+                key: "t:u", kind: .tokens, window: SlidingWindow(windowSeconds: 600, limit: 100), amount: 40),
+            RateLimitCheck(key: "r:u", kind: .requests, window: SlidingWindow(windowSeconds: 600, limit: 2), amount: 1),
+            RateLimitCheck(key: "k:t", kind: .tokens, window: SlidingWindow(windowSeconds: 600, limit: 70), amount: 40),
+        ]
+        #expect(try await store.reserve(checks).map(\.remaining) == [60, 1, 30])
+        let refused = try await store.reserve(checks)
+        #expect(refused.map(\.allowed) == [true, true, false] && refused[2].remaining == 30)
+        // Nothing of the refused request was kept: one request and 40 tokens remain spent.
+        let probe = try await store.reserve([checks[1]])
+        #expect(probe.map(\.remaining) == [0])
+        #expect(try await store.reserve([checks[0]])[0].remaining == 20)
     }
 
     @Test("200 parallel requests of one user cannot spend more than the budget, across clients")
@@ -72,7 +93,9 @@ struct RedisTests {
         let allowed = try await withThrowingTaskGroup(of: Bool.self) { group in
             for i in 0..<200 {
                 group.addTask {
-                    try await (i % 2 == 0 ? a : b).reserve(user: "shared", tokens: 7, window: window).allowed
+                    try await (i % 2 == 0 ? a : b).reserve([
+                        RateLimitCheck(key: "shared", kind: .tokens, window: window, amount: 7)
+                    ])[0].allowed
                 }
             }
             var count = 0
@@ -85,23 +108,24 @@ struct RedisTests {
     @Test("Redis down: fail-open serves, fail-closed answers 503; Redis back is picked up without a restart")
     func outage() async throws {
         let server = try await RedisServer()
-        let window = SlidingWindow(windowSeconds: 600, limit: 100)
+        let policy = RateLimitPolicy(windowSeconds: 600, perUser: BudgetLimits(tokens: 100))
         let store = RedisRateLimitStore(client: RedisClient(endpoint: try .init(url: server.url)))
         let failures = Counter()
-        let open = TokenRateLimiter(window: window, store: store, failOpen: true) { if $0 != nil { failures.add() } }
-        let closed = TokenRateLimiter(window: window, store: store, failOpen: false)
-        #expect(try await open.reserve(user: "u", tokens: 10).decision.remaining == 90)
+        let open = RateLimiter(policy: policy, store: store, failOpen: true) { if $0 != nil { failures.add() } }
+        let closed = RateLimiter(policy: policy, store: store, failOpen: false)
+        #expect(
+            try await open.reserve(user: "u", model: "m", provider: "openai", tokens: 10).decisions[0].remaining == 90)
         server.stop()
-        let served = try await open.reserve(user: "u", tokens: 10)
+        let served = try await open.reserve(user: "u", model: "m", provider: "openai", tokens: 10)
         #expect(served.unaccounted)
         #expect(failures.value >= 1)
         await #expect {
-            try await closed.reserve(user: "u", tokens: 10)
+            try await closed.reserve(user: "u", model: "m", provider: "openai", tokens: 10)
         } throws: { ($0 as? GatewayError)?.status == 503 }
         try await server.start()
-        var recovered: TokenRateLimiter.Reservation?
+        var recovered: RateLimiter.Reservation?
         for _ in 0..<100 where recovered?.unaccounted != false {
-            recovered = try? await closed.reserve(user: "u", tokens: 10)
+            recovered = try? await closed.reserve(user: "u", model: "m", provider: "openai", tokens: 10)
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(recovered?.unaccounted == false)

@@ -50,6 +50,16 @@ struct TestGateway {
         await mock.stop()
     }
 
+    /// Runs `body` against a gateway configured by `yaml` (written to a temporary file) and `environment`.
+    static func with(
+        yaml: String, environment: [String: String] = [:], _ body: (TestGateway) async throws -> Void
+    ) async throws {
+        let path = NSTemporaryDirectory() + "switchyard-test-\(UUID().uuidString).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await with(environment: environment.merging(["SWITCHYARD_CONFIG": path]) { $1 }, body)
+    }
+
     /// Sends a request and reads the whole answer.
     func send(
         _ path: String,

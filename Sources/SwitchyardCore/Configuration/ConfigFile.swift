@@ -39,11 +39,11 @@ public struct ConfigFile: Sendable, Equatable {
         /// Decodes `match` as a string or a list of strings.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let one = try? c.decode(String.self, forKey: .match) {
-                match = [one]
-            } else {
-                match = try c.decode([String].self, forKey: .match)
+            guard let patterns = try c.patterns(forKey: .match) else {
+                throw DecodingError.keyNotFound(
+                    CodingKeys.match, .init(codingPath: c.codingPath, debugDescription: "match is required"))
             }
+            match = patterns
             provider = try c.decode(String.self, forKey: .provider)
             model = try c.decodeIfPresent(String.self, forKey: .model)
         }
@@ -61,10 +61,46 @@ public struct ConfigFile: Sendable, Equatable {
         public var models: [String]?
         /// Expiry, ISO 8601 (`2027-01-31` or `2027-01-31T12:00:00Z`).
         public var expires: String?
+        /// Tokens per window for everyone using the key together.
+        public var maxTokens: Int?
+        /// Requests per window for everyone using the key together.
+        public var maxRequests: Int?
 
         enum CodingKeys: String, CodingKey {
             case name, sha256, models, expires
             case keyEnv = "key_env"
+            case maxTokens = "max_tokens"
+            case maxRequests = "max_requests"
+        }
+    }
+
+    /// A model or route budget declared in the file's `rate_limits` list.
+    public struct BudgetEntry: Decodable, Sendable, Equatable {
+        /// Name (state keys, messages).
+        public var name: String
+        /// Requested-model patterns (`*` wildcards); a single string is accepted too; absent means all.
+        public var match: [String]
+        /// Provider the request must be routed to.
+        public var provider: String?
+        /// Tokens per user per window.
+        public var maxTokens: Int?
+        /// Requests per user per window.
+        public var maxRequests: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case name, match, provider
+            case maxTokens = "max_tokens"
+            case maxRequests = "max_requests"
+        }
+
+        /// Decodes `match` as a string or a list of strings.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            match = try c.patterns(forKey: .match) ?? []
+            provider = try c.decodeIfPresent(String.self, forKey: .provider)
+            maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+            maxRequests = try c.decodeIfPresent(Int.self, forKey: .maxRequests)
         }
     }
 
@@ -76,6 +112,8 @@ public struct ConfigFile: Sendable, Equatable {
     public var routes: [RouteEntry]
     /// Declared gateway keys.
     public var gatewayKeys: [KeyEntry] = []
+    /// Declared model and route budgets.
+    public var budgets: [BudgetEntry] = []
 
     /// Reads and parses the file at `path`.
     public static func load(path: String) throws(ConfigError) -> ConfigFile {
@@ -94,7 +132,7 @@ public struct ConfigFile: Sendable, Equatable {
             throw ConfigError("config file \(name): not valid YAML (\(error))")
         }
         guard let root else { return ConfigFile(settings: [:], providers: [], routes: []) }
-        let sectionNames: Set<String> = ["providers", "routes", "gateway_keys"]
+        let sectionNames: Set<String> = ["providers", "routes", "gateway_keys", "rate_limits"]
         guard let mapping = root as? [String: Any] else {
             throw ConfigError("config file \(name): the top level must be a mapping of settings")
         }
@@ -115,7 +153,7 @@ public struct ConfigFile: Sendable, Equatable {
             let section = try YAMLDecoder().decode(Sections.self, from: text)
             return ConfigFile(
                 settings: settings, providers: section.providers ?? [], routes: section.routes ?? [],
-                gatewayKeys: section.gatewayKeys ?? [])
+                gatewayKeys: section.gatewayKeys ?? [], budgets: section.budgets ?? [])
         } catch let error as DecodingError {
             throw ConfigError("config file \(name): \(describe(error))")
         } catch {
@@ -127,9 +165,11 @@ public struct ConfigFile: Sendable, Equatable {
         var providers: [Provider]?
         var routes: [RouteEntry]?
         var gatewayKeys: [KeyEntry]?
+        var budgets: [BudgetEntry]?
         enum CodingKeys: String, CodingKey {
             case providers, routes
             case gatewayKeys = "gateway_keys"
+            case budgets = "rate_limits"
         }
     }
 
@@ -143,5 +183,13 @@ public struct ConfigFile: Sendable, Equatable {
             return "`\(path(ctx.codingPath))` has the wrong type"
         default: return "cannot be decoded (\(error))"
         }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// Model patterns given as one string or a list of strings; nil when absent.
+    fileprivate func patterns(forKey key: Key) throws -> [String]? {
+        if let one = try? decode(String.self, forKey: key) { return [one] }
+        return try decodeIfPresent([String].self, forKey: key)
     }
 }

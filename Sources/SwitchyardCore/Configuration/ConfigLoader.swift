@@ -51,6 +51,8 @@ public struct ConfigLoader: Sendable {
         rateLimit.enabled = try values.bool(.enableRateLimiting, default: false)
         rateLimit.windowMinutes = try values.int(.rateLimitWindowMin, default: 60, range: 1...(60 * 24 * 31))
         rateLimit.maxTokens = try values.int(.maxTokens, default: 1000, range: 1...Int(Int32.max))
+        rateLimit.maxRequests = try values.optionalInt(.maxRequests, range: 1...Int(Int32.max))
+        rateLimit.budgets = try buildBudgets(file?.budgets ?? [], providers: providers)
         rateLimit.userHeader = try values.string(.userHeader, default: "user").lowercased()
         rateLimit.redisURL = try values.optionalString(.redisURL)
         if let url = rateLimit.redisURL {
@@ -142,9 +144,43 @@ public struct ConfigLoader: Sendable {
             keys.append(
                 GatewayKey(
                     name: entry.name, digest: digest, models: entry.models.map { $0.map(ModelPattern.init) },
-                    expires: expires))
+                    expires: expires,
+                    limits: try Self.limits(tokens: entry.maxTokens, requests: entry.maxRequests, at: at)))
         }
         return GatewayKeyring(keys: keys)
+    }
+
+    func buildBudgets(
+        _ entries: [ConfigFile.BudgetEntry], providers: [ProviderID: ProviderEndpoint]
+    ) throws(ConfigError) -> [ModelBudget] {
+        var budgets: [ModelBudget] = []
+        var names: Set<String> = []
+        for (index, entry) in entries.enumerated() {
+            let at = "config file: rate_limits[\(index)] (`\(entry.name)`)"
+            guard !entry.name.isEmpty, names.insert(entry.name).inserted else {
+                throw ConfigError("\(at): every budget needs a unique, non-empty name")
+            }
+            let limits = try Self.limits(tokens: entry.maxTokens, requests: entry.maxRequests, at: at)
+            guard !limits.isEmpty else { throw ConfigError("\(at): give max_tokens, max_requests or both") }
+            let provider = entry.provider.map(ProviderID.init(rawValue:))
+            if let provider, providers[provider] == nil {
+                throw ConfigError("\(at): provider `\(provider)` is not declared")
+            }
+            guard entry.match.allSatisfy({ !$0.isEmpty }) else {
+                throw ConfigError("\(at): match patterns must not be empty")
+            }
+            budgets.append(
+                ModelBudget(
+                    name: entry.name, models: entry.match.map(ModelPattern.init), provider: provider, limits: limits))
+        }
+        return budgets
+    }
+
+    static func limits(tokens: Int?, requests: Int?, at: String) throws(ConfigError) -> BudgetLimits {
+        for (name, value) in [("max_tokens", tokens), ("max_requests", requests)] {
+            if let value, value < 1 { throw ConfigError("\(at): \(name) must be at least 1") }
+        }
+        return BudgetLimits(tokens: tokens, requests: requests)
     }
 
     static func hexBytes(_ hex: String) -> [UInt8]? {
@@ -271,7 +307,11 @@ struct SettingValues {
     }
 
     func int(_ key: SettingKey, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
-        guard let raw = try optionalString(key) else { return fallback }
+        try optionalInt(key, range: range) ?? fallback
+    }
+
+    func optionalInt(_ key: SettingKey, range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+        guard let raw = try optionalString(key) else { return nil }
         guard let value = Int(raw.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
             throw ConfigError(
                 "\(key.environmentName): `\(raw)` is not a whole number from \(range.lowerBound) to \(range.upperBound)"

@@ -56,6 +56,12 @@ public struct GatewayConfig: Sendable {
 }
 
 extension GatewayConfig {
+    /// Whether any budget is enforced: the global per-user one, a model or route budget, or a
+    /// gateway key's own budget.
+    public var isRateLimited: Bool {
+        rateLimit.enabled || !rateLimit.budgets.isEmpty || keyring.keys.contains { !$0.limits.isEmpty }
+    }
+
     /// Providers whose API key is configured server-side: anyone who reaches the gateway spends them.
     public var providersWithServerKeys: [ProviderID] {
         router.providers.values.filter { $0.apiKey != nil }.map(\.id).sorted { $0.rawValue < $1.rawValue }
@@ -83,6 +89,10 @@ public struct RateLimitSettings: Sendable, Equatable {
     public var windowMinutes: Int = 60
     /// Tokens (prompt + completion) per user per window.
     public var maxTokens: Int = 1000
+    /// Requests per user per window; nil means requests are not limited.
+    public var maxRequests: Int?
+    /// Model and route budgets from the config file (per user, on top of the global one).
+    public var budgets: [ModelBudget] = []
     /// Request header that names the user.
     public var userHeader: String = "user"
     /// Redis URL for shared state across instances; nil means in memory.
@@ -92,4 +102,11 @@ public struct RateLimitSettings: Sendable, Equatable {
 
     /// Creates settings with the contract's defaults.
     public init() {}
+
+    /// Which budgets apply to a request.
+    public var policy: RateLimitPolicy {
+        RateLimitPolicy(
+            windowSeconds: Double(windowMinutes) * 60,
+            perUser: enabled ? BudgetLimits(tokens: maxTokens, requests: maxRequests) : nil, budgets: budgets)
+    }
 }

@@ -22,6 +22,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case enableRateLimiting = "enable_rate_limiting"
     case rateLimitWindowMin = "rate_limit_window_min"
     case maxTokens = "max_tokens"
+    case maxRequests = "max_requests"
     case userHeader = "user_header"
     case redisURL = "redis_url"
     case rateLimitFailMode = "rate_limit_fail_mode"

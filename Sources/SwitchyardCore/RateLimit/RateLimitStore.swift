@@ -1,18 +1,20 @@
 import Foundation
 import Synchronization
 
-/// Where sliding-window state lives: in this process, or (later) in Redis shared by many
-/// instances. Check-and-reserve is atomic per user in every store.
+/// Where sliding-window state lives: in this process, or in Redis shared by many instances.
 public protocol RateLimitStore: Sendable {
-    /// Reserves `tokens` for `user` if they fit.
-    func reserve(user: String, tokens: Int, window: SlidingWindow) async throws -> SlidingWindow.Decision
-    /// Corrects an earlier reservation to the tokens actually spent.
-    func settle(user: String, bucket: Int64, reserved: Int, actual: Int, window: SlidingWindow) async throws
+    /// Reserves every check's amount if each fits its window, or nothing at all. Returns one
+    /// decision per check, in order, up to and including the first refused one.
+    func reserve(_ checks: [RateLimitCheck]) async throws -> [SlidingWindow.Decision]
+    /// Corrects an earlier reservation in state `key` to the amount actually spent.
+    func settle(key: String, bucket: Int64, reserved: Int, actual: Int, window: SlidingWindow) async throws
 }
 
-/// The in-memory store: users spread over shards, each behind its own lock, so unrelated users
-/// do not contend. State of users idle for a whole window is swept, so memory follows the number
-/// of active users, not of users ever seen.
+/// The in-memory store: state keys spread over shards, each behind its own lock, so unrelated
+/// users do not contend. Each check is reserved atomically under its shard's lock; when a later
+/// check of the same request is refused, the earlier ones are given back, so spending never
+/// passes a limit (a concurrent request may see the brief reservation and be refused). State idle
+/// for a whole window is swept, so memory follows the number of active users, not of users ever seen.
 public final class InMemoryRateLimitStore: RateLimitStore {
     struct Shard {
         var users: [String: SlidingWindow.State] = [:]
@@ -41,7 +43,23 @@ public final class InMemoryRateLimitStore: RateLimitStore {
         return shards[Int(UInt(bitPattern: hasher.finalize()) % UInt(shards.count))]
     }
 
-    /// Atomically checks and reserves.
+    /// Reserves every check or none.
+    public func reserve(_ checks: [RateLimitCheck]) -> [SlidingWindow.Decision] {
+        var decisions: [SlidingWindow.Decision] = []
+        for check in checks {
+            let decision = reserve(user: check.key, tokens: check.amount, window: check.window)
+            decisions.append(decision)
+            guard decision.allowed else {
+                for (done, granted) in zip(checks, decisions.dropLast()) {
+                    settle(key: done.key, bucket: granted.bucket, reserved: done.amount, actual: 0, window: done.window)
+                }
+                break
+            }
+        }
+        return decisions
+    }
+
+    /// Atomically checks and reserves one state key.
     public func reserve(user: String, tokens: Int, window: SlidingWindow) -> SlidingWindow.Decision {
         let now = clock()
         return shard(for: user).mutex.withLock { shard in
@@ -55,12 +73,12 @@ public final class InMemoryRateLimitStore: RateLimitStore {
     }
 
     /// Atomically settles.
-    public func settle(user: String, bucket: Int64, reserved: Int, actual: Int, window: SlidingWindow) {
+    public func settle(key: String, bucket: Int64, reserved: Int, actual: Int, window: SlidingWindow) {
         let now = clock()
-        shard(for: user).mutex.withLock { shard in
-            var state = shard.users[user] ?? .init()
+        shard(for: key).mutex.withLock { shard in
+            var state = shard.users[key] ?? .init()
             window.settle(&state, bucket: bucket, reserved: reserved, actual: actual, now: now)
-            shard.users[user] = state.buckets.isEmpty ? nil : state
+            shard.users[key] = state.buckets.isEmpty ? nil : state
         }
     }
 

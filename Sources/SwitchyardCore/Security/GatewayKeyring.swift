@@ -10,13 +10,19 @@ public struct GatewayKey: Sendable, Equatable {
     public var models: [ModelPattern]?
     /// When the key stops working, if ever.
     public var expires: Date?
+    /// The key's own budget per window, shared by everyone who uses it.
+    public var limits: BudgetLimits
 
     /// Creates a key.
-    public init(name: String, digest: [UInt8], models: [ModelPattern]? = nil, expires: Date? = nil) {
+    public init(
+        name: String, digest: [UInt8], models: [ModelPattern]? = nil, expires: Date? = nil,
+        limits: BudgetLimits = BudgetLimits()
+    ) {
         self.name = name
         self.digest = digest
         self.models = models
         self.expires = expires
+        self.limits = limits
     }
 
     /// Whether this key may use `model`.

@@ -18,8 +18,8 @@ public struct Gateway: Sendable {
     public let logger: Logger
     /// Flipped to false when graceful shutdown starts, so `/ready` turns 503.
     let readiness: Readiness
-    /// The per-user token budget, when rate limiting is on.
-    public let limiter: TokenRateLimiter?
+    /// The budgets, when any are configured.
+    public let limiter: RateLimiter?
 
     /// Creates a gateway.
     public init(
@@ -28,7 +28,7 @@ public struct Gateway: Sendable {
         transport: any UpstreamTransport,
         metrics: GatewayMetrics,
         logger: Logger,
-        limiter: TokenRateLimiter? = nil
+        limiter: RateLimiter? = nil
     ) {
         self.config = config
         self.adapters = adapters

@@ -3,17 +3,17 @@ import Hummingbird
 import NIOCore
 import SwitchyardCore
 
-/// One request's part of the token budget: the reservation made before forwarding and its
-/// settlement when the answer ends (once, whatever way it ends).
+/// One request's part of the budgets: the reservation made before forwarding and its settlement
+/// when the answer ends (once, whatever way it ends).
 struct TokenAccounting: Sendable {
-    let limiter: TokenRateLimiter
-    let reservation: TokenRateLimiter.Reservation
+    let limiter: RateLimiter
+    let reservation: RateLimiter.Reservation
     let counter: ChatTokenCounter?
     let metrics: GatewayMetrics
     let provider: String
 
     /// The rate-limit headers for the response.
-    var headers: [String: String] { limiter.headers(reservation.decision) }
+    var headers: [String: String] { limiter.headers(reservation) }
 
     /// Counts the prompt and reserves it, or throws the 429.
     static func reserve(
@@ -25,12 +25,13 @@ struct TokenAccounting: Sendable {
         // Without the rank files (a broken installation) a byte estimate still bounds spending.
         let prompt = counter?.promptTokens(messages: chat.messages, tools: chat.tools) ?? bodySize / 4
         let userHeader = HTTPField.Name(gateway.config.rateLimit.userHeader).flatMap { request.headers[$0] }
-        let user = TokenRateLimiter.user(
+        let user = RateLimiter.user(
             header: userHeader, keyName: key?.name,
             bearerToken: ClientContext.bearerToken(in: request.headers[.authorization]),
             address: context.channel.remoteAddress?.ipAddress)
         do throws(GatewayError) {
-            let reservation = try await limiter.reserve(user: user, tokens: prompt)
+            let reservation = try await limiter.reserve(
+                user: user, key: key, model: target.requestedModel, provider: target.endpoint.id, tokens: prompt)
             return TokenAccounting(
                 limiter: limiter, reservation: reservation, counter: counter, metrics: gateway.metrics,
                 provider: target.endpoint.id.rawValue)

@@ -1,38 +1,46 @@
 import Foundation
 import SwitchyardCore
 
-/// Sliding-window state in Redis, shared by every gateway instance. Each user's buckets are one
-/// hash (`switchyard:rl:<user>`, field = bucket index); check-and-reserve runs as one Lua script,
-/// so it is atomic across instances. The script only prunes, sums and conditionally adds; the
-/// decision's arithmetic (remaining, retry, reset) is the same `SlidingWindow` code the in-memory
-/// store uses, applied to the buckets the script returns.
+/// Sliding-window state in Redis, shared by every gateway instance. Each state key's buckets are
+/// one hash (`switchyard:rl:<key>`, field = bucket index); the check-and-reserve of all a request's
+/// budgets runs as one Lua script, so it is atomic across instances and all-or-nothing. The script
+/// only prunes, sums and conditionally adds; the decision's arithmetic (remaining, retry, reset) is
+/// the same `SlidingWindow` code the in-memory store uses, applied to the buckets it returns.
+/// All keys of one request go to one server (no Redis Cluster slot routing).
 public final class RedisRateLimitStore: RateLimitStore {
+    /// ARGV[1] = TTL; then per key: oldest bucket, current bucket, amount, limit.
+    /// Returns {{1 or 0: fits, per key}, {live bucket, amount, ...} per key}; adds only when all fit.
     static let reserveScript = """
-        local oldest = tonumber(ARGV[1])
-        local current = ARGV[2]
-        local tokens = tonumber(ARGV[3])
-        local limit = tonumber(ARGV[4])
-        local fields = redis.call('HGETALL', KEYS[1])
-        local used = 0
-        local live = {}
-        for i = 1, #fields, 2 do
-          local bucket = tonumber(fields[i])
-          local amount = tonumber(fields[i + 1])
-          if bucket < oldest or amount <= 0 then
-            redis.call('HDEL', KEYS[1], fields[i])
-          else
-            used = used + amount
-            table.insert(live, fields[i])
-            table.insert(live, fields[i + 1])
+        local fits, lives, all = {}, {}, 1
+        for k = 1, #KEYS do
+          local base = 1 + (k - 1) * 4
+          local oldest = tonumber(ARGV[base + 1])
+          local amount = tonumber(ARGV[base + 3])
+          local limit = tonumber(ARGV[base + 4])
+          local fields = redis.call('HGETALL', KEYS[k])
+          local used, live = 0, {}
+          for i = 1, #fields, 2 do
+            local bucket = tonumber(fields[i])
+            local spent = tonumber(fields[i + 1])
+            if bucket < oldest or spent <= 0 then
+              redis.call('HDEL', KEYS[k], fields[i])
+            else
+              used = used + spent
+              table.insert(live, fields[i])
+              table.insert(live, fields[i + 1])
+            end
           end
+          if used + amount <= limit then fits[k] = 1 else fits[k] = 0; all = 0 end
+          lives[k] = live
         end
-        local allowed = 0
-        if used + tokens <= limit then
-          redis.call('HINCRBY', KEYS[1], current, tokens)
-          allowed = 1
+        for k = 1, #KEYS do
+          local base = 1 + (k - 1) * 4
+          if all == 1 then redis.call('HINCRBY', KEYS[k], ARGV[base + 2], ARGV[base + 3]) end
+          redis.call('EXPIRE', KEYS[k], ARGV[1])
         end
-        redis.call('EXPIRE', KEYS[1], ARGV[5])
-        return {allowed, live}
+        local reply = {fits}
+        for k = 1, #KEYS do table.insert(reply, lives[k]) end
+        return reply
         """
 
     static let settleScript = """
@@ -67,39 +75,49 @@ public final class RedisRateLimitStore: RateLimitStore {
         }
     }
 
-    /// Atomically checks and reserves in Redis.
-    public func reserve(user: String, tokens: Int, window: SlidingWindow) async throws -> SlidingWindow.Decision {
+    /// Atomically checks and reserves every check in Redis, or none.
+    public func reserve(_ checks: [RateLimitCheck]) async throws -> [SlidingWindow.Decision] {
         let now = clock()
-        let current = window.bucket(at: now)
-        let oldest = current - SlidingWindow.bucketCount + 1
-        let ttl = Int(window.windowSeconds * 1.1) + 60
-        let reply = try await run(
-            Self.reserveScript, keys: [Self.key(user)],
-            arguments: [String(oldest), String(current), String(tokens), String(window.limit), String(ttl)])
-        guard case .array(let parts?) = reply, parts.count == 2, let allowed = parts[0].int,
-            case .array(let fields?) = parts[1]
-        else { throw RedisError.protocolViolation("unexpected script reply") }
-        var state = SlidingWindow.State()
-        for i in stride(from: 0, to: fields.count - 1, by: 2) {
-            if let bucket = fields[i].int, let amount = fields[i + 1].int { state.buckets[Int64(bucket)] = amount }
+        var arguments = [String(Self.ttl(checks.map(\.window.windowSeconds).max() ?? 0))]
+        for check in checks {
+            let current = check.window.bucket(at: now)
+            arguments += [
+                String(current - SlidingWindow.bucketCount + 1), String(current), String(check.amount),
+                String(check.window.limit),
+            ]
         }
-        // Replay the decision on the buckets as they were; Redis already applied it.
-        var replay = state
-        var decision = window.reserve(&replay, tokens: tokens, now: now)
-        // Redis decided atomically; its verdict stands.
-        decision.allowed = allowed == 1
-        decision.bucket = current
-        return decision
+        let reply = try await run(Self.reserveScript, keys: checks.map { Self.key($0.key) }, arguments: arguments)
+        guard case .array(let parts?) = reply, parts.count == checks.count + 1, case .array(let fits?) = parts[0],
+            fits.count == checks.count
+        else { throw RedisError.protocolViolation("unexpected script reply") }
+        var decisions: [SlidingWindow.Decision] = []
+        for (index, check) in checks.enumerated() {
+            guard case .array(let fields?) = parts[index + 1] else {
+                throw RedisError.protocolViolation("unexpected script reply")
+            }
+            var state = SlidingWindow.State()
+            for i in stride(from: 0, to: fields.count - 1, by: 2) {
+                if let bucket = fields[i].int, let amount = fields[i + 1].int { state.buckets[Int64(bucket)] = amount }
+            }
+            // Replay the decision on the buckets as they were; Redis decided atomically, its verdict stands.
+            var decision = check.window.reserve(&state, tokens: check.amount, now: now)
+            decision.allowed = fits[index].int == 1
+            decision.bucket = check.window.bucket(at: now)
+            decisions.append(decision)
+            if !decision.allowed { break }
+        }
+        return decisions
     }
 
+    static func ttl(_ windowSeconds: Double) -> Int { Int(windowSeconds * 1.1) + 60 }
+
     /// Atomically settles in Redis.
-    public func settle(user: String, bucket: Int64, reserved: Int, actual: Int, window: SlidingWindow) async throws {
+    public func settle(key: String, bucket: Int64, reserved: Int, actual: Int, window: SlidingWindow) async throws {
         let current = window.bucket(at: clock())
         _ = try await run(
-            Self.settleScript, keys: [Self.key(user)],
+            Self.settleScript, keys: [Self.key(key)],
             arguments: [
-                String(bucket), String(current), String(actual - reserved),
-                String(Int(window.windowSeconds * 1.1) + 60),
+                String(bucket), String(current), String(actual - reserved), String(Self.ttl(window.windowSeconds)),
             ])
     }
 }

@@ -1,0 +1,146 @@
+import Foundation
+
+/// The budgets of the contract and the config file: before forwarding, reserve the counted prompt
+/// (and one request) in every budget that applies, answer 429 when one does not fit, and settle
+/// the tokens with the actual usage when the answer ends.
+public struct RateLimiter: Sendable {
+    /// Which budgets apply to a request.
+    public let policy: RateLimitPolicy
+    /// Where the state lives.
+    public let store: any RateLimitStore
+    /// When the store fails: serve anyway (true) or answer 503 (false).
+    public let failOpen: Bool
+    /// Told about every store failure and every success (to log incidents and count errors).
+    public let onStoreResult: @Sendable ((any Error)?) -> Void
+
+    /// Creates a limiter.
+    public init(
+        policy: RateLimitPolicy, store: any RateLimitStore, failOpen: Bool = true,
+        onStoreResult: @escaping @Sendable ((any Error)?) -> Void = { _ in }
+    ) {
+        self.policy = policy
+        self.store = store
+        self.failOpen = failOpen
+        self.onStoreResult = onStoreResult
+    }
+
+    /// A reservation to settle later.
+    public struct Reservation: Sendable {
+        /// The windows the request was reserved in.
+        public var checks: [RateLimitCheck]
+        /// One decision per check, for response headers.
+        public var decisions: [SlidingWindow.Decision]
+        /// True when the store failed and the request was let through without a reservation.
+        public var unaccounted = false
+
+        /// Tokens reserved (the counted prompt), or 0 when no token budget applies.
+        public var tokens: Int { checks.first { $0.kind == .tokens }?.amount ?? 0 }
+    }
+
+    /// Reserves a request of `user` in every budget the policy applies to it, all or none.
+    /// - Throws: as `reserve(_:)`.
+    public func reserve(
+        user: String, key: GatewayKey? = nil, model: String, provider: ProviderID, tokens: Int
+    ) async throws(GatewayError) -> Reservation {
+        try await reserve(policy.checks(user: user, key: key, model: model, provider: provider, tokens: tokens))
+    }
+
+    /// Reserves `checks`, all or none.
+    /// - Throws: 429 in OpenAI's shape with `Retry-After` and the rate-limit headers; 503 when the
+    ///   store fails and the limiter fails closed.
+    public func reserve(_ checks: [RateLimitCheck]) async throws(GatewayError) -> Reservation {
+        guard !checks.isEmpty else { return Reservation(checks: [], decisions: []) }
+        let decisions: [SlidingWindow.Decision]
+        do {
+            decisions = try await store.reserve(checks)
+            onStoreResult(nil)
+        } catch {
+            onStoreResult(error)
+            guard failOpen else {
+                throw GatewayError(
+                    status: 503, type: "service_unavailable",
+                    message: "The rate-limit store is unavailable; try again shortly.",
+                    code: "rate_limit_store_unavailable")
+            }
+            let open = checks.map {
+                SlidingWindow.Decision(
+                    allowed: true, bucket: 0, remaining: $0.window.limit, retryAfter: 0, resetAfter: 0)
+            }
+            return Reservation(checks: checks, decisions: open, unaccounted: true)
+        }
+        if let refused = decisions.last, !refused.allowed {
+            throw refusal(checks[decisions.count - 1], refused)
+        }
+        return Reservation(checks: checks, decisions: decisions)
+    }
+
+    func refusal(_ check: RateLimitCheck, _ decision: SlidingWindow.Decision) -> GatewayError {
+        let limit = check.window.limit
+        let per = Self.duration(check.window.windowSeconds)
+        let scope = check.scope.isEmpty ? "" : " (\(check.scope))"
+        let message =
+            check.amount > limit
+            ? "Request too large: the prompt has \(check.amount) tokens, more than the limit of \(limit) tokens per \(per)\(scope)."
+            : "Rate limit reached for \(check.kind.rawValue) per \(per)\(scope): Limit \(limit), Used \(limit - decision.remaining), Requested \(check.amount). Please try again in \(Self.duration(decision.retryAfter))."
+        var headers = Self.headers(zip([check], [decision]))
+        headers["retry-after"] = String(Int(decision.retryAfter.rounded(.up)))
+        return GatewayError(
+            status: 429, type: check.kind.rawValue, message: message, code: "rate_limit_exceeded", headers: headers)
+    }
+
+    /// Corrects the token reservations to the tokens actually spent (0 refunds them). Requests
+    /// stay counted.
+    public func settle(_ reservation: Reservation, actual: Int) async {
+        guard !reservation.unaccounted else { return }
+        for (check, decision) in zip(reservation.checks, reservation.decisions) where check.kind == .tokens {
+            do {
+                try await store.settle(
+                    key: check.key, bucket: decision.bucket, reserved: check.amount, actual: actual,
+                    window: check.window)
+                onStoreResult(nil)
+            } catch {
+                onStoreResult(error)
+            }
+        }
+    }
+
+    /// `x-ratelimit-{limit,remaining,reset}-tokens` and `-requests`, from the tightest budget of
+    /// each kind.
+    public func headers(_ reservation: Reservation) -> [String: String] {
+        Self.headers(zip(reservation.checks, reservation.decisions))
+    }
+
+    static func headers(_ pairs: some Sequence<(RateLimitCheck, SlidingWindow.Decision)>) -> [String: String] {
+        var tightest: [RateLimitCheck.Kind: (RateLimitCheck, SlidingWindow.Decision)] = [:]
+        for (check, decision) in pairs where decision.remaining < tightest[check.kind]?.1.remaining ?? .max {
+            tightest[check.kind] = (check, decision)
+        }
+        var headers: [String: String] = [:]
+        for (kind, (check, decision)) in tightest {
+            headers["x-ratelimit-limit-\(kind.rawValue)"] = String(check.window.limit)
+            headers["x-ratelimit-remaining-\(kind.rawValue)"] = String(decision.remaining)
+            headers["x-ratelimit-reset-\(kind.rawValue)"] = duration(decision.resetAfter)
+        }
+        return headers
+    }
+
+    /// A duration as OpenAI writes them: `20ms`, `1s`, `6m0s`, `1h2m3s`.
+    public static func duration(_ seconds: Double) -> String {
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded(.up)))ms" }
+        let total = Int(seconds.rounded(.up))
+        let (h, m, s) = (total / 3600, total % 3600 / 60, total % 60)
+        if h > 0 { return "\(h)h\(m)m\(s)s" }
+        if m > 0 { return "\(m)m\(s)s" }
+        return "\(s)s"
+    }
+
+    /// The rate-limit user: the gateway key's name (with the user header inside it when given),
+    /// else the user header, else a hash of the bearer token, else the client address.
+    public static func user(header: String?, keyName: String?, bearerToken: String?, address: String?) -> String {
+        let header = header.flatMap { $0.isEmpty ? nil : $0 }
+        if let keyName { return "key:\(keyName)" + (header.map { "/user:\($0)" } ?? "") }
+        if let header { return "user:\(header)" }
+        if let bearerToken, !bearerToken.isEmpty { return "token:" + SHA256.hex(bearerToken).prefix(32) }
+        return "ip:\(address ?? "unknown")"
+    }
+}
