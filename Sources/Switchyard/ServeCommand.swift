@@ -13,6 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
         let config = try options.load()
         do {
             try config.checkExposure()
+            try GatewayServer.preflight(config)
         } catch {
             printError("switchyard: refusing to start: \(error.message)")
             throw ExitCode(1)

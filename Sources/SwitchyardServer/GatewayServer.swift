@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -60,7 +62,7 @@ public struct GatewayServer: Sendable {
         let ports = PortCollector(onListening)
         let proxy = Application(
             router: gateway.makeRouter(),
-            server: .http1(),
+            server: try Self.serverBuilder(config.listener),
             configuration: .init(address: .hostname(config.host, port: config.proxyPort), serverName: "switchyard"),
             onServerRunning: { channel in await ports.set(proxy: channel.localAddress?.port ?? 0) },
             logger: gateway.logger
@@ -90,6 +92,30 @@ public struct GatewayServer: Sendable {
             throw error
         }
         try await gateway.transport.shutdown()
+    }
+}
+
+extension GatewayServer {
+    /// Checks what `run` will need beyond the validated configuration (the TLS files hold a usable
+    /// certificate and key), so `serve` can stop with one line before starting.
+    public static func preflight(_ config: GatewayConfig) throws(ConfigError) {
+        _ = try config.listener.tls.map { files throws(ConfigError) in try ListenerTLS.configuration(files) }
+    }
+
+    /// HTTP/1.1, with TLS when configured, behind the connection guard and the decoder's hard
+    /// limits (twice the configured ones), closing connections idle for the configured time.
+    static func serverBuilder(_ listener: ListenerSettings) throws -> HTTPServerBuilder {
+        let registry = ConnectionRegistry()
+        let decoderLimit = 2 * (listener.maxHeaderBytes + listener.maxRequestLineBytes)
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionGuard(limits: listener, registry: registry)],
+                idleTimeout: .milliseconds(Int64(listener.idleTimeoutSeconds * 1000)),
+                httpDecoderConfiguration: .init(
+                    maxHeaderFieldSize: decoderLimit, maxHeaderListSize: decoderLimit,
+                    maxHeaderFieldCount: 2 * listener.maxHeaderCount)))
+        guard let files = listener.tls else { return http1 }
+        return try .tls(http1, tlsConfiguration: ListenerTLS.configuration(files))
     }
 }
 

@@ -4,6 +4,7 @@ import http.server
 import json
 import os
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -106,12 +107,14 @@ def upstream():
 
 
 class Gateway:
-    def __init__(self, process: subprocess.Popen, port: int, metrics_port: int):
+    def __init__(self, process: subprocess.Popen, port: int, metrics_port: int, scheme: str = "http"):
         self.process, self.port, self.metrics_port = process, port, metrics_port
-        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self.base_url = f"{scheme}://127.0.0.1:{port}/v1"
 
 
 def start_gateway(binary: Path, upstream_port: int, extra_env=None) -> Gateway:
+    """Starts `switchyard serve` on free ports; with TLS_CERT_FILE in `extra_env` it serves HTTPS,
+    and the health check trusts that certificate."""
     port, metrics_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.update({"HOST": "127.0.0.1", "PROXY_PORT": str(port), "METRICS_PORT": str(metrics_port),
@@ -119,11 +122,14 @@ def start_gateway(binary: Path, upstream_port: int, extra_env=None) -> Gateway:
                 "LOG_LEVEL": "warning"})
     env.update(extra_env or {})
     process = subprocess.Popen([str(binary), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    tls = "TLS_CERT_FILE" in env
+    scheme = "https" if tls else "http"
+    context = ssl.create_default_context(cafile=env["TLS_CERT_FILE"]) if tls else None
     deadline = time.time() + 20
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
-            return Gateway(process, port, metrics_port)
+            urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/health", timeout=1, context=context).read()
+            return Gateway(process, port, metrics_port, scheme)
         except OSError:
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode())

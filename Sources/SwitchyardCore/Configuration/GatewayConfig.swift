@@ -22,6 +22,8 @@ public struct GatewayConfig: Sendable {
     public var allowUnauthenticated: Bool
     /// Gateway keys clients must present (none: no client authentication).
     public var keyring: GatewayKeyring
+    /// TLS and client limits of the listener.
+    public var listener: ListenerSettings
     /// The config file the values came from, if any.
     public var configFile: String?
 
@@ -38,6 +40,7 @@ public struct GatewayConfig: Sendable {
         rateLimit: RateLimitSettings = RateLimitSettings(),
         allowUnauthenticated: Bool = false,
         keyring: GatewayKeyring = GatewayKeyring(keys: []),
+        listener: ListenerSettings = ListenerSettings(),
         configFile: String? = nil
     ) {
         self.host = host
@@ -51,6 +54,7 @@ public struct GatewayConfig: Sendable {
         self.rateLimit = rateLimit
         self.allowUnauthenticated = allowUnauthenticated
         self.keyring = keyring
+        self.listener = listener
         self.configFile = configFile
     }
 }

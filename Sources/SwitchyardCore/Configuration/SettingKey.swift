@@ -33,6 +33,13 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case upstreamTimeoutSeconds = "upstream_timeout_seconds"
     case connectTimeoutSeconds = "connect_timeout_seconds"
     case defaultProvider = "default_provider"
+    case tlsCertFile = "tls_cert_file"
+    case tlsKeyFile = "tls_key_file"
+    case maxRequestLineBytes = "max_request_line_bytes"
+    case maxHeaderBytes = "max_header_bytes"
+    case maxHeaderCount = "max_header_count"
+    case maxConnectionsPerAddress = "max_connections_per_address"
+    case clientIdleTimeoutSeconds = "client_idle_timeout_seconds"
 
     /// The environment variable name.
     public var environmentName: String { rawValue.uppercased() }

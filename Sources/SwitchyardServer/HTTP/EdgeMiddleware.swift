@@ -3,10 +3,13 @@ import HTTPTypes
 import Hummingbird
 import SwitchyardCore
 
-/// The edge of the gateway: gives every request an id (echoed as `x-request-id`) and turns every
-/// error into OpenAI's JSON error shape with its status.
+/// The edge of the gateway: gives every request an id (echoed as `x-request-id`), answers requests
+/// the connection guard refused, and turns every error into OpenAI's JSON error shape with its status.
 struct EdgeMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
+
+    /// The listener limits, for the refusal messages.
+    let limits: ListenerSettings
 
     func handle(
         _ request: Request,
@@ -17,6 +20,9 @@ struct EdgeMiddleware: RouterMiddleware {
         context.requestID = Self.requestID(from: request.headers[HTTPField.Name.requestID])
         var response: Response
         do {
+            if let refusal = request.headers[ListenerRefusal.marker].flatMap(ListenerRefusal.init(rawValue:)) {
+                throw refusal.error(limits)
+            }
             response = try await next(request, context)
         } catch {
             let gatewayError = Self.gatewayError(from: error, request: request)

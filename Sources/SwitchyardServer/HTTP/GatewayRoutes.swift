@@ -9,7 +9,7 @@ extension Gateway {
     /// middleware that assigns request ids and renders errors.
     func makeRouter() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
-        router.add(middleware: EdgeMiddleware())
+        router.add(middleware: EdgeMiddleware(limits: config.listener))
         router.post("/v1/chat/completions") { request, context in
             try await self.chatCompletions(request, context: context)
         }
