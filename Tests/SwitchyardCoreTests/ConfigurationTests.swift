@@ -40,6 +40,22 @@ struct ConfigurationTests {
         #expect(config.configFile == file)
     }
 
+    @Test("Listener settings: defaults, and every one read")
+    func listener() throws {
+        let defaults = try ConfigLoader(environment: [:]).load().listener
+        #expect(defaults == ListenerSettings())
+        #expect(defaults.tls == nil && defaults.maxHeaderCount == 100 && defaults.maxConnectionsPerAddress == 1024)
+        let pem = try TemporaryFile.write("-----BEGIN CERTIFICATE-----\n", suffix: ".pem")
+        let listener = try ConfigLoader(environment: [
+            "TLS_CERT_FILE": pem, "TLS_KEY_FILE": pem, "MAX_REQUEST_LINE_BYTES": "1000", "MAX_HEADER_BYTES": "4096",
+            "MAX_HEADER_COUNT": "40", "MAX_CONNECTIONS_PER_ADDRESS": "0", "CLIENT_IDLE_TIMEOUT_SECONDS": "2.5",
+        ]).load().listener
+        #expect(listener.tls == .init(certificateFile: pem, privateKeyFile: pem))
+        #expect(listener.maxRequestLineBytes == 1000 && listener.maxHeaderBytes == 4096)
+        #expect(listener.maxHeaderCount == 40 && listener.maxConnectionsPerAddress == 0)
+        #expect(listener.idleTimeoutSeconds == 2.5)
+    }
+
     @Test("Every contract environment variable is read")
     func contractVariables() throws {
         let config = try ConfigLoader(environment: [
@@ -78,6 +94,14 @@ struct ConfigurationTests {
             (["REDIS_URL": "http://x"], "REDIS_URL: `http://x` must look like redis://"),
             (["SWITCHYARD_CONFIG": "/nonexistent/switchyard.yaml"], "cannot be read"),
             (["DEFAULT_PROVIDER": "nobody"], "DEFAULT_PROVIDER: `nobody` is not a configured provider"),
+            (["TLS_CERT_FILE": "/etc/hostname"], "TLS_CERT_FILE and TLS_KEY_FILE must be set together"),
+            (
+                ["TLS_CERT_FILE": "/nonexistent.pem", "TLS_KEY_FILE": "/etc/hostname"],
+                "TLS_CERT_FILE: `/nonexistent.pem` cannot be read"
+            ),
+            (["MAX_HEADER_COUNT": "3"], "MAX_HEADER_COUNT: `3` is not a whole number from 8"),
+            (["MAX_CONNECTIONS_PER_ADDRESS": "-1"], "MAX_CONNECTIONS_PER_ADDRESS: `-1`"),
+            (["CLIENT_IDLE_TIMEOUT_SECONDS": "0"], "CLIENT_IDLE_TIMEOUT_SECONDS: `0` is not a positive number"),
         ])
     func invalidValues(environment: [String: String], message: String) {
         #expect {
