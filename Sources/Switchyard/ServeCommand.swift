@@ -18,9 +18,12 @@ struct ServeCommand: AsyncParsableCommand {
             printError("switchyard: refusing to start: \(error.message)")
             throw ExitCode(1)
         }
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+            var handler: any LogHandler =
+                config.logFormat == "json"
+                ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "switchyard")

@@ -18,6 +18,7 @@ struct TestGateway {
     /// Runs `body` against a fresh mock and gateway, then stops both.
     static func with(
         environment extra: [String: String] = [:],
+        logger: Logger? = nil,
         _ body: (TestGateway) async throws -> Void
     ) async throws {
         let mock = try await MockUpstream()
@@ -27,9 +28,9 @@ struct TestGateway {
         ]
         environment.merge(extra) { $1 }
         let config = try ConfigLoader(environment: environment).load()
-        var logger = Logger(label: "switchyard-test")
-        logger.logLevel = .critical
-        let server = GatewayServer(config: config, logger: logger)
+        var quiet = Logger(label: "switchyard-test")
+        quiet.logLevel = .critical
+        let server = GatewayServer(config: config, logger: logger ?? quiet)
         let (stream, continuation) = AsyncStream<GatewayServer.BoundPorts>.makeStream()
         let task = Task { try await server.run(signals: []) { continuation.yield($0) } }
         var iterator = stream.makeAsyncIterator()
@@ -52,12 +53,21 @@ struct TestGateway {
 
     /// Runs `body` against a gateway configured by `yaml` (written to a temporary file) and `environment`.
     static func with(
-        yaml: String, environment: [String: String] = [:], _ body: (TestGateway) async throws -> Void
+        yaml: String, environment: [String: String] = [:], logger: Logger? = nil,
+        _ body: (TestGateway) async throws -> Void
     ) async throws {
         let path = NSTemporaryDirectory() + "switchyard-test-\(UUID().uuidString).yaml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try await with(environment: environment.merging(["SWITCHYARD_CONFIG": path]) { $1 }, body)
+        try await with(environment: environment.merging(["SWITCHYARD_CONFIG": path]) { $1 }, logger: logger, body)
+    }
+
+    /// Scrapes `/metrics` and parses the exposition.
+    func scrape() async throws -> Exposition {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(ports.metrics)/metrics")
+        request.method = .GET
+        let response = try await client.execute(request, timeout: .seconds(5))
+        return try Exposition(String(buffer: try await response.body.collect(upTo: 1 << 22)))
     }
 
     /// Sends a request and reads the whole answer.

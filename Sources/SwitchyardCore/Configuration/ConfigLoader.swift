@@ -76,7 +76,12 @@ public struct ConfigLoader: Sendable {
             throw ConfigError("LOG_LEVEL: `\(logLevel)` is not one of \(levels.joined(separator: ", "))")
         }
 
-        return GatewayConfig(
+        let logFormat = try values.string(.logFormat, default: "text").lowercased()
+        guard ["text", "json"].contains(logFormat) else {
+            throw ConfigError("LOG_FORMAT: `\(logFormat)` is not text or json")
+        }
+
+        var config = GatewayConfig(
             host: try values.string(.host, default: "0.0.0.0"),
             proxyPort: try values.port(.proxyPort, default: 8080),
             metricsPort: try values.port(.metricsPort, default: 9090),
@@ -91,6 +96,8 @@ public struct ConfigLoader: Sendable {
             listener: try buildListener(values: values),
             configFile: path
         )
+        config.logFormat = logFormat
+        return config
     }
 
     /// Flags, then environment, then file: swift-configuration answers from the first provider

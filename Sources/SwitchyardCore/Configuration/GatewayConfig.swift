@@ -16,6 +16,8 @@ public struct GatewayConfig: Sendable {
     public var connectTimeoutSeconds: Double
     /// Log level name (trace … critical).
     public var logLevel: String
+    /// `text` (one human-readable line per event) or `json` (one JSON object per line).
+    public var logFormat: String = "text"
     /// Token rate limiting settings.
     public var rateLimit: RateLimitSettings
     /// Serve without gateway keys even though provider keys are configured server-side.

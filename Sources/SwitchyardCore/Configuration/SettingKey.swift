@@ -27,6 +27,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case redisURL = "redis_url"
     case rateLimitFailMode = "rate_limit_fail_mode"
     case logLevel = "log_level"
+    case logFormat = "log_format"
     case allowUnauthenticated = "allow_unauthenticated"
     case maxBodyBytes = "max_body_bytes"
     case shutdownGraceSeconds = "shutdown_grace_seconds"

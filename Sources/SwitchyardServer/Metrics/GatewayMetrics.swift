@@ -19,9 +19,12 @@ public final class GatewayMetrics: Sendable {
     public init() {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
-        // LLM latencies range from milliseconds (errors, cache hits) to minutes (long generations).
+        // LLM latencies range from milliseconds (errors, cache hits) to minutes (long generations);
+        // the gateway's own overhead is measured in microseconds.
         factory.defaultDurationHistogramBuckets = [
-            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
             .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
         ]
@@ -44,13 +47,19 @@ public final class GatewayMetrics: Sendable {
         inFlight.record(inFlightCount.add(1, ordering: .relaxed).newValue)
     }
 
-    /// Counts a request leaving, with its outcome.
-    func requestFinished(route: String, provider: String, model: String, status: Int, duration: Duration) {
+    /// Counts a request leaving, with its outcome, its duration and the part of it the gateway
+    /// itself took (the duration minus the time spent waiting on the provider).
+    func requestFinished(
+        route: String, provider: String, model: String, status: Int, duration: Duration, overhead: Duration
+    ) {
         inFlight.record(inFlightCount.subtract(1, ordering: .relaxed).newValue)
         let model = modelLabels.label(for: model)
         CoreMetrics.Counter(
             label: "switchyard_requests_total",
-            dimensions: [("route", route), ("provider", provider), ("model", model), ("status", String(status))],
+            dimensions: [
+                ("route", route), ("provider", provider), ("model", model), ("status", String(status)),
+                ("status_class", "\(status / 100)xx"),
+            ],
             factory: factory
         ).increment()
         CoreMetrics.Timer(
@@ -58,6 +67,18 @@ public final class GatewayMetrics: Sendable {
             dimensions: [("route", route), ("provider", provider)],
             factory: factory
         ).recordNanoseconds(duration.nanoseconds)
+        CoreMetrics.Timer(
+            label: "switchyard_gateway_overhead_seconds", dimensions: [("route", route)], factory: factory
+        )
+        .recordNanoseconds(max(overhead.nanoseconds, 0))
+    }
+
+    /// Records the time from sending a request upstream to the upstream's status and headers.
+    func upstreamLatency(provider: String, duration: Duration) {
+        CoreMetrics.Timer(
+            label: "switchyard_upstream_latency_seconds", dimensions: [("provider", provider)], factory: factory
+        )
+        .recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts a stream starting or ending.

@@ -8,7 +8,7 @@ extension Gateway {
     /// `POST /v1/chat/completions`, phase by phase: authenticate -> read -> parse -> authorize ->
     /// route -> adapt -> send -> convert (or stream) -> measure.
     func chatCompletions(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let trace = RequestTrace(route: "chat", metrics: metrics)
+        let trace = RequestTrace(route: "chat", requestID: context.requestID, gateway: self)
         var accounting: TokenAccounting?
         do {
             let key = try authenticate(request)
@@ -18,6 +18,7 @@ extension Gateway {
             let target = try config.router.resolve(chat.model)
             let provider = target.endpoint.id
             trace.routed(provider: provider.rawValue, model: chat.model)
+            trace.identify(user: user(request, context, key: key))
             let adapter = try adapter(for: target)
             accounting = try await TokenAccounting.reserve(
                 gateway: self, chat: chat, target: target, request: request, context: context, key: key,
@@ -25,7 +26,7 @@ extension Gateway {
             chat.accountUsage = accounting != nil
             let upstreamRequest = try adapter.chatRequest(
                 chat, body: body, target: target, client: clientContext(request, context))
-            let upstream = try await send(upstreamRequest, adapter: adapter, provider: provider)
+            let upstream = try await send(upstreamRequest, adapter: adapter, provider: provider, trace: trace)
 
             if chat.stream {
                 return StreamRelay(gateway: self, trace: trace, channel: context.channel, accounting: accounting)
@@ -34,13 +35,11 @@ extension Gateway {
                         transcoder: adapter.makeChatStreamTranscoder(chat: chat)
                     )
             }
-            let raw = try await collect(upstream, provider: provider)
-            let adapted = try adapter.chatResponse(raw, chat: chat)
-            if let usage = adapted.usage {
-                metrics.tokens(
-                    provider: provider.rawValue, model: chat.model, prompt: usage.promptTokens,
-                    completion: usage.completionTokens)
+            let raw = try await collect(upstream, provider: provider, trace: trace)
+            let adapted = try decode(provider: provider) { () throws(GatewayError) in
+                try adapter.chatResponse(raw, chat: chat)
             }
+            trace.usage(adapted.usage)
             await accounting?.settle(usage: adapted.usage, streamedText: "")
             trace.finish(status: 200)
             var headers = ForwardedHeaders.response(from: upstream.headers, contentType: "application/json")

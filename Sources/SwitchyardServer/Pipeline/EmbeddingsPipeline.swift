@@ -7,7 +7,7 @@ import SwitchyardCore
 extension Gateway {
     /// `POST /v1/embeddings`: read -> parse -> route -> adapt -> send -> convert -> measure.
     func embeddings(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let trace = RequestTrace(route: "embeddings", metrics: metrics)
+        let trace = RequestTrace(route: "embeddings", requestID: context.requestID, gateway: self)
         do {
             let key = try authenticate(request)
             let body = try await RequestBodyReader.read(request.body, limit: config.maxBodyBytes)
@@ -18,12 +18,16 @@ extension Gateway {
             if let key { try config.keyring.authorize(key, model: envelope.model) }
             let target = try config.router.resolve(envelope.model)
             trace.routed(provider: target.endpoint.id.rawValue, model: envelope.model)
+            trace.identify(user: user(request, context, key: key))
             let adapter = try adapter(for: target)
             let client = clientContext(request, context)
             let upstreamRequest = try adapter.embeddingsRequest(body: body, target: target, client: client)
-            let upstream = try await send(upstreamRequest, adapter: adapter, provider: target.endpoint.id)
-            let converted = try adapter.embeddingsResponse(
-                try await collect(upstream, provider: target.endpoint.id), request: body)
+            let upstream = try await send(
+                upstreamRequest, adapter: adapter, provider: target.endpoint.id, trace: trace)
+            let raw = try await collect(upstream, provider: target.endpoint.id, trace: trace)
+            let converted = try decode(provider: target.endpoint.id) { () throws(GatewayError) in
+                try adapter.embeddingsResponse(raw, request: body)
+            }
             trace.finish(status: 200)
             return Response(
                 status: .ok,

@@ -55,6 +55,15 @@ public struct Gateway: Sendable {
             requestID: context.requestID)
     }
 
+    /// The rate-limit user of a request (see `RateLimiter.user`).
+    func user(_ request: Request, _ context: GatewayRequestContext, key: GatewayKey?) -> String {
+        let userHeader = HTTPField.Name(config.rateLimit.userHeader).flatMap { request.headers[$0] }
+        return RateLimiter.user(
+            header: userHeader, keyName: key?.name,
+            bearerToken: ClientContext.bearerToken(in: request.headers[.authorization]),
+            address: context.channel.remoteAddress?.ipAddress)
+    }
+
     /// The adapter for a routed target, or 501 when this build has none for its kind.
     func adapter(for target: ModelRouter.Target) throws(GatewayError) -> any ProviderAdapter {
         guard let adapter = adapters.adapter(for: target.endpoint.kind) else {
@@ -64,15 +73,18 @@ public struct Gateway: Sendable {
     }
 
     /// Sends `request` upstream; on failure counts it and answers with the client-facing error.
-    /// A non-2xx answer is read (bounded) and reshaped by the adapter.
+    /// A non-2xx answer is read (bounded) and reshaped by the adapter. `trace` times the upstream.
     func send(
         _ request: UpstreamRequest,
         adapter: any ProviderAdapter,
-        provider: ProviderID
+        provider: ProviderID,
+        trace: RequestTrace? = nil
     ) async throws(GatewayError) -> UpstreamResponse {
         let response: UpstreamResponse
+        trace?.upstreamSent()
         do {
             response = try await transport.execute(request)
+            trace?.upstreamResponded()
         } catch {
             metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
             throw error.gatewayError(provider: provider)
@@ -87,8 +99,21 @@ public struct Gateway: Sendable {
         return response
     }
 
+    /// Runs an adapter's conversion of an upstream answer, counting a failure as a decode error.
+    func decode<T>(provider: ProviderID, _ convert: () throws(GatewayError) -> T) throws(GatewayError) -> T {
+        do {
+            return try convert()
+        } catch {
+            metrics.upstreamError(provider: provider.rawValue, kind: "decode")
+            throw error
+        }
+    }
+
     /// Reads a whole successful upstream body (bounded), counting failures.
-    func collect(_ response: UpstreamResponse, provider: ProviderID) async throws(GatewayError) -> ByteBuffer {
+    func collect(
+        _ response: UpstreamResponse, provider: ProviderID, trace: RequestTrace? = nil
+    ) async throws(GatewayError) -> ByteBuffer {
+        defer { trace?.upstreamEnded() }
         do {
             return try await response.collect(limit: 64 << 20)
         } catch {

@@ -58,6 +58,7 @@ struct StreamRelay {
                     relayTask.cancel()
                 }
                 canceller.release()
+                trace.usage(result.usage)
                 // Charged for what was generated, however the stream ended.
                 await accounting?.settle(usage: result.usage, streamedText: result.streamedText)
                 writer = box.writer
@@ -106,7 +107,9 @@ struct StreamRelay {
             let chunk: ByteBuffer?
             do {
                 chunk = try await iterator.next()
+                if chunk == nil { trace.upstreamEnded() }
             } catch {
+                trace.upstreamEnded()
                 if Task.isCancelled { return .clientGone }
                 let failure = TransportError.classify(error)
                 gateway.metrics.upstreamError(provider: trace.provider, kind: failure.kind.rawValue)
@@ -128,7 +131,7 @@ struct StreamRelay {
             if let output, output.readableBytes > 0 {
                 if firstByte {
                     firstByte = false
-                    gateway.metrics.timeToFirstToken(provider: trace.provider, duration: .now - trace.started)
+                    trace.firstToken()
                 }
                 do {
                     try await box.writer.write(output)

@@ -24,11 +24,7 @@ struct TokenAccounting: Sendable {
         let counter = try? ChatTokenCounter(model: target.upstreamModel)
         // Without the rank files (a broken installation) a byte estimate still bounds spending.
         let prompt = counter?.promptTokens(messages: chat.messages, tools: chat.tools) ?? bodySize / 4
-        let userHeader = HTTPField.Name(gateway.config.rateLimit.userHeader).flatMap { request.headers[$0] }
-        let user = RateLimiter.user(
-            header: userHeader, keyName: key?.name,
-            bearerToken: ClientContext.bearerToken(in: request.headers[.authorization]),
-            address: context.channel.remoteAddress?.ipAddress)
+        let user = gateway.user(request, context, key: key)
         do throws(GatewayError) {
             let reservation = try await limiter.reserve(
                 user: user, key: key, model: target.requestedModel, provider: target.endpoint.id, tokens: prompt)
