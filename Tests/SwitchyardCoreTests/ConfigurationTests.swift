@@ -90,6 +90,7 @@ struct ConfigurationTests {
             (["METRICS_PORT": "70000"], "METRICS_PORT: `70000` is not a port number"),
             (["OPENAI_TLS": "maybe"], "OPENAI_TLS: `maybe` is not a boolean"),
             (["LOG_LEVEL": "loud"], "LOG_LEVEL: `loud` is not one of"),
+            (["LOG_FORMAT": "xml"], "LOG_FORMAT: `xml` is not text or json"),
             (["MAX_TOKENS": "-1"], "MAX_TOKENS: `-1` is not a whole number"),
             (["REDIS_URL": "http://x"], "REDIS_URL: `http://x` must look like redis://"),
             (["SWITCHYARD_CONFIG": "/nonexistent/switchyard.yaml"], "cannot be read"),

@@ -87,6 +87,22 @@ struct ObservabilityTests {
             #expect(m.value("switchyard_requests_in_flight") == 0 && m.has("switchyard_requests_in_flight"))
             #expect(m.value("switchyard_streams_in_flight") == 0 && m.has("switchyard_streams_in_flight"))
             #expect(!m.has("switchyard_usage_estimated_total"))
+            // Every metric the shipped dashboard queries is one the gateway exports.
+            let dashboard = try String(
+                contentsOfFile: #filePath.replacingOccurrences(
+                    of: "Tests/SwitchyardServerTests/ObservabilityTests.swift", with: "deploy/grafana-dashboard.json"),
+                encoding: .utf8)
+            let queried = Set(
+                dashboard.matches(of: /switchyard_[a-z_]+/).map {
+                    String($0.output).replacing(/_(bucket|sum|count)$/, with: "")
+                })
+            #expect(queried.count >= 10)
+            // (Estimated settlements are labelled by provider, so that series appears with the first one.)
+            let missing = queried.subtracting(m.types.keys).subtracting(["switchyard_usage_estimated_total"])
+            #expect(missing.isEmpty, "not exported: \(missing)")
+            #expect(
+                m.value("switchyard_ratelimit_store_errors_total") == 0
+                    && m.has("switchyard_ratelimit_store_errors_total"))
             // No label carries a user.
             #expect(!m.samples.contains { $0.labels.values.contains { $0.contains("alice") || $0.contains("bob") } })
         }

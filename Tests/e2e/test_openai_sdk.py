@@ -75,7 +75,8 @@ def test_unknown_route_is_a_404(gateway):
 def test_metrics_are_served(gateway, client):
     client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
     text = urllib.request.urlopen(f"http://127.0.0.1:{gateway.metrics_port}/metrics", timeout=5).read().decode()
-    assert 'switchyard_requests_total{route="chat",provider="openai",model="gpt-4o",status="200"}' in text
+    assert 'switchyard_requests_total{route="chat",provider="openai",model="gpt-4o",status="200",status_class="2xx"}' in text
+    assert "switchyard_gateway_overhead_seconds_bucket" in text
 
 
 def test_rate_limit_is_an_openai_rate_limit_error(binary, upstream):

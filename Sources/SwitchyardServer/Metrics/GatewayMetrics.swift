@@ -14,6 +14,9 @@ public final class GatewayMetrics: Sendable {
     let inFlightCount = Atomic<Int>(0)
     let streamsInFlightCount = Atomic<Int>(0)
     let modelLabels = ModelLabeler(limit: 100)
+    var storeErrors: CoreMetrics.Counter {
+        CoreMetrics.Counter(label: "switchyard_ratelimit_store_errors_total", dimensions: [], factory: factory)
+    }
 
     /// Creates the metrics on a fresh registry.
     public init() {
@@ -33,6 +36,8 @@ public final class GatewayMetrics: Sendable {
         streamsInFlight = CoreMetrics.Gauge(label: "switchyard_streams_in_flight", dimensions: [], factory: factory)
         inFlight.record(0)
         streamsInFlight.record(0)
+        // Exported from the start, so alerts on it work before the first failure.
+        storeErrors.increment(by: 0)
     }
 
     /// The Prometheus text exposition of every metric.
@@ -120,10 +125,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Counts a failed rate-limit store operation (Redis down or slow).
-    func storeError() {
-        CoreMetrics.Counter(label: "switchyard_ratelimit_store_errors_total", dimensions: [], factory: factory)
-            .increment()
-    }
+    func storeError() { storeErrors.increment() }
 
     /// Adds the provider-reported token usage of a response.
     func tokens(provider: String, model: String, prompt: Int, completion: Int) {
