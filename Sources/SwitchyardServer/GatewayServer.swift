@@ -21,12 +21,12 @@ public struct GatewayServer: Sendable {
     /// The shared request state.
     public let gateway: Gateway
 
-    /// Creates a server with the given transport (AsyncHTTPClient when nil).
+    /// Creates a server with the given transport (`NIOUpstreamTransport` when nil).
     public init(config: GatewayConfig, logger: Logger, transport: (any UpstreamTransport)? = nil) {
         let metrics = GatewayMetrics()
         gateway = Gateway(
             config: config,
-            transport: transport ?? AsyncHTTPClientTransport(connectTimeoutSeconds: config.connectTimeoutSeconds),
+            transport: transport ?? NIOUpstreamTransport(connectTimeoutSeconds: config.connectTimeoutSeconds),
             metrics: metrics,
             logger: logger,
             limiter: Self.limiter(config, metrics: metrics, logger: logger)

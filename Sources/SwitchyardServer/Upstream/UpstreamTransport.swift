@@ -2,7 +2,7 @@ import NIOCore
 import SwitchyardCore
 
 /// Sends adapter-built requests to providers. The one place upstream I/O happens, behind a
-/// protocol so a leaner client can replace AsyncHTTPClient without touching adapters or pipeline.
+/// protocol so the client can change (or a test can substitute one) without touching adapters or pipeline.
 public protocol UpstreamTransport: Sendable {
     /// Sends `request` and returns once the response head has arrived; the body streams after.
     /// - Throws: `TransportError` when the upstream cannot be reached or does not answer in time.
@@ -89,7 +89,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public static func classify(_ error: any Error) -> TransportError {
         if let e = error as? TransportError { return e }
         if error is CancellationError { return TransportError(.cancelled, "cancelled") }
-        return AsyncHTTPClientTransport.classify(error)
+        return TransportError(.protocolViolation, "\(error)")
     }
 
     /// The client-facing error for a failure talking to `provider`.

@@ -1,0 +1,216 @@
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// One keep-alive HTTP/1.1 connection to a provider, carrying one exchange at a time. Its handler
+/// runs on the channel's event loop: it writes the request, hands the response head to the
+/// waiting task, and streams the body through a backpressured async sequence (the socket is read
+/// only while the consumer keeps up). When the answer has ended and the connection may be kept
+/// alive, it goes back to its pool.
+final class UpstreamConnection: Sendable {
+    let channel: any Channel
+    let handler: NIOLoopBound<UpstreamExchangeHandler>
+
+    init(channel: any Channel, handler: UpstreamExchangeHandler) {
+        self.channel = channel
+        self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+    }
+
+    /// Whether the connection can carry another exchange.
+    var isActive: Bool { channel.isActive }
+
+    /// Sends one request; the future completes with the response head and the body to come.
+    func execute(
+        head: HTTPRequestHead, body: ByteBuffer?, deadline: NIODeadline,
+        onReusable: @escaping @Sendable (UpstreamConnection) -> Void
+    ) -> EventLoopFuture<UpstreamResponse> {
+        let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
+        channel.eventLoop.execute { [self] in
+            handler.value.start(
+                promise: promise, deadline: deadline, onReusable: { onReusable(self) })
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+        return promise.futureResult
+    }
+
+    /// Closes the connection (the exchange on it, if any, fails).
+    func close() { channel.close(promise: nil) }
+}
+
+/// The per-connection state machine between NIO and the waiting task.
+final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    typealias Body = NIOThrowingAsyncSequenceProducer<
+        ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, BodyDelegate
+    >
+
+    /// Where the current exchange stands.
+    enum State {
+        case idle
+        case awaitingHead(EventLoopPromise<UpstreamResponse>)
+        case streaming(Body.Source, keepAlive: Bool)
+        /// Closed; why, when it failed before an exchange could see it (a refused TLS handshake).
+        case closed(TransportError)
+    }
+
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    private var deadline: Scheduled<Void>?
+    private var onReusable: (() -> Void)?
+    /// Whether the consumer wants more body; while false, reads are held back.
+    private var demand = true
+    private var readHeld = false
+    /// Whether the consumer of the body went away before it ended.
+    private var consumerGone = false
+    /// Numbers exchanges, so a late signal from an earlier body's consumer is ignored.
+    private var exchange: UInt64 = 0
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Begins an exchange (on the event loop).
+    func start(promise: EventLoopPromise<UpstreamResponse>, deadline: NIODeadline, onReusable: @escaping () -> Void) {
+        guard case .idle = state, let context else {
+            if case .closed(let error) = state, error.kind == .connect {
+                promise.fail(error)
+            } else {
+                promise.fail(TransportError(.protocolViolation, "the connection closed before the request was sent"))
+            }
+            return
+        }
+        state = .awaitingHead(promise)
+        exchange &+= 1
+        demand = true
+        consumerGone = false
+        self.onReusable = onReusable
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let id = exchange
+        self.deadline = context.eventLoop.scheduleTask(deadline: deadline) {
+            guard handler.value.exchange == id else { return }
+            handler.value.fail(TransportError(.timeout, "deadline exceeded"))
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (unwrapInboundIn(data), state) {
+        case (.head(let head), .awaitingHead(let promise)):
+            let body = Body.makeSequence(
+                backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8), finishOnDeinit: false,
+                delegate: BodyDelegate(handler: NIOLoopBound(self, eventLoop: context.eventLoop), exchange: exchange))
+            state = .streaming(body.source, keepAlive: head.isKeepAlive)
+            promise.succeed(
+                UpstreamResponse(
+                    status: Int(head.status.code), headers: head.headers.map { (name: $0.name, value: $0.value) },
+                    body: UpstreamBody(producer: body.sequence)))
+        case (.body(let chunk), .streaming(let source, _)):
+            if source.yield(chunk) == .stopProducing { demand = false }
+        case (.end, .streaming(let source, let keepAlive)):
+            deadline?.cancel()
+            deadline = nil
+            state = .idle
+            // Pooled before the consumer sees the end, so its next request finds this connection;
+            // a new exchange can only start on a later event-loop tick, after `finish()`.
+            if keepAlive, !consumerGone, let onReusable {
+                self.onReusable = nil
+                onReusable()
+            } else {
+                context.close(promise: nil)
+            }
+            source.finish()
+        default:
+            fail(TransportError(.protocolViolation, "the upstream sent an unexpected response part"))
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if demand {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(TransportError(.protocolViolation, "the connection closed before the answer ended"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A failed TLS handshake means the provider cannot be reached, not that it broke an answer.
+        let kind: TransportError.Kind = error is NIOSSLError || error is BoringSSLError ? .connect : .protocolViolation
+        fail(TransportError(kind, "\(error)"))
+    }
+
+    /// The body consumer of exchange `id` wants more.
+    func produceMore(exchange id: UInt64) {
+        guard id == exchange else { return }
+        demand = true
+        if readHeld, let context {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    /// The body consumer of exchange `id` is gone (finished, cancelled or dropped the sequence).
+    func consumerTerminated(exchange id: UInt64) {
+        guard id == exchange, case .streaming = state else { return }
+        consumerGone = true
+        context?.close(promise: nil)
+    }
+
+    /// Ends the exchange with `error` and closes the connection; later calls do nothing.
+    private func fail(_ error: TransportError) {
+        deadline?.cancel()
+        deadline = nil
+        onReusable = nil
+        switch state {
+        case .awaitingHead(let promise): promise.fail(error)
+        case .streaming(let source, _): source.finish(error)
+        case .idle: break
+        case .closed: return
+        }
+        state = .closed(error)
+        context?.close(promise: nil)
+    }
+
+    /// Tells the handler, on its event loop, what the body consumer does.
+    struct BodyDelegate: NIOAsyncSequenceProducerDelegate {
+        let handler: NIOLoopBound<UpstreamExchangeHandler>
+        let exchange: UInt64
+
+        func produceMore() {
+            let (handler, exchange) = (self.handler, self.exchange)
+            handler.eventLoop.execute { handler.value.produceMore(exchange: exchange) }
+        }
+
+        func didTerminate() {
+            let (handler, exchange) = (self.handler, self.exchange)
+            handler.eventLoop.execute { handler.value.consumerTerminated(exchange: exchange) }
+        }
+    }
+}
+
+/// The response body as the pipeline reads it: chunks as they arrive; an iteration cancelled by
+/// its task ends in `CancellationError`, never in a silent, clean end.
+struct UpstreamBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let producer: UpstreamExchangeHandler.Body
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: UpstreamExchangeHandler.Body.AsyncIterator
+
+        mutating func next() async throws -> ByteBuffer? {
+            let chunk = try await base.next()
+            if chunk == nil, Task.isCancelled { throw CancellationError() }
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: producer.makeAsyncIterator()) }
+}

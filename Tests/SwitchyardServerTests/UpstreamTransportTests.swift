@@ -1,0 +1,212 @@
+import Foundation
+import NIOCore
+import NIOSSL
+import SwitchyardCore
+import Synchronization
+import Testing
+
+@testable import SwitchyardServer
+
+@Suite("Upstream transport (SwiftNIO client) against scripted servers")
+struct UpstreamTransportTests {
+    static let okAnswer = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
+
+    static func get(_ url: String, timeout: Double = 5) -> UpstreamRequest {
+        UpstreamRequest(method: "GET", url: url, headers: [("accept", "*/*")], body: nil, timeoutSeconds: timeout)
+    }
+
+    static func body(_ response: UpstreamResponse) async throws -> String {
+        String(buffer: try await response.collect(limit: 1 << 24))
+    }
+
+    /// Expects `operation` to fail with a `TransportError` of `kind`.
+    static func expectFailure(_ kind: TransportError.Kind, _ operation: () async throws -> Void) async {
+        do {
+            try await operation()
+            Issue.record("expected a \(kind) failure")
+        } catch let error as TransportError {
+            #expect(error.kind == kind, "\(error.message)")
+        } catch {
+            Issue.record("expected a TransportError, got \(error)")
+        }
+    }
+
+    @Test("Sequential requests reuse one kept-alive connection; the request arrives as sent")
+    func keepAlive() async throws {
+        let seen = SeenRequests()
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var requests = inbound.makeAsyncIterator()
+                while let request = try await ScriptedServer.readRequest(&requests) {
+                    seen.append(request)
+                    try await ScriptedServer.write(Self.okAnswer, to: connection)
+                }
+            }
+        }
+        let transport = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        for index in 0..<3 {
+            var request = Self.get("http://127.0.0.1:\(server.port)/v1/models?page=\(index)")
+            request.method = "POST"
+            request.body = ByteBuffer(string: #"{"n":\#(index)}"#)
+            let response = try await transport.execute(request)
+            #expect(response.status == 200)
+            #expect(response.header("content-type") == "text/plain")
+            #expect(try await Self.body(response) == "ok")
+        }
+        #expect(server.connections == 1)
+        let first = try #require(seen.all.first)
+        #expect(first.hasPrefix("POST /v1/models?page=0 HTTP/1.1\r\n"))
+        #expect(first.lowercased().contains("host: 127.0.0.1:\(server.port)\r\n"))
+        #expect(first.hasSuffix("\r\n\r\n{\"n\":0}"))
+        try await transport.shutdown()
+        await server.stop()
+    }
+
+    @Test("A pooled connection the provider closed is replaced without the caller noticing")
+    func closedWhileIdle() async throws {
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var requests = inbound.makeAsyncIterator()
+                _ = try await ScriptedServer.readRequest(&requests)
+                try await ScriptedServer.write(Self.okAnswer, to: connection)
+            }
+        }
+        let transport = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        for _ in 0..<3 {
+            let response = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/"))
+            #expect(try await Self.body(response) == "ok")
+        }
+        #expect(server.connections == 3)
+        try await transport.shutdown()
+        await server.stop()
+    }
+
+    @Test("A chunked body of many pieces arrives byte for byte through a slow reader")
+    func chunkedBackpressure() async throws {
+        let pieces = (0..<2000).map { "data: {\"i\":\($0),\"pad\":\"\(String(repeating: "x", count: $0 % 97))\"}\n\n" }
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, outbound in
+                var requests = inbound.makeAsyncIterator()
+                _ = try await ScriptedServer.readRequest(&requests)
+                try await outbound.write(
+                    ByteBuffer(
+                        string:
+                            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-type: text/event-stream\r\n\r\n"))
+                for piece in pieces {
+                    try await outbound.write(
+                        ByteBuffer(string: String(piece.utf8.count, radix: 16) + "\r\n" + piece + "\r\n"))
+                }
+                try await outbound.write(ByteBuffer(string: "0\r\n\r\n"))
+            }
+        }
+        let transport = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        let response = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/stream"))
+        var received = ""
+        var reads = 0
+        for try await chunk in response.body {
+            received += String(buffer: chunk)
+            reads += 1
+            if reads % 50 == 0 { try await Task.sleep(for: .milliseconds(2)) }
+        }
+        #expect(received == pieces.joined())
+        try await transport.shutdown()
+        await server.stop()
+    }
+
+    @Test("A connection that dies mid-body fails the body; it is never a clean, short end")
+    func diesMidBody() async throws {
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var requests = inbound.makeAsyncIterator()
+                _ = try await ScriptedServer.readRequest(&requests)
+                try await ScriptedServer.write(
+                    "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789", to: connection)
+            }
+        }
+        let transport = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        let response = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/"))
+        #expect(response.status == 200)
+        await Self.expectFailure(.protocolViolation) { _ = try await Self.body(response) }
+        try await transport.shutdown()
+        await server.stop()
+    }
+
+    @Test("No answer before the deadline is a timeout; a closed port is a connect failure")
+    func deadlineAndRefusal() async throws {
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                for try await _ in inbound {}
+            }
+        }
+        let transport = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        let start = ContinuousClock.now
+        await Self.expectFailure(.timeout) {
+            _ = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/", timeout: 0.3))
+        }
+        #expect(ContinuousClock.now - start < .seconds(5), "the deadline ends the wait, not the server")
+        let closedPort = try RedisServer.freePort()
+        await Self.expectFailure(.connect) {
+            _ = try await transport.execute(Self.get("http://127.0.0.1:\(closedPort)/"))
+        }
+        try await transport.shutdown()
+        await server.stop()
+    }
+
+    @Test("HTTPS: a provider with a trusted certificate answers; an untrusted one is a connect failure")
+    func tls() async throws {
+        let certificate = try await TestCertificate.make()
+        let server = try await ScriptedServer(tls: try certificate.serverContext()) { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var requests = inbound.makeAsyncIterator()
+                while try await ScriptedServer.readRequest(&requests) != nil {
+                    try await ScriptedServer.write(Self.okAnswer, to: connection)
+                }
+            }
+        }
+        let trusting = NIOUpstreamTransport(connectTimeoutSeconds: 2, trustRoots: certificate.trustRoots)
+        for host in ["127.0.0.1", "localhost"] {
+            let response = try await trusting.execute(Self.get("https://\(host):\(server.port)/v1/models"))
+            #expect(try await Self.body(response) == "ok")
+        }
+        let systemRoots = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        await Self.expectFailure(.connect) {
+            _ = try await systemRoots.execute(Self.get("https://127.0.0.1:\(server.port)/v1/models"))
+        }
+        try await trusting.shutdown()
+        try await systemRoots.shutdown()
+        await server.stop()
+    }
+
+    @Test(
+        "Upstream URLs parse into scheme, host, port and target",
+        arguments: [
+            (
+                "https://api.openai.com/v1/chat/completions", true, "api.openai.com", 443, "/v1/chat/completions",
+                "api.openai.com"
+            ),
+            ("http://127.0.0.1:11434", false, "127.0.0.1", 11434, "/", "127.0.0.1:11434"),
+            ("http://[::1]:8080/x?y=1", false, "::1", 8080, "/x?y=1", "[::1]:8080"),
+            ("https://host?key=v", true, "host", 443, "/?key=v", "host"),
+        ])
+    func target(url: String, tls: Bool, host: String, port: Int, path: String, hostHeader: String) throws {
+        let target = try #require(UpstreamTarget(url))
+        #expect(target.tls == tls && target.host == host && target.port == port && target.path == path)
+        #expect(target.hostHeader == hostHeader)
+    }
+
+    @Test(
+        "Malformed upstream URLs are refused",
+        arguments: ["ftp://x", "http://", "http://h:0/", "http://h:x/", "http://[::1/"])
+    func badTarget(url: String) {
+        #expect(UpstreamTarget(url) == nil)
+    }
+}
+
+/// Requests a scripted server saw, in order.
+final class SeenRequests: Sendable {
+    private let requests = Mutex<[String]>([])
+
+    func append(_ request: String) { requests.withLock { $0.append(request) } }
+
+    var all: [String] { requests.withLock { $0 } }
+}
