@@ -13,6 +13,18 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return nil
     }
 
+    /// The boolean payload, if this is a boolean.
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// The number payload, if this is a whole number that fits an `Int`.
+    public var intValue: Int? {
+        if case .number(let n) = self { return Int(exactly: n) }
+        return nil
+    }
+
     /// The object payload, if this is an object.
     public var objectValue: [String: JSONValue]? {
         if case .object(let o) = self { return o }

@@ -167,7 +167,7 @@ struct UsageBody: Encodable {
 public enum ResponseIdentity {
     /// A new `chatcmpl-…` id.
     public static func newID() -> String {
-        "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        RandomID.make("chatcmpl-", length: 24)
     }
 
     /// Now, in seconds since 1970.

@@ -1,8 +1,6 @@
-import Foundation
-
 /// The fields of an OpenAI chat completion request that the gateway itself needs: enough to
 /// validate, route and choose between streaming and non-streaming. The rest travels untouched.
-public struct ChatRequestEnvelope: Decodable, Sendable, Equatable {
+public struct ChatRequestEnvelope: Sendable, Equatable {
     /// The model name the client asked for.
     public var model: String
     /// The conversation; each element is kept as raw JSON.
@@ -17,16 +15,6 @@ public struct ChatRequestEnvelope: Decodable, Sendable, Equatable {
     /// the upstream for usage even if the client did not, and hide it from such a client.
     public var accountUsage = false
 
-    enum CodingKeys: String, CodingKey {
-        case model, messages, stream, tools
-        case streamOptions = "stream_options"
-    }
-
-    struct StreamOptions: Decodable {
-        var includeUsage: Bool?
-        enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
-    }
-
     /// Creates an envelope directly (tests and adapters).
     public init(model: String, messages: [JSONValue], stream: Bool = false, includeUsage: Bool? = nil) {
         self.model = model
@@ -35,19 +23,18 @@ public struct ChatRequestEnvelope: Decodable, Sendable, Equatable {
         self.includeUsage = includeUsage
     }
 
-    /// Decodes the envelope; `stream` may be absent or null.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        model = try c.decode(String.self, forKey: .model)
-        messages = try c.decode([JSONValue].self, forKey: .messages)
-        stream = try c.decodeIfPresent(Bool.self, forKey: .stream) ?? false
-        includeUsage = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)?.includeUsage
-        tools = try c.decodeIfPresent([JSONValue].self, forKey: .tools)
-    }
-
     /// Parses and validates a request body, turning every problem into a 400 the user can act on.
-    public static func parse(_ body: Data) throws(GatewayError) -> ChatRequestEnvelope {
-        let envelope: ChatRequestEnvelope = try RequestDecoding.decode(body)
+    public static func parse(_ body: some Collection<UInt8>) throws(GatewayError) -> ChatRequestEnvelope {
+        let request = try RequestFields(body)
+        var envelope = ChatRequestEnvelope(
+            model: try request.required("model", \.stringValue, "a string"),
+            messages: try request.required("messages", \.arrayValue, "an array"),
+            stream: try request.optional("stream", \.boolValue, "a boolean") ?? false)
+        if let options = try request.optional("stream_options", \.objectValue, "an object") {
+            envelope.includeUsage = try RequestFields(object: options, path: "stream_options")
+                .optional("include_usage", \.boolValue, "a boolean")
+        }
+        envelope.tools = try request.optional("tools", \.arrayValue, "an array")
         if envelope.model.isEmpty {
             throw .invalidRequest("`model` must be a non-empty string.", param: "model")
         }

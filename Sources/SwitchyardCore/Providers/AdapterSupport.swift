@@ -55,7 +55,7 @@ enum AdapterSupport {
 
     /// A fresh tool call id.
     static func newCallID() -> String {
-        "call_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        RandomID.make("call_", length: 24)
     }
 
     /// The image of a content part as inline data, or a 400 for remote URLs the provider cannot fetch.

@@ -42,11 +42,10 @@ public struct OpenAIAdapter: ProviderAdapter {
 
     /// Checks that a 2xx answer is a JSON object, reads its usage and passes it on unchanged.
     public func chatResponse(_ body: ByteBuffer, chat: ChatRequestEnvelope) throws(GatewayError) -> AdaptedResponse {
-        struct Probe: Decodable { var usage: TokenUsage? }
-        guard let probe = try? JSONDecoder().decode(Probe.self, from: Data(buffer: body)) else {
+        guard let answer = (try? JSONParser.parse(body.readableBytesView))?.objectValue else {
             throw .badGateway("The upstream answered the chat completion request with a body that is not one.")
         }
-        return AdaptedResponse(body: body, usage: probe.usage)
+        return AdaptedResponse(body: body, usage: TokenUsage(json: answer["usage"]))
     }
 
     /// A byte relay that notices a stream cut before `data: [DONE]`; with usage accounting, an

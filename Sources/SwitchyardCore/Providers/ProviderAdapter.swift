@@ -114,4 +114,11 @@ public struct TokenUsage: Codable, Sendable, Equatable {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
     }
+
+    /// Reads OpenAI's `usage` object; nil unless both counts are whole numbers.
+    public init?(json: JSONValue?) {
+        guard let prompt = json?["prompt_tokens"]?.intValue, let completion = json?["completion_tokens"]?.intValue
+        else { return nil }
+        self.init(promptTokens: prompt, completionTokens: completion)
+    }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 
 /// Relays an OpenAI SSE stream event by event while learning its usage: the text of the deltas
@@ -16,15 +15,6 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// Creates a transcoder; `hideUsageChunk` drops the final usage chunk from the output.
     public init(hideUsageChunk: Bool) {
         self.hideUsageChunk = hideUsageChunk
-    }
-
-    struct Chunk: Decodable {
-        struct Choice: Decodable {
-            struct Delta: Decodable { var content: String? }
-            var delta: Delta?
-        }
-        var choices: [Choice]?
-        var usage: TokenUsage?
     }
 
     /// Passes events through (re-framed), minus a hidden usage chunk.
@@ -47,11 +37,12 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     private mutating func handle(_ event: SSEDecoder.Event, into out: inout ByteBuffer) {
         if event.data == "[DONE]" {
             sawDone = true
-        } else if let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(event.data.utf8)) {
-            streamedText += chunk.choices?.first?.delta?.content ?? ""
-            if let usage = chunk.usage {
+        } else if let chunk = (try? JSONParser.parse(event.data.utf8))?.objectValue {
+            let choices = chunk["choices"]?.arrayValue
+            streamedText += choices?.first?["delta"]?["content"]?.stringValue ?? ""
+            if let usage = TokenUsage(json: chunk["usage"]) {
                 self.usage = usage
-                if hideUsageChunk, chunk.choices?.isEmpty ?? true { return }
+                if hideUsageChunk, choices?.isEmpty ?? true { return }
             }
         }
         if let name = event.name { out.writeString("event: \(name)\n") }

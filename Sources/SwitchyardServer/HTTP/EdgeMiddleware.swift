@@ -44,7 +44,7 @@ struct EdgeMiddleware: RouterMiddleware {
         {
             return header
         }
-        return "req_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        return RandomID.make("req_")
     }
 
     static func gatewayError(from error: any Error, request: Request) -> GatewayError {

@@ -13,7 +13,7 @@ extension Gateway {
         do {
             let key = try authenticate(request)
             let body = try await RequestBodyReader.read(request.body, limit: config.maxBodyBytes)
-            var chat = try ChatRequestEnvelope.parse(Data(buffer: body))
+            var chat = try ChatRequestEnvelope.parse(body.readableBytesView)
             if let key { try config.keyring.authorize(key, model: chat.model) }
             let target = try config.router.resolve(chat.model)
             let provider = target.endpoint.id

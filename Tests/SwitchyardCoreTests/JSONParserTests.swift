@@ -1,0 +1,143 @@
+import Foundation
+import SwitchyardCore
+import Testing
+
+@Suite("JSON parser")
+struct JSONParserTests {
+    static func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
+
+    @Test(
+        "Valid documents parse to the values they spell",
+        arguments: [
+            (
+                #"{"a":[1,-2.5,3e2,true,false,null],"b":{"c":"d"}}"#,
+                ["a": [.number(1), .number(-2.5), .number(300), .bool(true), .bool(false), .null], "b": ["c": "d"]]
+            ),
+            (" \n\t[ ]\r\n ", .array([])),
+            (#"{}"#, .object([:])),
+            (#""\"\\\/\b\f\n\r\t""#, .string("\"\\/\u{08}\u{0C}\n\r\t")),
+            (#""\u00e9\u4e2d\ud83d\ude00 é""#, .string("é中😀 é")),
+            (#""\ud800x""#, .string("\u{FFFD}x")),
+            ("0", .number(0)),
+            ("-0.0", .number(0)),
+            ("123456789012345678", .number(123_456_789_012_345_680)),
+            ("0e4", .number(0)),
+            ("1E-999", .number(0)),
+            ("1E-2", .number(0.01)),
+            (#"{"k":1,"k":2}"#, ["k": .number(2)]),
+        ] as [(String, JSONValue)])
+    func valid(text: String, expected: JSONValue) throws {
+        #expect(try Self.parse(text) == expected)
+    }
+
+    @Test(
+        "Invalid documents are refused",
+        arguments: [
+            "", " ", "{", "}", "[1,]", "[,1]", #"{"a":1,}"#, #"{"a" 1}"#, "{a:1}", "'x'", "01", "1.", ".5", "+1",
+            "1e", "-", "NaN", "Infinity", "1e999", "tru", "nul", "[1] 2", #""\x""#, #""\u12G4""#, "\"a\u{01}\"",
+            "\"unterminated", "[\"a\"", #"{"a":}"#,
+        ])
+    func invalid(text: String) {
+        #expect(throws: JSONParser.Failure.self) { try Self.parse(text) }
+    }
+
+    @Test("Invalid UTF-8 inside a string is refused, not repaired")
+    func invalidUTF8() {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22]] {
+            #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(bytes) }
+        }
+    }
+
+    @Test("Nesting deeper than the limit fails without exhausting the stack")
+    func depth() throws {
+        let limit = JSONParser.maximumDepth
+        let deepest = String(repeating: "[", count: limit) + String(repeating: "]", count: limit)
+        #expect(try Self.parse(deepest) != .null)
+        for count in [limit + 1, 100_000] {
+            #expect(throws: JSONParser.Failure.self) { try Self.parse(String(repeating: "[", count: count)) }
+            #expect(throws: JSONParser.Failure.self) {
+                try Self.parse(String(repeating: #"{"a":"#, count: count) + "1" + String(repeating: "}", count: count))
+            }
+        }
+    }
+
+    /// A random JSON value of bounded size, reproducible from `generator`.
+    static func randomValue(_ generator: inout some RandomNumberGenerator, depth: Int = 0) -> JSONValue {
+        switch Int.random(in: 0..<(depth > 3 ? 4 : 6), using: &generator) {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &generator))
+        case 2:
+            return .number(
+                Bool.random(using: &generator)
+                    ? Double(Int.random(in: -1_000_000...1_000_000, using: &generator))
+                    : Double.random(in: -1e6...1e6, using: &generator))
+        case 3:
+            let alphabet = Array("ab \"\\/\n\t\u{01}é中😀")
+            return .string(
+                String(
+                    (0..<Int.random(in: 0...8, using: &generator)).map { _ in alphabet.randomElement(using: &generator)!
+                    }))
+        case 4:
+            return .array(
+                (0..<Int.random(in: 0...4, using: &generator)).map { _ in randomValue(&generator, depth: depth + 1) })
+        default:
+            return .object(
+                Dictionary(
+                    (0..<Int.random(in: 0...4, using: &generator)).map { i in
+                        ("k\(i)", randomValue(&generator, depth: depth + 1))
+                    }, uniquingKeysWith: { $1 }))
+        }
+    }
+
+    @Test("Agrees with Foundation's decoder on 2,000 random documents")
+    func differential() throws {
+        var generator = SplitMix64(seed: 42)
+        for _ in 0..<2000 {
+            let value = Self.randomValue(&generator)
+            let data = try JSONEncoder().encode(value)
+            let ours = try JSONParser.parse(Array(data))
+            let foundations = try JSONDecoder().decode(JSONValue.self, from: data)
+            #expect(ours == foundations)
+        }
+    }
+
+    @Test(
+        "100,000 mutated documents never crash it; what it reads round-trips")
+    func mutations() throws {
+        var generator = SplitMix64(seed: 7)
+        let seeds = try (0..<50).map { _ in Array(try JSONEncoder().encode(Self.randomValue(&generator))) }
+        let bytes: [UInt8] = Array(#"{}[]",:0123456789.eE+-tfnul\ "#.utf8) + [0x00, 0x80, 0xC3, 0xFF]
+        var accepted = 0
+        for round in 0..<100_000 {
+            var document = seeds[round % seeds.count]
+            for _ in 0...Int.random(in: 0...3, using: &generator) {
+                let position = Int.random(in: 0...document.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0 where position < document.count: document.remove(at: position)
+                case 1 where position < document.count: document[position] = bytes.randomElement(using: &generator)!
+                default: document.insert(bytes.randomElement(using: &generator)!, at: position)
+                }
+            }
+            // Foundation is no oracle here: it accepts trailing commas and trailing NULs.
+            guard let ours = try? JSONParser.parse(document) else { continue }
+            accepted += 1
+            #expect(try JSONParser.parse(Array(JSONEncoder().encode(ours))) == ours)
+        }
+        #expect(accepted > 1000, "the mutations should leave many documents valid")
+    }
+}
+
+/// A small seeded generator, so random tests are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
