@@ -26,7 +26,7 @@ public struct GatewayServer: Sendable {
         let metrics = GatewayMetrics()
         gateway = Gateway(
             config: config,
-            transport: transport ?? NIOUpstreamTransport(connectTimeoutSeconds: config.connectTimeoutSeconds),
+            transport: transport ?? NIOUpstreamTransport(),
             metrics: metrics,
             logger: logger,
             limiter: Self.limiter(config, metrics: metrics, logger: logger)

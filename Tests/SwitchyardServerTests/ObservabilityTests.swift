@@ -37,7 +37,7 @@ final class LogCapture: Sendable {
 struct ObservabilityTests {
     @Test("Each metric equals the traffic sent")
     func metricsMatchTraffic() async throws {
-        let environment = ["ENABLE_RATE_LIMITING": "true", "MAX_TOKENS": "40"]
+        let environment = ["ENABLE_RATE_LIMITING": "true", "MAX_TOKENS": "40", "UPSTREAM_MAX_RETRIES": "0"]
         try await TestGateway.with(environment: environment) { gw in
             let chat = "/v1/chat/completions"
             var statuses: [Int] = []

@@ -103,7 +103,11 @@ struct RateLimitingTests {
 
     @Test("A failed upstream request is refunded")
     func refund() async throws {
-        try await TestGateway.with(environment: Self.environment) { gw in
+        // Without retries or the circuit breaker, each request is exactly one failed exchange.
+        let environment = Self.environment.merging(["UPSTREAM_MAX_RETRIES": "0", "CIRCUIT_BREAKER_FAILURES": "100"]) {
+            $1
+        }
+        try await TestGateway.with(environment: environment) { gw in
             for _ in 0..<6 {
                 let r = try await gw.send(
                     "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-fail-500"),

@@ -12,7 +12,9 @@ struct UpstreamTransportTests {
     static let okAnswer = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok"
 
     static func get(_ url: String, timeout: Double = 5) -> UpstreamRequest {
-        UpstreamRequest(method: "GET", url: url, headers: [("accept", "*/*")], body: nil, timeoutSeconds: timeout)
+        UpstreamRequest(
+            method: "GET", url: url, headers: [("accept", "*/*")], body: nil,
+            timeouts: UpstreamTimeouts(connectSeconds: 2, totalSeconds: timeout))
     }
 
     static func body(_ response: UpstreamResponse) async throws -> String {
@@ -43,7 +45,7 @@ struct UpstreamTransportTests {
                 }
             }
         }
-        let transport = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        let transport = NIOUpstreamTransport()
         for index in 0..<3 {
             var request = Self.get("http://127.0.0.1:\(server.port)/v1/models?page=\(index)")
             request.method = "POST"
@@ -71,7 +73,7 @@ struct UpstreamTransportTests {
                 try await ScriptedServer.write(Self.okAnswer, to: connection)
             }
         }
-        let transport = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        let transport = NIOUpstreamTransport()
         for _ in 0..<3 {
             let response = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/"))
             #expect(try await Self.body(response) == "ok")
@@ -99,7 +101,7 @@ struct UpstreamTransportTests {
                 try await outbound.write(ByteBuffer(string: "0\r\n\r\n"))
             }
         }
-        let transport = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        let transport = NIOUpstreamTransport()
         let response = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/stream"))
         var received = ""
         var reads = 0
@@ -123,7 +125,7 @@ struct UpstreamTransportTests {
                     "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789", to: connection)
             }
         }
-        let transport = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        let transport = NIOUpstreamTransport()
         let response = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/"))
         #expect(response.status == 200)
         await Self.expectFailure(.protocolViolation) { _ = try await Self.body(response) }
@@ -138,7 +140,7 @@ struct UpstreamTransportTests {
                 for try await _ in inbound {}
             }
         }
-        let transport = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        let transport = NIOUpstreamTransport()
         let start = ContinuousClock.now
         await Self.expectFailure(.timeout) {
             _ = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/", timeout: 0.3))
@@ -163,12 +165,12 @@ struct UpstreamTransportTests {
                 }
             }
         }
-        let trusting = NIOUpstreamTransport(connectTimeoutSeconds: 2, trustRoots: certificate.trustRoots)
+        let trusting = NIOUpstreamTransport(trustRoots: certificate.trustRoots)
         for host in ["127.0.0.1", "localhost"] {
             let response = try await trusting.execute(Self.get("https://\(host):\(server.port)/v1/models"))
             #expect(try await Self.body(response) == "ok")
         }
-        let systemRoots = NIOUpstreamTransport(connectTimeoutSeconds: 2)
+        let systemRoots = NIOUpstreamTransport()
         await Self.expectFailure(.connect) {
             _ = try await systemRoots.execute(Self.get("https://127.0.0.1:\(server.port)/v1/models"))
         }

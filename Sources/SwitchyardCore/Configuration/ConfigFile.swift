@@ -16,12 +16,21 @@ public struct ConfigFile: Sendable, Equatable {
         public var apiKeyEnv: String?
         /// Whole-exchange timeout in seconds.
         public var timeoutSeconds: Double?
+        /// Connection timeout in seconds.
+        public var connectTimeoutSeconds: Double?
+        /// Time to the response head in seconds.
+        public var firstByteTimeoutSeconds: Double?
+        /// Longest gap between body chunks in seconds.
+        public var idleTimeoutSeconds: Double?
 
         enum CodingKeys: String, CodingKey {
             case name, kind
             case baseURL = "base_url"
             case apiKeyEnv = "api_key_env"
             case timeoutSeconds = "timeout_seconds"
+            case connectTimeoutSeconds = "connect_timeout_seconds"
+            case firstByteTimeoutSeconds = "first_byte_timeout_seconds"
+            case idleTimeoutSeconds = "idle_timeout_seconds"
         }
     }
 
@@ -29,12 +38,16 @@ public struct ConfigFile: Sendable, Equatable {
     public struct RouteEntry: Decodable, Sendable, Equatable {
         /// Model patterns (`*` wildcards); a single string is accepted too.
         public var match: [String]
-        /// Provider name.
-        public var provider: String
+        /// Provider name, for a route with one deployment.
+        public var provider: String?
         /// Model name sent upstream instead of the requested one.
         public var model: String?
+        /// Weighted deployments that share the traffic (with `provider`, if given).
+        public var deployments: [DeploymentEntry]
+        /// Deployments tried in order when those fail.
+        public var fallbacks: [DeploymentEntry]
 
-        enum CodingKeys: String, CodingKey { case match, provider, model }
+        enum CodingKeys: String, CodingKey { case match, provider, model, deployments, fallbacks }
 
         /// Decodes `match` as a string or a list of strings.
         public init(from decoder: any Decoder) throws {
@@ -44,8 +57,27 @@ public struct ConfigFile: Sendable, Equatable {
                     CodingKeys.match, .init(codingPath: c.codingPath, debugDescription: "match is required"))
             }
             match = patterns
-            provider = try c.decode(String.self, forKey: .provider)
+            provider = try c.decodeIfPresent(String.self, forKey: .provider)
             model = try c.decodeIfPresent(String.self, forKey: .model)
+            deployments = try c.decodeIfPresent([DeploymentEntry].self, forKey: .deployments) ?? []
+            fallbacks = try c.decodeIfPresent([DeploymentEntry].self, forKey: .fallbacks) ?? []
+        }
+    }
+
+    /// A deployment in a route's `deployments` or `fallbacks` list.
+    public struct DeploymentEntry: Decodable, Sendable, Equatable {
+        /// Provider name.
+        public var provider: String
+        /// Model name sent to it (the requested name when absent).
+        public var model: String?
+        /// Share of the route's traffic (default 1).
+        public var weight: Int?
+
+        /// Creates an entry.
+        public init(provider: String, model: String?, weight: Int? = nil) {
+            self.provider = provider
+            self.model = model
+            self.weight = weight
         }
     }
 

@@ -31,19 +31,37 @@ public struct ConfigLoader: Sendable {
         }
         var routes: [Route] = []
         for (index, entry) in (file?.routes ?? []).enumerated() {
-            let id = ProviderID(rawValue: entry.provider)
-            guard providers[id] != nil else {
-                throw ConfigError(
-                    "config file: routes[\(index)] names provider `\(entry.provider)`, which is not declared")
-            }
+            let at = "config file: routes[\(index)]"
             guard !entry.match.isEmpty, entry.match.allSatisfy({ !$0.isEmpty }) else {
-                throw ConfigError("config file: routes[\(index)].match must list at least one non-empty pattern")
+                throw ConfigError("\(at).match must list at least one non-empty pattern")
+            }
+            func deployment(_ d: ConfigFile.DeploymentEntry, _ place: String) throws(ConfigError) -> Deployment {
+                guard providers[ProviderID(rawValue: d.provider)] != nil else {
+                    throw ConfigError("\(place) names provider `\(d.provider)`, which is not declared")
+                }
+                guard (1...1_000_000).contains(d.weight ?? 1) else {
+                    throw ConfigError("\(place).weight must be a whole number from 1 to 1000000")
+                }
+                return Deployment(provider: ProviderID(rawValue: d.provider), model: d.model, weight: d.weight ?? 1)
+            }
+            var deployments: [Deployment] = []
+            if let provider = entry.provider {
+                deployments.append(try deployment(.init(provider: provider, model: entry.model), at))
+            }
+            for (i, d) in entry.deployments.enumerated() {
+                deployments.append(try deployment(d, "\(at).deployments[\(i)]"))
+            }
+            guard !deployments.isEmpty else {
+                throw ConfigError("\(at) needs a `provider` or a `deployments` list")
+            }
+            var fallbacks: [Deployment] = []
+            for (i, d) in entry.fallbacks.enumerated() {
+                fallbacks.append(try deployment(d, "\(at).fallbacks[\(i)]"))
             }
             routes.append(
                 Route(
-                    patterns: entry.match.map(ModelPattern.init), provider: id, upstreamModel: entry.model,
-                    origin: .config)
-            )
+                    patterns: entry.match.map(ModelPattern.init), deployments: deployments, fallbacks: fallbacks,
+                    origin: .config))
         }
         routes += Route.builtinTable
 
@@ -88,7 +106,6 @@ public struct ConfigLoader: Sendable {
             router: ModelRouter(providers: providers, routes: routes, defaultProvider: defaultProvider),
             maxBodyBytes: try values.int(.maxBodyBytes, default: 10 * 1024 * 1024, range: 1024...(1 << 30)),
             shutdownGraceSeconds: try values.seconds(.shutdownGraceSeconds, default: 30),
-            connectTimeoutSeconds: try values.seconds(.connectTimeoutSeconds, default: 10),
             logLevel: logLevel,
             rateLimit: rateLimit,
             allowUnauthenticated: try values.bool(.allowUnauthenticated, default: false),
@@ -97,6 +114,7 @@ public struct ConfigLoader: Sendable {
             configFile: path
         )
         config.logFormat = logFormat
+        config.reliability = try buildReliability(values: values)
         return config
     }
 
@@ -231,9 +249,27 @@ public struct ConfigLoader: Sendable {
         return day.date(from: text)
     }
 
+    func buildReliability(values: SettingValues) throws(ConfigError) -> ReliabilitySettings {
+        var reliability = ReliabilitySettings()
+        reliability.maxRetries = try values.int(.upstreamMaxRetries, default: reliability.maxRetries, range: 0...10)
+        reliability.retryBudgetSeconds = try values.seconds(
+            .upstreamRetryBudgetSeconds, default: reliability.retryBudgetSeconds)
+        reliability.breakerFailures = try values.int(
+            .circuitBreakerFailures, default: reliability.breakerFailures, range: 1...1000)
+        reliability.breakerCooldownSeconds = try values.seconds(
+            .circuitBreakerCooldownSeconds, default: reliability.breakerCooldownSeconds)
+        reliability.maxConcurrentRequests = try values.int(
+            .maxConcurrentRequests, default: reliability.maxConcurrentRequests, range: 0...1_000_000)
+        return reliability
+    }
+
     func buildProviders(values: SettingValues, file: ConfigFile?) throws(ConfigError) -> [ProviderID: ProviderEndpoint]
     {
-        let timeout = try values.seconds(.upstreamTimeoutSeconds, default: 600)
+        let timeouts = UpstreamTimeouts(
+            connectSeconds: try values.seconds(.connectTimeoutSeconds, default: 10),
+            firstByteSeconds: try values.optionalSeconds(.upstreamFirstByteTimeoutSeconds),
+            idleSeconds: try values.optionalSeconds(.upstreamIdleTimeoutSeconds),
+            totalSeconds: try values.seconds(.upstreamTimeoutSeconds, default: 600))
         func builtin(
             _ kind: ProviderKind,
             domain: SettingKey,
@@ -257,7 +293,7 @@ public struct ConfigLoader: Sendable {
                 ),
                 apiKey: apiKey.map(Secret.init),
                 apiKeySource: apiKey == nil ? nil : key?.environmentName,
-                timeoutSeconds: timeout
+                timeouts: timeouts
             )
         }
         let list = [
@@ -296,16 +332,25 @@ public struct ConfigLoader: Sendable {
                 }
                 apiKey = Secret(value)
             }
-            if let t = p.timeoutSeconds, !(t > 0) {
-                throw ConfigError("\(at): timeout_seconds must be positive")
+            for (name, value) in [
+                ("timeout_seconds", p.timeoutSeconds), ("connect_timeout_seconds", p.connectTimeoutSeconds),
+                ("first_byte_timeout_seconds", p.firstByteTimeoutSeconds),
+                ("idle_timeout_seconds", p.idleTimeoutSeconds),
+            ] {
+                if let value, !(value > 0 && value.isFinite) { throw ConfigError("\(at): \(name) must be positive") }
             }
+            let total = p.timeoutSeconds ?? timeouts.totalSeconds
             providers[ProviderID(rawValue: p.name)] = ProviderEndpoint(
                 id: ProviderID(rawValue: p.name),
                 kind: kind,
                 baseURL: base,
                 apiKey: apiKey,
                 apiKeySource: p.apiKeyEnv,
-                timeoutSeconds: p.timeoutSeconds ?? timeout
+                timeouts: UpstreamTimeouts(
+                    connectSeconds: p.connectTimeoutSeconds ?? timeouts.connectSeconds,
+                    firstByteSeconds: min(p.firstByteTimeoutSeconds ?? timeouts.firstByteSeconds, total),
+                    idleSeconds: min(p.idleTimeoutSeconds ?? timeouts.idleSeconds, total),
+                    totalSeconds: total)
             )
         }
         return providers
@@ -358,7 +403,11 @@ struct SettingValues {
     }
 
     func seconds(_ key: SettingKey, default fallback: Double) throws(ConfigError) -> Double {
-        guard let raw = try optionalString(key) else { return fallback }
+        try optionalSeconds(key) ?? fallback
+    }
+
+    func optionalSeconds(_ key: SettingKey) throws(ConfigError) -> Double? {
+        guard let raw = try optionalString(key) else { return nil }
         guard let value = Double(raw.trimmingCharacters(in: .whitespaces)), value > 0, value.isFinite else {
             throw ConfigError("\(key.environmentName): `\(raw)` is not a positive number of seconds")
         }

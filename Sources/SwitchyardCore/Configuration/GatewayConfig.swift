@@ -12,8 +12,8 @@ public struct GatewayConfig: Sendable {
     public var maxBodyBytes: Int
     /// How long in-flight requests may run on after SIGTERM/SIGINT, in seconds.
     public var shutdownGraceSeconds: Double
-    /// Longest time to establish an upstream connection, in seconds.
-    public var connectTimeoutSeconds: Double
+    /// Retries, circuit breaker and the concurrency limit.
+    public var reliability = ReliabilitySettings()
     /// Log level name (trace … critical).
     public var logLevel: String
     /// `text` (one human-readable line per event) or `json` (one JSON object per line).
@@ -37,7 +37,6 @@ public struct GatewayConfig: Sendable {
         router: ModelRouter,
         maxBodyBytes: Int = 10 * 1024 * 1024,
         shutdownGraceSeconds: Double = 30,
-        connectTimeoutSeconds: Double = 10,
         logLevel: String = "info",
         rateLimit: RateLimitSettings = RateLimitSettings(),
         allowUnauthenticated: Bool = false,
@@ -51,7 +50,6 @@ public struct GatewayConfig: Sendable {
         self.router = router
         self.maxBodyBytes = maxBodyBytes
         self.shutdownGraceSeconds = shutdownGraceSeconds
-        self.connectTimeoutSeconds = connectTimeoutSeconds
         self.logLevel = logLevel
         self.rateLimit = rateLimit
         self.allowUnauthenticated = allowUnauthenticated

@@ -19,7 +19,7 @@ public struct RoutingTableReport: Sendable {
         for p in providers {
             let auth = p.apiKeySource.map { "key from \($0)" } ?? "client credentials passed through"
             lines.append(
-                "  \(pad(p.id.rawValue, width))  \(pad(p.kind.rawValue, 9))  \(p.baseURL)  (\(auth); timeout \(format(p.timeoutSeconds))s)"
+                "  \(pad(p.id.rawValue, width))  \(pad(p.kind.rawValue, 9))  \(p.baseURL)  (\(auth); timeouts: connect \(format(p.timeouts.connectSeconds))s, first byte \(format(p.timeouts.firstByteSeconds))s, idle \(format(p.timeouts.idleSeconds))s, total \(format(p.timeouts.totalSeconds))s)"
             )
         }
         lines.append("")
@@ -42,8 +42,16 @@ public struct RoutingTableReport: Sendable {
 
     private func row(_ route: Route) -> (String, String) {
         let patterns = route.patterns.map(\.text).joined(separator: ", ")
-        let rewrite = route.upstreamModel.map { " as `\($0)`" } ?? ""
-        return (patterns, "\(route.provider)\(rewrite) [\(route.origin.rawValue)]")
+        func describe(_ d: Deployment, weighted: Bool) -> String {
+            let rewrite = d.model.map { " as `\($0)`" } ?? ""
+            return "\(d.provider)\(rewrite)" + (weighted ? " (weight \(d.weight))" : "")
+        }
+        var target = route.deployments.map { describe($0, weighted: route.deployments.count > 1) }
+            .joined(separator: " | ")
+        if !route.fallbacks.isEmpty {
+            target += ", then " + route.fallbacks.map { describe($0, weighted: false) }.joined(separator: ", then ")
+        }
+        return (patterns, "\(target) [\(route.origin.rawValue)]")
     }
 
     private func pad(_ s: String, _ width: Int) -> String {

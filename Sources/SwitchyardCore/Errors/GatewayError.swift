@@ -102,6 +102,11 @@ extension GatewayError {
         GatewayError(status: 504, type: "server_error", message: message, code: "upstream_timeout")
     }
 
+    /// 503: the gateway cannot take the request now (overloaded, or no deployment in rotation).
+    public static func serviceUnavailable(_ message: String, code: String = "service_unavailable") -> GatewayError {
+        GatewayError(status: 503, type: "service_unavailable", message: message, code: code)
+    }
+
     /// 501: the route points at a provider kind whose adapter this build does not have.
     public static func providerNotSupported(_ kind: ProviderKind, model: String) -> GatewayError {
         GatewayError(

@@ -29,7 +29,7 @@ public struct AnthropicAdapter: ProviderAdapter {
         return UpstreamRequest(
             method: "POST", url: target.endpoint.baseURL.url("/v1/messages"), headers: headers(target.endpoint, client),
             body: AdapterSupport.body(try nativeChat(request, model: target.upstreamModel, stream: chat.stream)),
-            timeoutSeconds: target.endpoint.timeoutSeconds)
+            timeouts: target.endpoint.timeouts)
     }
 
     /// The native request body.
@@ -314,7 +314,7 @@ public struct AnthropicAdapter: ProviderAdapter {
     public func modelsRequest(endpoint: ProviderEndpoint, client: ClientContext) -> UpstreamRequest {
         UpstreamRequest(
             method: "GET", url: endpoint.baseURL.url("/v1/models?limit=1000"), headers: headers(endpoint, client),
-            body: nil, timeoutSeconds: min(endpoint.timeoutSeconds, 10))
+            body: nil, timeouts: endpoint.timeouts.capped(at: 10))
     }
 
     /// Parses `{"data":[{"id"}]}`.

@@ -31,7 +31,7 @@ public struct GeminiAdapter: ProviderAdapter {
             url: target.endpoint.baseURL.url("/v1beta/models/\(Self.pathSafe(target.upstreamModel))\(method)"),
             headers: headers(target.endpoint, client),
             body: AdapterSupport.body(try nativeChat(request)),
-            timeoutSeconds: target.endpoint.timeoutSeconds
+            timeouts: target.endpoint.timeouts
         )
     }
 
@@ -316,7 +316,7 @@ public struct GeminiAdapter: ProviderAdapter {
             url: target.endpoint.baseURL.url(
                 "/v1beta/models/\(Self.pathSafe(target.upstreamModel)):batchEmbedContents"),
             headers: headers(target.endpoint, client), body: AdapterSupport.body(["requests": .array(requests)]),
-            timeoutSeconds: target.endpoint.timeoutSeconds)
+            timeouts: target.endpoint.timeouts)
     }
 
     /// Converts `{"embeddings":[{"values":[…]}]}`; Gemini reports no token usage here (0).
@@ -335,7 +335,7 @@ public struct GeminiAdapter: ProviderAdapter {
         UpstreamRequest(
             method: "GET", url: endpoint.baseURL.url("/v1beta/models?pageSize=1000"),
             headers: headers(endpoint, client),
-            body: nil, timeoutSeconds: min(endpoint.timeoutSeconds, 10))
+            body: nil, timeouts: endpoint.timeouts.capped(at: 10))
     }
 
     /// Parses `{"models":[{"name":"models/…"}]}`.

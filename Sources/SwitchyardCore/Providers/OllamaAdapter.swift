@@ -24,7 +24,7 @@ public struct OllamaAdapter: ProviderAdapter {
             url: target.endpoint.baseURL.url("/api/chat"),
             headers: headers(client),
             body: AdapterSupport.body(try nativeChat(request, model: target.upstreamModel, stream: chat.stream)),
-            timeoutSeconds: target.endpoint.timeoutSeconds
+            timeouts: target.endpoint.timeouts
         )
     }
 
@@ -226,7 +226,7 @@ public struct OllamaAdapter: ProviderAdapter {
         native.set("dimensions", AdapterSupport.number(request.dimensions))
         return UpstreamRequest(
             method: "POST", url: target.endpoint.baseURL.url("/api/embed"), headers: headers(client),
-            body: AdapterSupport.body(.object(native)), timeoutSeconds: target.endpoint.timeoutSeconds)
+            body: AdapterSupport.body(.object(native)), timeouts: target.endpoint.timeouts)
     }
 
     /// Converts `{"embeddings":[[…]],"prompt_eval_count"}`.
@@ -248,7 +248,7 @@ public struct OllamaAdapter: ProviderAdapter {
     public func modelsRequest(endpoint: ProviderEndpoint, client: ClientContext) -> UpstreamRequest {
         UpstreamRequest(
             method: "GET", url: endpoint.baseURL.url("/api/tags"), headers: headers(client), body: nil,
-            timeoutSeconds: min(endpoint.timeoutSeconds, 10))
+            timeouts: endpoint.timeouts.capped(at: 10))
     }
 
     /// Parses `{"models":[{"name"}]}`.

@@ -24,7 +24,7 @@ public struct OpenAIAdapter: ProviderAdapter {
             headers: headers(
                 endpoint: target.endpoint, client: client, accept: chat.stream ? "text/event-stream" : nil),
             body: try askingForUsage(try renamed(body, target: target), chat: chat),
-            timeoutSeconds: target.endpoint.timeoutSeconds
+            timeouts: target.endpoint.timeouts
         )
     }
 
@@ -80,7 +80,7 @@ public struct OpenAIAdapter: ProviderAdapter {
             url: endpoint.baseURL.url("/models"),
             headers: headers(endpoint: endpoint, client: client, accept: nil),
             body: nil,
-            timeoutSeconds: min(endpoint.timeoutSeconds, 10)
+            timeouts: endpoint.timeouts.capped(at: 10)
         )
     }
 
@@ -117,7 +117,7 @@ public struct OpenAIAdapter: ProviderAdapter {
         UpstreamRequest(
             method: "POST", url: target.endpoint.baseURL.url(path),
             headers: headers(endpoint: target.endpoint, client: client, accept: accept), body: body,
-            timeoutSeconds: target.endpoint.timeoutSeconds)
+            timeouts: target.endpoint.timeouts)
     }
 
     func headers(endpoint: ProviderEndpoint, client: ClientContext, accept: String?) -> [(name: String, value: String)]

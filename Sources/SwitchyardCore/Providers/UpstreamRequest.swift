@@ -11,8 +11,8 @@ public struct UpstreamRequest: Sendable {
     public var headers: [(name: String, value: String)]
     /// The body, if any.
     public var body: ByteBuffer?
-    /// Longest time the whole exchange may take, in seconds.
-    public var timeoutSeconds: Double
+    /// How long each phase of the exchange may take.
+    public var timeouts: UpstreamTimeouts
 
     /// Creates a request.
     public init(
@@ -20,13 +20,13 @@ public struct UpstreamRequest: Sendable {
         url: String,
         headers: [(name: String, value: String)],
         body: ByteBuffer?,
-        timeoutSeconds: Double
+        timeouts: UpstreamTimeouts
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
-        self.timeoutSeconds = timeoutSeconds
+        self.timeouts = timeouts
     }
 }
 

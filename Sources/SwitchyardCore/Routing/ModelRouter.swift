@@ -12,6 +12,9 @@ public struct ModelRouter: Sendable {
         /// The model name the upstream receives.
         public var upstreamModel: String
 
+        /// Names the deployment for health tracking: provider and upstream model.
+        public var deploymentKey: String { "\(endpoint.id)/\(upstreamModel)" }
+
         /// Creates a target.
         public init(endpoint: ProviderEndpoint, requestedModel: String, upstreamModel: String) {
             self.endpoint = endpoint
@@ -34,29 +37,66 @@ public struct ModelRouter: Sendable {
         self.defaultProvider = defaultProvider
     }
 
-    /// Routes `model`, or throws a 404 in OpenAI's shape when the chosen provider is not configured.
+    /// Routes `model` to its first deployment, or throws a 404 in OpenAI's shape when the chosen
+    /// provider is not configured.
     public func resolve(_ model: String) throws(GatewayError) -> Target {
-        let (providerID, upstreamModel) = choose(model)
-        guard let endpoint = providers[providerID] else {
-            throw .modelNotFound(model, reason: "it routes to provider `\(providerID)`, which is not configured.")
-        }
-        return Target(endpoint: endpoint, requestedModel: model, upstreamModel: upstreamModel)
+        let (route, upstreamModel) = choose(model)
+        return try target(route.deployments[0], model: model, defaultModel: upstreamModel)
     }
 
-    func choose(_ model: String) -> (ProviderID, String) {
-        for route in routes where route.origin == .config && route.patterns.contains(where: { $0.matches(model) }) {
-            return (route.provider, route.upstreamModel ?? model)
+    /// Every target `model` may be sent to, in the order to try them: one deployment chosen by
+    /// weight (`pick` in 0..<1 selects it), the route's other deployments, then its fallbacks.
+    /// Deployments for which `isAvailable` is false (cooling down) are left out; the list may be empty.
+    public func plan(_ model: String, pick: Double, isAvailable: (Target) -> Bool) throws(GatewayError) -> [Target] {
+        let (route, upstreamModel) = choose(model)
+        var deployments: [Target] = []
+        for deployment in route.deployments {
+            deployments.append(try target(deployment, model: model, defaultModel: upstreamModel))
+        }
+        let open = deployments.indices.filter { isAvailable(deployments[$0]) }
+        var ordered: [Target] = []
+        let total = open.reduce(0) { $0 + route.deployments[$1].weight }
+        if total > 0 {
+            var remaining = pick * Double(total)
+            let chosen =
+                open.first { index in
+                    remaining -= Double(route.deployments[index].weight)
+                    return remaining < 0
+                } ?? open[open.count - 1]
+            ordered.append(deployments[chosen])
+            ordered += open.filter { $0 != chosen }.map { deployments[$0] }
+        }
+        for fallback in route.fallbacks {
+            let candidate = try target(fallback, model: model, defaultModel: model)
+            if isAvailable(candidate) { ordered.append(candidate) }
+        }
+        return ordered
+    }
+
+    private func target(_ deployment: Deployment, model: String, defaultModel: String) throws(GatewayError) -> Target {
+        guard let endpoint = providers[deployment.provider] else {
+            throw .modelNotFound(
+                model, reason: "it routes to provider `\(deployment.provider)`, which is not configured.")
+        }
+        return Target(endpoint: endpoint, requestedModel: model, upstreamModel: deployment.model ?? defaultModel)
+    }
+
+    /// The route for `model` and the model name its deployments default to (the part after a
+    /// `provider/` prefix, else the name itself).
+    func choose(_ model: String) -> (Route, String) {
+        for route in routes where route.origin == .config && route.matches(model) {
+            return (route, model)
         }
         if let slash = model.firstIndex(of: "/") {
             let prefix = ProviderID(rawValue: String(model[..<slash]))
             let rest = String(model[model.index(after: slash)...])
             if providers[prefix] != nil, !rest.isEmpty {
-                return (prefix, rest)
+                return (Route(patterns: [], provider: prefix, origin: .config), rest)
             }
         }
-        for route in routes where route.origin == .builtin && route.patterns.contains(where: { $0.matches(model) }) {
-            return (route.provider, route.upstreamModel ?? model)
+        for route in routes where route.origin == .builtin && route.matches(model) {
+            return (route, model)
         }
-        return (defaultProvider, model)
+        return (Route(patterns: [], provider: defaultProvider, origin: .builtin), model)
     }
 }

@@ -10,8 +10,8 @@ public struct ProviderEndpoint: Sendable, Equatable {
     public var apiKey: Secret?
     /// Where the key came from (an environment variable name), for `check-config`; never the key.
     public var apiKeySource: String?
-    /// Longest time a whole upstream exchange may take, in seconds.
-    public var timeoutSeconds: Double
+    /// How long each phase of an exchange may take.
+    public var timeouts: UpstreamTimeouts
 
     /// Creates an endpoint.
     public init(
@@ -20,14 +20,14 @@ public struct ProviderEndpoint: Sendable, Equatable {
         baseURL: UpstreamBaseURL,
         apiKey: Secret? = nil,
         apiKeySource: String? = nil,
-        timeoutSeconds: Double = 600
+        timeouts: UpstreamTimeouts = UpstreamTimeouts()
     ) {
         self.id = id
         self.kind = kind
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.apiKeySource = apiKeySource
-        self.timeoutSeconds = timeoutSeconds
+        self.timeouts = timeouts
     }
 }
 

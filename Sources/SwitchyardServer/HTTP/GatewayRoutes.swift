@@ -10,6 +10,9 @@ extension Gateway {
     func makeRouter() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: EdgeMiddleware(limits: config.listener))
+        router.add(
+            middleware: ConcurrencyLimitMiddleware(
+                limit: config.reliability.maxConcurrentRequests, slots: .init(), metrics: metrics))
         router.post("/v1/chat/completions") { request, context in
             try await self.chatCompletions(request, context: context)
         }

@@ -109,19 +109,24 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Counts a request refused by the token budget.
-    func rateLimited(provider: String) {
-        CoreMetrics.Counter(
-            label: "switchyard_rate_limited_requests_total", dimensions: [("provider", provider)], factory: factory
-        )
-        .increment()
-    }
+    func rateLimited(provider: String) { countPerProvider("switchyard_rate_limited_requests_total", provider) }
 
     /// Counts a settlement that had to estimate because the provider reported no usage.
-    func usageEstimated(provider: String) {
-        CoreMetrics.Counter(
-            label: "switchyard_usage_estimated_total", dimensions: [("provider", provider)], factory: factory
-        )
-        .increment()
+    func usageEstimated(provider: String) { countPerProvider("switchyard_usage_estimated_total", provider) }
+
+    /// Counts a retry of an upstream request after a retryable failure.
+    func retry(provider: String) { countPerProvider("switchyard_upstream_retries_total", provider) }
+
+    /// Counts a request sent on to another deployment or a fallback, by the provider taking it.
+    func fallback(provider: String) { countPerProvider("switchyard_upstream_fallbacks_total", provider) }
+
+    /// Counts a request refused because the gateway was at its concurrency limit.
+    func overloaded() {
+        CoreMetrics.Counter(label: "switchyard_overload_rejections_total", dimensions: [], factory: factory).increment()
+    }
+
+    private func countPerProvider(_ label: String, _ provider: String) {
+        CoreMetrics.Counter(label: label, dimensions: [("provider", provider)], factory: factory).increment()
     }
 
     /// Counts a failed rate-limit store operation (Redis down or slow).

@@ -15,18 +15,18 @@ extension Gateway {
             let body = try await RequestBodyReader.read(request.body, limit: config.maxBodyBytes)
             var chat = try ChatRequestEnvelope.parse(body.readableBytesView)
             if let key { try config.keyring.authorize(key, model: chat.model) }
-            let target = try config.router.resolve(chat.model)
-            let provider = target.endpoint.id
-            trace.routed(provider: provider.rawValue, model: chat.model)
+            let plan = try plan(chat.model)
+            trace.routed(provider: plan[0].endpoint.id.rawValue, model: chat.model)
             trace.identify(user: user(request, context, key: key))
-            let adapter = try adapter(for: target)
             accounting = try await TokenAccounting.reserve(
-                gateway: self, chat: chat, target: target, request: request, context: context, key: key,
+                gateway: self, chat: chat, target: plan[0], request: request, context: context, key: key,
                 bodySize: body.readableBytes)
             chat.accountUsage = accounting != nil
-            let upstreamRequest = try adapter.chatRequest(
-                chat, body: body, target: target, client: clientContext(request, context))
-            let upstream = try await send(upstreamRequest, adapter: adapter, provider: provider, trace: trace)
+            let client = clientContext(request, context)
+            let dispatched = try await dispatch(plan, trace: trace) { target, adapter throws(GatewayError) in
+                try adapter.chatRequest(chat, body: body, target: target, client: client)
+            }
+            let (upstream, adapter, provider) = (dispatched.response, dispatched.adapter, dispatched.target.endpoint.id)
 
             if chat.stream {
                 return StreamRelay(gateway: self, trace: trace, channel: context.channel, accounting: accounting)

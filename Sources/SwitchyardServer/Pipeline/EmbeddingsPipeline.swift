@@ -16,16 +16,16 @@ extension Gateway {
                 throw GatewayError.invalidRequest("`model` must be a non-empty string.", param: "model")
             }
             if let key { try config.keyring.authorize(key, model: envelope.model) }
-            let target = try config.router.resolve(envelope.model)
-            trace.routed(provider: target.endpoint.id.rawValue, model: envelope.model)
+            let plan = try plan(envelope.model)
+            trace.routed(provider: plan[0].endpoint.id.rawValue, model: envelope.model)
             trace.identify(user: user(request, context, key: key))
-            let adapter = try adapter(for: target)
             let client = clientContext(request, context)
-            let upstreamRequest = try adapter.embeddingsRequest(body: body, target: target, client: client)
-            let upstream = try await send(
-                upstreamRequest, adapter: adapter, provider: target.endpoint.id, trace: trace)
-            let raw = try await collect(upstream, provider: target.endpoint.id, trace: trace)
-            let converted = try decode(provider: target.endpoint.id) { () throws(GatewayError) in
+            let dispatched = try await dispatch(plan, trace: trace) { target, adapter throws(GatewayError) in
+                try adapter.embeddingsRequest(body: body, target: target, client: client)
+            }
+            let (upstream, adapter, provider) = (dispatched.response, dispatched.adapter, dispatched.target.endpoint.id)
+            let raw = try await collect(upstream, provider: provider, trace: trace)
+            let converted = try decode(provider: provider) { () throws(GatewayError) in
                 try adapter.embeddingsResponse(raw, request: body)
             }
             trace.finish(status: 200)

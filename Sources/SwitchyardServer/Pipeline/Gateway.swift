@@ -20,6 +20,8 @@ public struct Gateway: Sendable {
     let readiness: Readiness
     /// The budgets, when any are configured.
     public let limiter: RateLimiter?
+    /// Circuit breakers per deployment.
+    let health: DeploymentHealth
 
     /// Creates a gateway.
     public init(
@@ -37,6 +39,8 @@ public struct Gateway: Sendable {
         self.logger = logger
         self.readiness = Readiness()
         self.limiter = limiter
+        self.health = DeploymentHealth(
+            threshold: config.reliability.breakerFailures, cooldownSeconds: config.reliability.breakerCooldownSeconds)
     }
 
     /// Checks the client's gateway key when keys are configured; returns it (nil without keys).
@@ -72,7 +76,7 @@ public struct Gateway: Sendable {
         return adapter
     }
 
-    /// Sends `request` upstream; on failure counts it and answers with the client-facing error.
+    /// Sends `request` upstream once; on failure counts it and answers with the client-facing error.
     /// A non-2xx answer is read (bounded) and reshaped by the adapter. `trace` times the upstream.
     func send(
         _ request: UpstreamRequest,
@@ -80,6 +84,20 @@ public struct Gateway: Sendable {
         provider: ProviderID,
         trace: RequestTrace? = nil
     ) async throws(GatewayError) -> UpstreamResponse {
+        do {
+            return try await attempt(request, adapter: adapter, provider: provider, trace: trace)
+        } catch {
+            throw error.error
+        }
+    }
+
+    /// One attempt at `request`, its failure classified for retries, fallbacks and health.
+    func attempt(
+        _ request: UpstreamRequest,
+        adapter: any ProviderAdapter,
+        provider: ProviderID,
+        trace: RequestTrace?
+    ) async throws(AttemptFailure) -> UpstreamResponse {
         let response: UpstreamResponse
         trace?.upstreamSent()
         do {
@@ -87,14 +105,24 @@ public struct Gateway: Sendable {
             trace?.upstreamResponded()
         } catch {
             metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
-            throw error.gatewayError(provider: provider)
+            let (outcome, healthy): (AttemptOutcome, Bool?) =
+                switch error.kind {
+                case .connect, .protocolViolation: (.retry, false)
+                case .timeout: (.nextDeployment, false)
+                case .cancelled: (.final, nil)
+                }
+            throw AttemptFailure(
+                error: error.gatewayError(provider: provider), outcome: outcome, deploymentHealthy: healthy)
         }
         guard (200..<300).contains(response.status) else {
             metrics.upstreamError(provider: provider.rawValue, kind: "status")
             let body = (try? await response.collect(limit: 1 << 20)) ?? ByteBuffer()
             var error = adapter.upstreamError(status: response.status, body: body)
             if let retryAfter = response.header("retry-after") { error.headers["retry-after"] = retryAfter }
-            throw error
+            let retryable = RetryPolicy.isRetryable(status: response.status)
+            throw AttemptFailure(
+                error: error, outcome: retryable ? .retry : .final,
+                deploymentHealthy: !(retryable && response.status != 429))
         }
         return response
     }

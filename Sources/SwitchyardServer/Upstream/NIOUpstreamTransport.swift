@@ -19,22 +19,19 @@ public final class NIOUpstreamTransport: UpstreamTransport {
     }
 
     private let group: any EventLoopGroup
-    private let connectTimeout: TimeAmount
     private let idle = Mutex<[PoolKey: [UpstreamConnection]]>([:])
     private let tlsContext: Result<NIOSSLContext, any Error>
     private let maxIdlePerKey = 512
 
     /// Creates the transport.
     /// - Parameters:
-    ///   - connectTimeoutSeconds: how long to try to establish a connection.
     ///   - group: the event loops connections live on.
     ///   - trustRoots: the certificate authorities HTTPS providers are verified against (the system's by default).
     public init(
-        connectTimeoutSeconds: Double, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         trustRoots: NIOSSLTrustRoots = .default
     ) {
         self.group = group
-        self.connectTimeout = .milliseconds(Int64(connectTimeoutSeconds * 1000))
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         tls.trustRoots = trustRoots
@@ -53,23 +50,24 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         headers.replaceOrAdd(name: "content-length", value: String(request.body?.readableBytes ?? 0))
         let head = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.path, headers: headers)
-        let deadline = NIODeadline.now() + .milliseconds(Int64(request.timeoutSeconds * 1000))
         if let pooled = takeIdle(key) {
             do {
-                return try await exchange(on: pooled, head: head, body: request.body, deadline: deadline, key: key)
+                return try await exchange(
+                    on: pooled, head: head, body: request.body, timeouts: request.timeouts, key: key)
             } catch  where error.kind == .protocolViolation && !Task.isCancelled {
                 // The provider closed the idle connection before answering: try a fresh one.
             }
         }
-        let connection = try await connect(key, target: target, loop: group.next())
-        return try await exchange(on: connection, head: head, body: request.body, deadline: deadline, key: key)
+        let connection = try await connect(
+            key, target: target, loop: group.next(), timeout: .interval(request.timeouts.connectSeconds))
+        return try await exchange(on: connection, head: head, body: request.body, timeouts: request.timeouts, key: key)
     }
 
     private func exchange(
-        on connection: UpstreamConnection, head: HTTPRequestHead, body: ByteBuffer?, deadline: NIODeadline,
+        on connection: UpstreamConnection, head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts,
         key: PoolKey
     ) async throws(TransportError) -> UpstreamResponse {
-        let future = connection.execute(head: head, body: body, deadline: deadline) { [weak self] connection in
+        let future = connection.execute(head: head, body: body, timeouts: timeouts) { [weak self] connection in
             self?.putIdle(connection, key: key)
         }
         do {
@@ -85,7 +83,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
     }
 
     private func connect(
-        _ key: PoolKey, target: UpstreamTarget, loop: any EventLoop
+        _ key: PoolKey, target: UpstreamTarget, loop: any EventLoop, timeout: TimeAmount
     ) async throws(TransportError)
         -> UpstreamConnection
     {
@@ -101,7 +99,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         }
         let serverName = target.isIPAddress ? nil : target.host
         let bootstrap = ClientBootstrap(group: loop)
-            .connectTimeout(connectTimeout)
+            .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

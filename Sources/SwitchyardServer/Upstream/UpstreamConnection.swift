@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import SwitchyardCore
 
 /// One keep-alive HTTP/1.1 connection to a provider, carrying one exchange at a time. Its handler
 /// runs on the channel's event loop: it writes the request, hands the response head to the
@@ -21,13 +22,13 @@ final class UpstreamConnection: Sendable {
 
     /// Sends one request; the future completes with the response head and the body to come.
     func execute(
-        head: HTTPRequestHead, body: ByteBuffer?, deadline: NIODeadline,
+        head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts,
         onReusable: @escaping @Sendable (UpstreamConnection) -> Void
     ) -> EventLoopFuture<UpstreamResponse> {
         let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
         channel.eventLoop.execute { [self] in
             handler.value.start(
-                promise: promise, deadline: deadline, onReusable: { onReusable(self) })
+                promise: promise, timeouts: timeouts, onReusable: { onReusable(self) })
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
@@ -60,7 +61,10 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private var state = State.idle
     private var context: ChannelHandlerContext?
-    private var deadline: Scheduled<Void>?
+    /// The one pending expiry: the response head, then each body gap, never past the total.
+    private var timer: Scheduled<Void>?
+    private var totalDeadline = NIODeadline.distantFuture
+    private var idle = TimeAmount.seconds(600)
     private var onReusable: (() -> Void)?
     /// Whether the consumer wants more body; while false, reads are held back.
     private var demand = true
@@ -75,8 +79,10 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     /// Begins an exchange (on the event loop).
-    func start(promise: EventLoopPromise<UpstreamResponse>, deadline: NIODeadline, onReusable: @escaping () -> Void) {
-        guard case .idle = state, let context else {
+    func start(
+        promise: EventLoopPromise<UpstreamResponse>, timeouts: UpstreamTimeouts, onReusable: @escaping () -> Void
+    ) {
+        guard case .idle = state, context != nil else {
             if case .closed(let error) = state, error.kind == .connect {
                 promise.fail(error)
             } else {
@@ -89,12 +95,28 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         demand = true
         consumerGone = false
         self.onReusable = onReusable
+        let now = NIODeadline.now()
+        totalDeadline = now + .interval(timeouts.totalSeconds)
+        idle = .interval(timeouts.idleSeconds)
+        arm(min(now + .interval(timeouts.firstByteSeconds), totalDeadline), "no response head")
+    }
+
+    /// Replaces the pending expiry with one at `deadline`; `what` names it in the error.
+    private func arm(_ deadline: NIODeadline, _ what: String) {
+        timer?.cancel()
+        guard let context else { return }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let id = exchange
-        self.deadline = context.eventLoop.scheduleTask(deadline: deadline) {
+        let (id, reason) = (exchange, deadline == totalDeadline ? "the total time limit passed" : what)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
             guard handler.value.exchange == id else { return }
-            handler.value.fail(TransportError(.timeout, "deadline exceeded"))
+            handler.value.fail(TransportError(.timeout, reason))
         }
+    }
+
+    /// Restarts the gap timer after the upstream sent something (only while the consumer reads:
+    /// a gap caused by a slow client is not the upstream's).
+    private func armIdle() {
+        arm(min(.now() + idle, totalDeadline), "no data for \(Double(idle.nanoseconds) / 1e9)s")
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -104,15 +126,21 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
                 backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8), finishOnDeinit: false,
                 delegate: BodyDelegate(handler: NIOLoopBound(self, eventLoop: context.eventLoop), exchange: exchange))
             state = .streaming(body.source, keepAlive: head.isKeepAlive)
+            armIdle()
             promise.succeed(
                 UpstreamResponse(
                     status: Int(head.status.code), headers: head.headers.map { (name: $0.name, value: $0.value) },
                     body: UpstreamBody(producer: body.sequence)))
         case (.body(let chunk), .streaming(let source, _)):
-            if source.yield(chunk) == .stopProducing { demand = false }
+            if source.yield(chunk) == .stopProducing {
+                demand = false
+                timer?.cancel()
+            } else {
+                armIdle()
+            }
         case (.end, .streaming(let source, let keepAlive)):
-            deadline?.cancel()
-            deadline = nil
+            timer?.cancel()
+            timer = nil
             state = .idle
             // Pooled before the consumer sees the end, so its next request finds this connection;
             // a new exchange can only start on a later event-loop tick, after `finish()`.
@@ -151,6 +179,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     func produceMore(exchange id: UInt64) {
         guard id == exchange else { return }
         demand = true
+        if case .streaming = state { armIdle() }
         if readHeld, let context {
             readHeld = false
             context.read()
@@ -166,8 +195,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Ends the exchange with `error` and closes the connection; later calls do nothing.
     private func fail(_ error: TransportError) {
-        deadline?.cancel()
-        deadline = nil
+        timer?.cancel()
+        timer = nil
         onReusable = nil
         switch state {
         case .awaitingHead(let promise): promise.fail(error)
@@ -213,4 +242,9 @@ struct UpstreamBody: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: producer.makeAsyncIterator()) }
+}
+
+extension TimeAmount {
+    /// A duration from fractional seconds, as configuration gives them.
+    static func interval(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1e9)) }
 }

@@ -1,0 +1,50 @@
+import Hummingbird
+import SwitchyardCore
+import Synchronization
+
+/// Overload protection: at most `limit` API requests in flight (a stream counts until its last
+/// byte is written). The next one is refused at once with 503 and `Retry-After`, never queued,
+/// so a flood cannot make every request slow.
+struct ConcurrencyLimitMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    /// Requests in flight, shared by every connection.
+    final class Slots: Sendable {
+        let active = Atomic<Int>(0)
+    }
+
+    /// One request's slot; freed when the response (and its body) is done with.
+    final class Slot: Sendable {
+        let slots: Slots
+        init(_ slots: Slots) { self.slots = slots }
+        deinit { slots.active.subtract(1, ordering: .relaxed) }
+    }
+
+    let limit: Int
+    let slots: Slots
+    let metrics: GatewayMetrics
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard limit > 0, request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
+        guard slots.active.add(1, ordering: .relaxed).newValue <= limit else {
+            slots.active.subtract(1, ordering: .relaxed)
+            metrics.overloaded()
+            var error = GatewayError.serviceUnavailable(
+                "The gateway is handling its limit of \(limit) concurrent requests; retry shortly.", code: "overloaded")
+            error.headers["retry-after"] = "1"
+            throw error
+        }
+        let slot = Slot(slots)
+        var response = try await next(request, context)
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            defer { withExtendedLifetime(slot) {} }
+            try await body.write(writer)
+        }
+        return response
+    }
+}

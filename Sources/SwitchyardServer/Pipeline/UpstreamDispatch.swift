@@ -1,0 +1,117 @@
+import Foundation
+import SwitchyardCore
+
+/// The answer head of the deployment that served a request, with what it took to get there.
+struct Dispatched {
+    /// The response whose body is still to be read.
+    var response: UpstreamResponse
+    /// The deployment that answered.
+    var target: ModelRouter.Target
+    /// Its adapter, which converts the answer.
+    var adapter: any ProviderAdapter
+}
+
+/// A failed attempt: the client-facing error, how dispatch should go on, and what it says about
+/// the deployment's health (nil: nothing, as when the client left).
+struct AttemptFailure: Error {
+    var error: GatewayError
+    var outcome: AttemptOutcome
+    var deploymentHealthy: Bool?
+}
+
+/// How a failed attempt should go on.
+enum AttemptOutcome {
+    /// Try the same deployment again after a backoff (connect errors, 429, 5xx).
+    case retry
+    /// Do not repeat it here, but another deployment may serve (timeouts).
+    case nextDeployment
+    /// Give up: the answer is final (a client error, or the client left).
+    case final
+}
+
+extension Gateway {
+    /// Sends a request through `plan` with retries and fallbacks: each deployment is tried up to
+    /// 1 + `maxRetries` times with backoff on retryable failures, then the next one; the whole
+    /// dispatch stays inside the retry budget. It ends at the first response head, so nothing has
+    /// reached the client while it retries. Circuit-breaker outcomes are recorded per deployment.
+    /// - Parameter build: the upstream request for a target, made by its adapter.
+    func dispatch(
+        _ plan: [ModelRouter.Target], trace: RequestTrace,
+        build: (ModelRouter.Target, any ProviderAdapter) throws(GatewayError) -> UpstreamRequest
+    ) async throws(GatewayError) -> Dispatched {
+        let policy = RetryPolicy(
+            maxRetries: config.reliability.maxRetries, budgetSeconds: config.reliability.retryBudgetSeconds)
+        let deadline = ContinuousClock.now + .seconds(policy.budgetSeconds)
+        var lastError: GatewayError?
+        deployments: for (index, target) in plan.enumerated() {
+            // A deployment past its cooldown takes one trial request at a time.
+            guard health.admit(target.deploymentKey) else { continue }
+            let adapter = try adapter(for: target)
+            let request = try build(target, adapter)
+            if index > 0 {
+                trace.routed(provider: target.endpoint.id.rawValue, model: target.requestedModel)
+                metrics.fallback(provider: target.endpoint.id.rawValue)
+            }
+            for retry in 0...policy.maxRetries {
+                let failure: GatewayError
+                let outcome: AttemptOutcome
+                do {
+                    let response = try await attempt(
+                        request, adapter: adapter, provider: target.endpoint.id, trace: trace)
+                    health.succeeded(target.deploymentKey)
+                    return Dispatched(response: response, target: target, adapter: adapter)
+                } catch {
+                    (failure, outcome) = (error.error, error.outcome)
+                    switch error.deploymentHealthy {
+                    case true?: health.succeeded(target.deploymentKey)
+                    case false?:
+                        if health.failed(target.deploymentKey) {
+                            logger.warning(
+                                "deployment out of rotation after repeated failures",
+                                metadata: ["deployment": "\(target.deploymentKey)"])
+                        }
+                    case nil: break
+                    }
+                }
+                lastError = failure
+                switch outcome {
+                case .final: throw failure
+                case .nextDeployment: continue deployments
+                case .retry: break
+                }
+                guard retry < policy.maxRetries else { continue deployments }
+                let wait = policy.delay(
+                    retry: retry + 1, retryAfter: failure.headers["retry-after"], random: .random(in: 0..<1))
+                guard ContinuousClock.now + .seconds(wait) < deadline else { continue deployments }
+                metrics.retry(provider: target.endpoint.id.rawValue)
+                do {
+                    try await Task.sleep(for: .seconds(wait))
+                } catch {
+                    throw failure
+                }
+            }
+            if ContinuousClock.now >= deadline { break }
+        }
+        throw lastError ?? Self.noDeployment
+    }
+
+    /// The 503 for a route whose every deployment is cooling down.
+    static var noDeployment: GatewayError {
+        .serviceUnavailable(
+            "Every deployment for this model failed repeatedly and is out of rotation for a cooldown; retry shortly.")
+    }
+
+    /// The targets for `model` in the order to try them, skipping deployments cooling down; a 503
+    /// with `Retry-After` when none is available.
+    func plan(_ model: String) throws(GatewayError) -> [ModelRouter.Target] {
+        let plan = try config.router.plan(model, pick: .random(in: 0..<1)) { health.isAvailable($0.deploymentKey) }
+        guard !plan.isEmpty else {
+            let all = try config.router.plan(model, pick: 0) { _ in true }
+            let wait = all.map { health.secondsUntilAvailable($0.deploymentKey) }.min() ?? 1
+            var error = Self.noDeployment
+            error.headers["retry-after"] = String(max(1, Int(wait.rounded(.up))))
+            throw error
+        }
+        return plan
+    }
+}
