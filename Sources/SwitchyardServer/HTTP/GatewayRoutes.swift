@@ -14,14 +14,10 @@ extension Gateway {
             middleware: ConcurrencyLimitMiddleware(
                 limit: config.reliability.maxConcurrentRequests, slots: .init(), metrics: metrics))
         router.post("/v1/chat/completions") { request, context in
-            try await self.executors.run(on: context.channel.eventLoop) {
-                try await self.chatCompletions(request, context: context)
-            }
+            try await self.chatCompletions(request, context: context)
         }
         router.post("/v1/embeddings") { request, context in
-            try await self.executors.run(on: context.channel.eventLoop) {
-                try await self.embeddings(request, context: context)
-            }
+            try await self.embeddings(request, context: context)
         }
         router.get("/v1/models") { request, context in
             try await self.models(request, context: context)

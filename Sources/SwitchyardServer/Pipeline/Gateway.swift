@@ -22,8 +22,6 @@ public struct Gateway: Sendable {
     public let limiter: RateLimiter?
     /// Circuit breakers per deployment.
     let health: DeploymentHealth
-    /// Task executors on the event loops, so a request runs on its connection's loop.
-    let executors = EventLoopExecutors()
 
     /// Creates a gateway.
     public init(

@@ -47,7 +47,7 @@ struct StreamRelay {
                 gateway.metrics.streamStarted()
                 defer { gateway.metrics.streamFinished() }
                 let box = WriterBox(writer)
-                let relayTask = Task(executorPreference: gateway.executors.executor(for: channel.eventLoop)) {
+                let relayTask = Task {
                     await Self.relay(upstream.body, transcoder: transcoder, into: box, trace: trace, gateway: gateway)
                 }
                 let canceller = TaskCanceller(relayTask)

@@ -50,9 +50,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         headers.replaceOrAdd(name: "content-length", value: String(request.body?.readableBytes ?? 0))
         let head = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.path, headers: headers)
-        // On a loop (the request runs on its client connection's loop), stay on it.
-        let current = MultiThreadedEventLoopGroup.currentEventLoop
-        if let pooled = takeIdle(key, on: current) {
+        if let pooled = takeIdle(key) {
             do {
                 return try await exchange(
                     on: pooled, head: head, body: request.body, timeouts: request.timeouts, key: key)
@@ -61,7 +59,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
             }
         }
         let connection = try await connect(
-            key, target: target, loop: current ?? group.next(), timeout: .interval(request.timeouts.connectSeconds))
+            key, target: target, loop: group.next(), timeout: .interval(request.timeouts.connectSeconds))
         return try await exchange(on: connection, head: head, body: request.body, timeouts: request.timeouts, key: key)
     }
 
@@ -126,16 +124,12 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         }
     }
 
-    /// The most recently used live connection, preferring one on `loop`; dead ones are dropped.
-    private func takeIdle(_ key: PoolKey, on loop: (any EventLoop)?) -> UpstreamConnection? {
+    private func takeIdle(_ key: PoolKey) -> UpstreamConnection? {
         idle.withLock { pools in
-            guard var pool = pools[key] else { return nil }
-            defer { pools[key] = pool }
-            pool.removeAll { !$0.isActive }
-            if let loop, let index = pool.lastIndex(where: { $0.channel.eventLoop === loop }) {
-                return pool.remove(at: index)
+            while let connection = pools[key]?.popLast() {
+                if connection.isActive { return connection }
             }
-            return pool.popLast()
+            return nil
         }
     }
 
