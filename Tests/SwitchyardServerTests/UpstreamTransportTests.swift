@@ -154,6 +154,40 @@ struct UpstreamTransportTests {
         await server.stop()
     }
 
+    @Test("The idle limit is a gap between chunks: a steady stream longer than it passes, a pause fails it")
+    func idleGap() async throws {
+        // Chunked body: 8 chunks 100 ms apart (800 ms in all, idle limit 300 ms), then a 1 s pause.
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var requests = inbound.makeAsyncIterator()
+                while let request = try await ScriptedServer.readRequest(&requests) {
+                    try await ScriptedServer.write(
+                        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n", to: connection)
+                    for _ in 0..<8 {
+                        try await Task.sleep(for: .milliseconds(100))
+                        try await ScriptedServer.write("1\r\nx\r\n", to: connection)
+                    }
+                    if request.contains("/pause") { try await Task.sleep(for: .seconds(1)) }
+                    try await ScriptedServer.write("0\r\n\r\n", to: connection)
+                }
+            }
+        }
+        let transport = NIOUpstreamTransport()
+        func request(_ path: String) -> UpstreamRequest {
+            UpstreamRequest(
+                method: "GET", url: "http://127.0.0.1:\(server.port)\(path)", headers: [], body: nil,
+                timeouts: UpstreamTimeouts(connectSeconds: 2, idleSeconds: 0.3, totalSeconds: 5))
+        }
+        let steady = try await transport.execute(request("/steady"))
+        #expect(try await Self.body(steady) == String(repeating: "x", count: 8))
+        let paused = try await transport.execute(request("/pause"))
+        let start = ContinuousClock.now
+        await Self.expectFailure(.timeout) { _ = try await Self.body(paused) }
+        #expect(ContinuousClock.now - start < .seconds(1.5), "the gap, not the server, ends the wait")
+        try await transport.shutdown()
+        await server.stop()
+    }
+
     @Test("HTTPS: a provider with a trusted certificate answers; an untrusted one is a connect failure")
     func tls() async throws {
         let certificate = try await TestCertificate.make()

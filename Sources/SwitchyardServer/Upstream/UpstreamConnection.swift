@@ -65,6 +65,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var timer: Scheduled<Void>?
     private var totalDeadline = NIODeadline.distantFuture
     private var idle = TimeAmount.seconds(600)
+    /// When the upstream last sent body data (nil before the head).
+    private var lastData: NIODeadline?
     private var onReusable: (() -> Void)?
     /// Whether the consumer wants more body; while false, reads are held back.
     private var demand = true
@@ -92,6 +94,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         state = .awaitingHead(promise)
         exchange &+= 1
+        lastData = nil
         demand = true
         consumerGone = false
         self.onReusable = onReusable
@@ -101,22 +104,38 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         arm(min(now + .interval(timeouts.firstByteSeconds), totalDeadline), "no response head")
     }
 
-    /// Replaces the pending expiry with one at `deadline`; `what` names it in the error.
+    /// Replaces the pending expiry with one at `deadline`; `what` names it in the error. An idle
+    /// expiry that finds data arrived since re-arms from the last arrival instead of failing, so
+    /// a stream costs one timer per idle period, not one per chunk.
     private func arm(_ deadline: NIODeadline, _ what: String) {
         timer?.cancel()
         guard let context else { return }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let (id, reason) = (exchange, deadline == totalDeadline ? "the total time limit passed" : what)
+        let id = exchange
         timer = context.eventLoop.scheduleTask(deadline: deadline) {
-            guard handler.value.exchange == id else { return }
-            handler.value.fail(TransportError(.timeout, reason))
+            handler.value.expire(exchange: id, what)
         }
     }
 
-    /// Restarts the gap timer after the upstream sent something (only while the consumer reads:
-    /// a gap caused by a slow client is not the upstream's).
+    private func expire(exchange id: UInt64, _ what: String) {
+        guard id == exchange else { return }
+        if let lastData, case .streaming = state {
+            let next = min(lastData + idle, totalDeadline)
+            if next > .now() {
+                arm(next, what)
+                return
+            }
+        }
+        fail(TransportError(.timeout, totalDeadline <= .now() ? "the total time limit passed" : what))
+    }
+
+    /// Notes that the upstream sent something; the idle timer counts from here. While the consumer
+    /// is not reading, no timer runs (a gap caused by a slow client is not the upstream's).
     private func armIdle() {
-        arm(min(.now() + idle, totalDeadline), "no data for \(Double(idle.nanoseconds) / 1e9)s")
+        lastData = .now()
+        if timer == nil {
+            arm(min(.now() + idle, totalDeadline), "no data for \(Double(idle.nanoseconds) / 1e9)s")
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -126,6 +145,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
                 backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8), finishOnDeinit: false,
                 delegate: BodyDelegate(handler: NIOLoopBound(self, eventLoop: context.eventLoop), exchange: exchange))
             state = .streaming(body.source, keepAlive: head.isKeepAlive)
+            timer?.cancel()
+            timer = nil
             armIdle()
             promise.succeed(
                 UpstreamResponse(
@@ -135,6 +156,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
             if source.yield(chunk) == .stopProducing {
                 demand = false
                 timer?.cancel()
+                timer = nil
             } else {
                 armIdle()
             }
