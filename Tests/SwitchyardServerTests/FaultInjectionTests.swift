@@ -92,16 +92,17 @@ struct FaultInjectionTests {
 
     @Test("Refused connections: 502 after the retries, in well under the budget")
     func refused() async throws {
-        let closed = try await ScriptedServer { _, _ in }
-        let port = closed.port
-        await closed.stop()
-        try await TestGateway.with(environment: ["OPENAI_PORT": String(port), "UPSTREAM_RETRY_BUDGET_SECONDS": "5"]) {
+        let closed = try RefusingPort()
+        try await TestGateway.with(environment: [
+            "OPENAI_PORT": String(closed.port), "UPSTREAM_RETRY_BUDGET_SECONDS": "5",
+        ]) {
             gw in
             try await Self.expectError(gw, TestGateway.chatBody(model: "gpt-4o"), status: 502, code: "bad_gateway")
             let metrics = try await gw.scrape()
             #expect(metrics.value("switchyard_upstream_errors_total", ["provider": "openai", "kind": "connect"]) == 3)
             #expect(metrics.value("switchyard_upstream_retries_total", ["provider": "openai"]) == 2)
         }
+        withExtendedLifetime(closed) {}
     }
 
     @Test("A reset mid-body is a 502; a garbage or truncated JSON answer is a 502")

@@ -146,9 +146,9 @@ struct UpstreamTransportTests {
             _ = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/", timeout: 0.3))
         }
         #expect(ContinuousClock.now - start < .seconds(5), "the deadline ends the wait, not the server")
-        let closedPort = try RedisServer.freePort()
+        let closed = try RefusingPort()
         await Self.expectFailure(.connect) {
-            _ = try await transport.execute(Self.get("http://127.0.0.1:\(closedPort)/"))
+            _ = try await transport.execute(Self.get("http://127.0.0.1:\(closed.port)/"))
         }
         try await transport.shutdown()
         await server.stop()
@@ -156,19 +156,23 @@ struct UpstreamTransportTests {
 
     @Test("The idle limit is a gap between chunks: a steady stream longer than it passes, a pause fails it")
     func idleGap() async throws {
-        // Chunked body: 8 chunks 100 ms apart (800 ms in all, idle limit 300 ms), then a 1 s pause.
+        // Chunked body: 12 chunks 100 ms apart (1.2 s in all, idle limit 0.6 s), then a 2 s pause on
+        // `/pause`. The writes are scheduled on the event loop, so busy test threads cannot delay them.
         let server = try await ScriptedServer { _, connection in
             try await connection.executeThenClose { inbound, _ in
                 var requests = inbound.makeAsyncIterator()
                 while let request = try await ScriptedServer.readRequest(&requests) {
-                    try await ScriptedServer.write(
-                        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n", to: connection)
-                    for _ in 0..<8 {
-                        try await Task.sleep(for: .milliseconds(100))
-                        try await ScriptedServer.write("1\r\nx\r\n", to: connection)
+                    let channel = connection.channel
+                    let pause = request.contains("/pause") ? 2000 : 0
+                    let parts =
+                        [(0, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")]
+                        + (1...12).map { ($0 * 100, "1\r\nx\r\n") } + [(1200 + pause, "0\r\n\r\n")]
+                    let writes = parts.map { milliseconds, text in
+                        channel.eventLoop.scheduleTask(in: .milliseconds(Int64(milliseconds))) {
+                            channel.writeAndFlush(ByteBuffer(string: text), promise: nil)
+                        }
                     }
-                    if request.contains("/pause") { try await Task.sleep(for: .seconds(1)) }
-                    try await ScriptedServer.write("0\r\n\r\n", to: connection)
+                    try await writes.last?.futureResult.get()
                 }
             }
         }
@@ -176,14 +180,14 @@ struct UpstreamTransportTests {
         func request(_ path: String) -> UpstreamRequest {
             UpstreamRequest(
                 method: "GET", url: "http://127.0.0.1:\(server.port)\(path)", headers: [], body: nil,
-                timeouts: UpstreamTimeouts(connectSeconds: 2, idleSeconds: 0.3, totalSeconds: 5))
+                timeouts: UpstreamTimeouts(connectSeconds: 2, idleSeconds: 0.6, totalSeconds: 10))
         }
         let steady = try await transport.execute(request("/steady"))
-        #expect(try await Self.body(steady) == String(repeating: "x", count: 8))
+        #expect(try await Self.body(steady) == String(repeating: "x", count: 12))
         let paused = try await transport.execute(request("/pause"))
         let start = ContinuousClock.now
         await Self.expectFailure(.timeout) { _ = try await Self.body(paused) }
-        #expect(ContinuousClock.now - start < .seconds(1.5), "the gap, not the server, ends the wait")
+        #expect(ContinuousClock.now - start < .seconds(1.9), "the gap, not the server, ends the wait")
         try await transport.shutdown()
         await server.stop()
     }

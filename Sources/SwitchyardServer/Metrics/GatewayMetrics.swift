@@ -8,15 +8,13 @@ import Synchronization
 public final class GatewayMetrics: Sendable {
     /// The registry `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
-    let factory: PrometheusMetricsFactory
     let inFlight: CoreMetrics.Gauge
     let streamsInFlight: CoreMetrics.Gauge
     let inFlightCount = Atomic<Int>(0)
     let streamsInFlightCount = Atomic<Int>(0)
     let modelLabels = ModelLabeler(limit: 100)
-    var storeErrors: CoreMetrics.Counter {
-        CoreMetrics.Counter(label: "switchyard_ratelimit_store_errors_total", dimensions: [], factory: factory)
-    }
+    let counters: MetricHandles<CoreMetrics.Counter>
+    let timers: MetricHandles<CoreMetrics.Timer>
 
     /// Creates the metrics on a fresh registry.
     public init() {
@@ -31,13 +29,15 @@ public final class GatewayMetrics: Sendable {
             .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
             .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
         ]
-        self.factory = factory
+        let made = factory
+        counters = MetricHandles { CoreMetrics.Counter(label: $0, dimensions: $1, factory: made) }
+        timers = MetricHandles { CoreMetrics.Timer(label: $0, dimensions: $1, factory: made) }
         inFlight = CoreMetrics.Gauge(label: "switchyard_requests_in_flight", dimensions: [], factory: factory)
         streamsInFlight = CoreMetrics.Gauge(label: "switchyard_streams_in_flight", dimensions: [], factory: factory)
         inFlight.record(0)
         streamsInFlight.record(0)
         // Exported from the start, so alerts on it work before the first failure.
-        storeErrors.increment(by: 0)
+        counters("switchyard_ratelimit_store_errors_total").increment(by: 0)
     }
 
     /// The Prometheus text exposition of every metric.
@@ -59,31 +59,22 @@ public final class GatewayMetrics: Sendable {
     ) {
         inFlight.record(inFlightCount.subtract(1, ordering: .relaxed).newValue)
         let model = modelLabels.label(for: model)
-        CoreMetrics.Counter(
-            label: "switchyard_requests_total",
-            dimensions: [
+        counters(
+            "switchyard_requests_total",
+            [
                 ("route", route), ("provider", provider), ("model", model), ("status", String(status)),
                 ("status_class", "\(status / 100)xx"),
-            ],
-            factory: factory
+            ]
         ).increment()
-        CoreMetrics.Timer(
-            label: "switchyard_request_duration_seconds",
-            dimensions: [("route", route), ("provider", provider)],
-            factory: factory
-        ).recordNanoseconds(duration.nanoseconds)
-        CoreMetrics.Timer(
-            label: "switchyard_gateway_overhead_seconds", dimensions: [("route", route)], factory: factory
-        )
-        .recordNanoseconds(max(overhead.nanoseconds, 0))
+        timers("switchyard_request_duration_seconds", [("route", route), ("provider", provider)])
+            .recordNanoseconds(duration.nanoseconds)
+        timers("switchyard_gateway_overhead_seconds", [("route", route)]).recordNanoseconds(
+            max(overhead.nanoseconds, 0))
     }
 
     /// Records the time from sending a request upstream to the upstream's status and headers.
     func upstreamLatency(provider: String, duration: Duration) {
-        CoreMetrics.Timer(
-            label: "switchyard_upstream_latency_seconds", dimensions: [("provider", provider)], factory: factory
-        )
-        .recordNanoseconds(duration.nanoseconds)
+        timers("switchyard_upstream_latency_seconds", [("provider", provider)]).recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts a stream starting or ending.
@@ -93,19 +84,13 @@ public final class GatewayMetrics: Sendable {
 
     /// Records the time from request start to the first streamed byte.
     func timeToFirstToken(provider: String, duration: Duration) {
-        CoreMetrics.Timer(
-            label: "switchyard_time_to_first_token_seconds", dimensions: [("provider", provider)], factory: factory
-        )
-        .recordNanoseconds(duration.nanoseconds)
+        timers("switchyard_time_to_first_token_seconds", [("provider", provider)])
+            .recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts an upstream failure by kind (connect, timeout, status, protocol).
     func upstreamError(provider: String, kind: String) {
-        CoreMetrics.Counter(
-            label: "switchyard_upstream_errors_total",
-            dimensions: [("provider", provider), ("kind", kind)],
-            factory: factory
-        ).increment()
+        counters("switchyard_upstream_errors_total", [("provider", provider), ("kind", kind)]).increment()
     }
 
     /// Counts a request refused by the token budget.
@@ -122,24 +107,22 @@ public final class GatewayMetrics: Sendable {
 
     /// Counts a request refused because the gateway was at its concurrency limit.
     func overloaded() {
-        CoreMetrics.Counter(label: "switchyard_overload_rejections_total", dimensions: [], factory: factory).increment()
+        counters("switchyard_overload_rejections_total").increment()
     }
 
     private func countPerProvider(_ label: String, _ provider: String) {
-        CoreMetrics.Counter(label: label, dimensions: [("provider", provider)], factory: factory).increment()
+        counters(label, [("provider", provider)]).increment()
     }
 
     /// Counts a failed rate-limit store operation (Redis down or slow).
-    func storeError() { storeErrors.increment() }
+    func storeError() { counters("switchyard_ratelimit_store_errors_total").increment() }
 
     /// Adds the provider-reported token usage of a response.
     func tokens(provider: String, model: String, prompt: Int, completion: Int) {
         let model = modelLabels.label(for: model)
         let dims = [("provider", provider), ("model", model)]
-        CoreMetrics.Counter(label: "switchyard_prompt_tokens_total", dimensions: dims, factory: factory).increment(
-            by: prompt)
-        CoreMetrics.Counter(label: "switchyard_completion_tokens_total", dimensions: dims, factory: factory)
-            .increment(by: completion)
+        counters("switchyard_prompt_tokens_total", dims).increment(by: prompt)
+        counters("switchyard_completion_tokens_total", dims).increment(by: completion)
     }
 }
 

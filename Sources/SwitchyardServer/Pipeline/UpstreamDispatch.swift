@@ -81,7 +81,7 @@ extension Gateway {
                 }
                 guard retry < policy.maxRetries else { continue deployments }
                 let wait = policy.delay(
-                    retry: retry + 1, retryAfter: failure.headers["retry-after"], random: .random(in: 0..<1))
+                    retry: retry + 1, retryAfter: failure.headers["retry-after"], random: FastRandom.unit())
                 guard ContinuousClock.now + .seconds(wait) < deadline else { continue deployments }
                 metrics.retry(provider: target.endpoint.id.rawValue)
                 do {
@@ -104,7 +104,7 @@ extension Gateway {
     /// The targets for `model` in the order to try them, skipping deployments cooling down; a 503
     /// with `Retry-After` when none is available.
     func plan(_ model: String) throws(GatewayError) -> [ModelRouter.Target] {
-        let plan = try config.router.plan(model, pick: .random(in: 0..<1)) { health.isAvailable($0.deploymentKey) }
+        let plan = try config.router.plan(model, pick: FastRandom.unit()) { health.isAvailable($0.deploymentKey) }
         guard !plan.isEmpty else {
             let all = try config.router.plan(model, pick: 0) { _ in true }
             let wait = all.map { health.secondsUntilAvailable($0.deploymentKey) }.min() ?? 1
