@@ -227,6 +227,41 @@ struct FaultInjectionTests {
         await healthy.stop()
     }
 
+    @Test("A client that hangs up on a non-streamed request releases the upstream within a second")
+    func clientLeavesNonStreamed() async throws {
+        let received = Atomic<Int>(0)
+        let closedAt = Mutex<ContinuousClock.Instant?>(nil)
+        // Reads the request, never answers, and notes when the gateway closes the connection.
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var iterator = inbound.makeAsyncIterator()
+                guard try await ScriptedServer.readRequest(&iterator) != nil else { return }
+                received.add(1, ordering: .relaxed)
+                do { while try await iterator.next() != nil {} } catch {}
+                closedAt.withLock { $0 = .now }
+            }
+        }
+        try await Self.with(server) { gw in
+            let client = Task { try await gw.send(Self.chat, body: TestGateway.chatBody(model: "gpt-4o")) }
+            let start = ContinuousClock.now
+            while received.load(ordering: .relaxed) == 0, ContinuousClock.now - start < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try #require(received.load(ordering: .relaxed) == 1, "the request never reached the upstream")
+            let left = ContinuousClock.now
+            client.cancel()
+            while closedAt.withLock({ $0 }) == nil, ContinuousClock.now - left < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let closed = try #require(closedAt.withLock { $0 }, "the upstream request was never released")
+            #expect(closed - left < .seconds(1))
+            let metrics = try await gw.scrape()
+            #expect(metrics.value("switchyard_requests_total", ["route": "chat", "status": "499"]) == 1)
+            #expect(
+                metrics.value("switchyard_upstream_errors_total", ["provider": "openai", "kind": "cancelled"]) == 0)
+        }
+    }
+
     @Test("Over the concurrency limit, requests get 503 at once instead of waiting")
     func overload() async throws {
         let server = try await ScriptedServer.upstream { _ in .answerThenHang("") }

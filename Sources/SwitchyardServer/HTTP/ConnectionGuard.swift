@@ -66,7 +66,9 @@ enum ListenerRefusal: String {
     }
 }
 
-/// Sits after HTTP decoding on every client connection: counts connections per address and checks
+/// Sits after HTTP decoding on every client connection: reports a client that stops sending and
+/// the connection's close to `ClientWatch` (which cancels the upstream work of a client that hung
+/// up), counts connections per address and checks
 /// each request head against the listener limits. A request over a limit keeps only its method,
 /// path and a marker header (so nothing of what it sent is held), is answered by the edge
 /// middleware in OpenAI's error shape, and the connection is closed after the answer. The HTTP
@@ -96,6 +98,16 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         if let address { registry.close(address) }
         address = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ClientWatch.shared.closed(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { ClientWatch.shared.clientLeft(context.channel) }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -23,19 +23,25 @@ extension Gateway {
                 bodySize: body.readableBytes)
             chat.accountUsage = accounting != nil
             let client = clientContext(request, context)
-            let dispatched = try await dispatch(plan, trace: trace) { target, adapter throws(GatewayError) in
-                try adapter.chatRequest(chat, body: body, target: target, client: client)
+            let sent = chat
+            let (dispatched, raw) = try await ClientPresence.cancelOnClose(context.channel) {
+                () async throws(GatewayError) -> (Dispatched, ByteBuffer?) in
+                let dispatched = try await dispatch(plan, trace: trace) { target, adapter throws(GatewayError) in
+                    try adapter.chatRequest(sent, body: body, target: target, client: client)
+                }
+                if sent.stream { return (dispatched, nil) }
+                let provider = dispatched.target.endpoint.id
+                return (dispatched, try await collect(dispatched.response, provider: provider, trace: trace))
             }
             let (upstream, adapter, provider) = (dispatched.response, dispatched.adapter, dispatched.target.endpoint.id)
 
-            if chat.stream {
+            guard let raw else {
                 return StreamRelay(gateway: self, trace: trace, channel: context.channel, accounting: accounting)
                     .response(
                         upstream: upstream,
                         transcoder: adapter.makeChatStreamTranscoder(chat: chat)
                     )
             }
-            let raw = try await collect(upstream, provider: provider, trace: trace)
             let adapted = try decode(provider: provider) { () throws(GatewayError) in
                 try adapter.chatResponse(raw, chat: chat)
             }

@@ -20,11 +20,15 @@ extension Gateway {
             trace.routed(provider: plan[0].endpoint.id.rawValue, model: envelope.model)
             trace.identify(user: user(request, context, key: key))
             let client = clientContext(request, context)
-            let dispatched = try await dispatch(plan, trace: trace) { target, adapter throws(GatewayError) in
-                try adapter.embeddingsRequest(body: body, target: target, client: client)
+            let (dispatched, raw) = try await ClientPresence.cancelOnClose(context.channel) {
+                () async throws(GatewayError) -> (Dispatched, ByteBuffer) in
+                let dispatched = try await dispatch(plan, trace: trace) { target, adapter throws(GatewayError) in
+                    try adapter.embeddingsRequest(body: body, target: target, client: client)
+                }
+                let provider = dispatched.target.endpoint.id
+                return (dispatched, try await collect(dispatched.response, provider: provider, trace: trace))
             }
             let (upstream, adapter, provider) = (dispatched.response, dispatched.adapter, dispatched.target.endpoint.id)
-            let raw = try await collect(upstream, provider: provider, trace: trace)
             let converted = try decode(provider: provider) { () throws(GatewayError) in
                 try adapter.embeddingsResponse(raw, request: body)
             }

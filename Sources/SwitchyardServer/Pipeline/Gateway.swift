@@ -104,7 +104,9 @@ public struct Gateway: Sendable {
             response = try await transport.execute(request)
             trace?.upstreamResponded()
         } catch {
-            metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
+            if error.kind != .cancelled {
+                metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
+            }
             let (outcome, healthy): (AttemptOutcome, Bool?) =
                 switch error.kind {
                 case .connect, .protocolViolation: (.retry, false)
@@ -145,7 +147,9 @@ public struct Gateway: Sendable {
         do {
             return try await response.collect(limit: 64 << 20)
         } catch {
-            metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
+            if error.kind != .cancelled {
+                metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
+            }
             throw error.gatewayError(provider: provider)
         }
     }

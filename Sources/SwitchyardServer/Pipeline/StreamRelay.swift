@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SwitchyardCore
-import Synchronization
 
 /// Relays a streamed upstream answer to the client chunk by chunk, converting on the way.
 ///
@@ -50,14 +49,13 @@ struct StreamRelay {
                 let relayTask = Task {
                     await Self.relay(upstream.body, transcoder: transcoder, into: box, trace: trace, gateway: gateway)
                 }
-                let canceller = TaskCanceller(relayTask)
-                channel.closeFuture.whenComplete { _ in canceller.cancel() }
+                let token = ClientWatch.shared.watch(channel) { relayTask.cancel() }
                 let result = await withTaskCancellationHandler {
                     await relayTask.value
                 } onCancel: {
                     relayTask.cancel()
                 }
-                canceller.release()
+                ClientWatch.shared.release(channel, token: token)
                 trace.usage(result.usage)
                 // Charged for what was generated, however the stream ended.
                 await accounting?.settle(usage: result.usage, streamedText: result.streamedText)
@@ -158,16 +156,4 @@ struct StreamRelay {
 final class WriterBox: @unchecked Sendable {
     var writer: any ResponseBodyWriter
     init(_ writer: any ResponseBodyWriter) { self.writer = writer }
-}
-
-/// Cancels a task from a channel-close callback; released once the task is done so that the
-/// callback, which lives as long as the connection, holds nothing.
-final class TaskCanceller: Sendable {
-    private let task: Mutex<Task<StreamRelay.Result, Never>?>
-
-    init(_ task: Task<StreamRelay.Result, Never>) { self.task = Mutex(task) }
-
-    func cancel() { task.withLock { $0?.cancel() } }
-
-    func release() { task.withLock { $0 = nil } }
 }
