@@ -72,6 +72,8 @@ class MockOpenAI(http.server.BaseHTTPRequestHandler):
                                         "data": [{"object": "embedding", "index": 0, "embedding": [0.5, -0.5]}],
                                         "usage": {"prompt_tokens": 1, "total_tokens": 1}})
         model = body["model"]
+        if model == "gpt-hang":
+            time.sleep(3)
         if model == "gpt-broken":
             return self.send_json(500, {"error": {"message": "upstream exploded", "type": "server_error",
                                                   "param": None, "code": None}})
