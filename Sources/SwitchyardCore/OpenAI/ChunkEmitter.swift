@@ -93,23 +93,12 @@ public struct ChunkEmitter: Sendable {
             if delta["content"] == nil, delta["tool_calls"] == nil { delta["content"] = "" }
             sentRole = true
         }
-        let deltaJSON =
-            (try? JSONEncoder.sorted.encode(JSONValue.object(delta))).map { String(decoding: $0, as: UTF8.self) }
-            ?? "{}"
+        let deltaJSON = JSONWriter.text(.object(delta))
         let finish = finishReason.map(JSONString.quoted) ?? "null"
         out.writeString(
             #"data: {"id":"\#(id)","object":"chat.completion.chunk","created":\#(created),"model":"#
                 + JSONString.quoted(model) + #","choices":[{"index":0,"delta":"# + deltaJSON
                 + #","logprobs":null,"finish_reason":"# + finish + "}]"
                 + (includeUsage ? #","usage":null"# : "") + "}\n\n")
-    }
-}
-
-extension JSONEncoder {
-    /// Sorted keys, for deterministic output of dictionaries.
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
     }
 }

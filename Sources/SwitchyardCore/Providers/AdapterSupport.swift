@@ -5,7 +5,7 @@ import NIOCore
 enum AdapterSupport {
     /// Encodes a native request body.
     static func body(_ value: JSONValue) -> ByteBuffer {
-        ByteBuffer(data: (try? JSONEncoder.sorted.encode(value)) ?? Data())
+        ByteBuffer(bytes: JSONWriter.bytes(value))
     }
 
     /// Decodes a provider's answer, or throws a 502 naming the provider.
@@ -32,8 +32,7 @@ enum AdapterSupport {
 
     /// JSON text of a value (tool arguments going back to OpenAI clients).
     static func jsonText(_ value: JSONValue?) -> String {
-        guard let value, let data = try? JSONEncoder.sorted.encode(value) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        value.map(JSONWriter.text) ?? "{}"
     }
 
     /// Function names of earlier assistant tool calls, by call id, for `tool` messages that

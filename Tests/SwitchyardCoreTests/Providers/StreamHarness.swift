@@ -33,7 +33,7 @@ enum StreamHarness {
                 return data
             }
             value = strip(value)
-            return String(decoding: try! JSONEncoder.sorted.encode(value), as: UTF8.self)
+            return JSONWriter.text(value)
         }
     }
 
