@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 
 /// An assistant tool call in OpenAI's response shape.
-public struct OutputToolCall: Encodable, Sendable, Equatable {
+public struct OutputToolCall: Sendable, Equatable {
     /// Call id, stable across turns.
     public var id: String
     /// Function name.
@@ -17,17 +17,9 @@ public struct OutputToolCall: Encodable, Sendable, Equatable {
         self.arguments = arguments
     }
 
-    enum CodingKeys: String, CodingKey { case id, type, function }
-    enum FunctionKeys: String, CodingKey { case name, arguments }
-
-    /// Encodes `{"id","type":"function","function":{"name","arguments"}}`.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode("function", forKey: .type)
-        var f = c.nestedContainer(keyedBy: FunctionKeys.self, forKey: .function)
-        try f.encode(name, forKey: .name)
-        try f.encode(arguments, forKey: .arguments)
+    /// `{"id","type":"function","function":{"name","arguments"}}`.
+    public var jsonValue: JSONValue {
+        ["id": .string(id), "type": "function", "function": ["name": .string(name), "arguments": .string(arguments)]]
     }
 }
 
@@ -77,89 +69,48 @@ public struct ChatCompletionResult: Sendable {
 
     /// The OpenAI `chat.completion` JSON body.
     public func body() -> ByteBuffer {
-        struct Message: Encodable {
-            var role = "assistant"
-            var content: String?
-            var toolCalls: [OutputToolCall]?
-            var refusal: String? = nil
-            enum CodingKeys: String, CodingKey {
-                case role, content, refusal
-                case toolCalls = "tool_calls"
-            }
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(role, forKey: .role)
-                try c.encode(content, forKey: .content)
-                try c.encodeIfPresent(toolCalls, forKey: .toolCalls)
-                try c.encode(refusal, forKey: .refusal)
-            }
+        let encodedChoices = choices.enumerated().map { index, choice -> JSONValue in
+            var message: [String: JSONValue] = [
+                "role": "assistant", "content": choice.content.map(JSONValue.string) ?? .null, "refusal": .null,
+            ]
+            if !choice.toolCalls.isEmpty { message["tool_calls"] = .array(choice.toolCalls.map(\.jsonValue)) }
+            return [
+                "index": .number(Double(index)), "message": .object(message), "logprobs": .null,
+                "finish_reason": .string(choice.finishReason),
+            ]
         }
-        struct EncodedChoice: Encodable {
-            var index: Int
-            var message: Message
-            var logprobs: String? = nil
-            var finishReason: String
-            enum CodingKeys: String, CodingKey {
-                case index, message, logprobs
-                case finishReason = "finish_reason"
-            }
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(index, forKey: .index)
-                try c.encode(message, forKey: .message)
-                try c.encodeNil(forKey: .logprobs)
-                try c.encode(finishReason, forKey: .finishReason)
-            }
-        }
-        struct Completion: Encodable {
-            var id: String
-            var object = "chat.completion"
-            var created: Int
-            var model: String
-            var choices: [EncodedChoice]
-            var usage: UsageBody
-        }
-        let completion = Completion(
-            id: id,
-            created: created,
-            model: model,
-            choices: choices.enumerated().map { index, choice in
-                EncodedChoice(
-                    index: index,
-                    message: Message(
-                        content: choice.content, toolCalls: choice.toolCalls.isEmpty ? nil : choice.toolCalls),
-                    finishReason: choice.finishReason)
-            },
-            usage: UsageBody(usage, reasoningTokens: reasoningTokens)
-        )
-        return ByteBuffer(data: (try? JSONEncoder.gateway.encode(completion)) ?? Data())
+        let completion: JSONValue = [
+            "id": .string(id), "object": "chat.completion", "created": .number(Double(created)),
+            "model": .string(model), "choices": .array(encodedChoices),
+            "usage": UsageBody(usage, reasoningTokens: reasoningTokens).jsonValue,
+        ]
+        return ByteBuffer(bytes: JSONWriter.bytes(completion))
     }
 }
 
 /// OpenAI's `usage` object.
-struct UsageBody: Encodable {
+struct UsageBody {
     var promptTokens: Int
     var completionTokens: Int
-    var totalTokens: Int
-    var completionTokensDetails: Details?
-
-    struct Details: Encodable {
-        var reasoningTokens: Int
-        enum CodingKeys: String, CodingKey { case reasoningTokens = "reasoning_tokens" }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case promptTokens = "prompt_tokens"
-        case completionTokens = "completion_tokens"
-        case totalTokens = "total_tokens"
-        case completionTokensDetails = "completion_tokens_details"
-    }
+    var reasoningTokens: Int?
 
     init(_ usage: TokenUsage, reasoningTokens: Int?) {
         promptTokens = usage.promptTokens
         completionTokens = usage.completionTokens
-        totalTokens = usage.promptTokens + usage.completionTokens
-        completionTokensDetails = reasoningTokens.map { Details(reasoningTokens: $0) }
+        self.reasoningTokens = reasoningTokens
+    }
+
+    /// `{"prompt_tokens","completion_tokens","total_tokens"}`, with `completion_tokens_details`
+    /// when reasoning tokens are known.
+    var jsonValue: JSONValue {
+        var usage: [String: JSONValue] = [
+            "prompt_tokens": .number(Double(promptTokens)), "completion_tokens": .number(Double(completionTokens)),
+            "total_tokens": .number(Double(promptTokens + completionTokens)),
+        ]
+        if let reasoningTokens {
+            usage["completion_tokens_details"] = ["reasoning_tokens": .number(Double(reasoningTokens))]
+        }
+        return .object(usage)
     }
 }
 
