@@ -158,10 +158,30 @@ public struct GeminiAdapter: ProviderAdapter {
         AdapterSupport.newCallID() + (signature.map { signatureMarker + $0 } ?? "")
     }
 
+    /// The model name as one URL path segment: every byte outside Foundation's URL path
+    /// characters, and `/`, `?`, `#`, `:` (which would change the path or the method suffix),
+    /// percent-encoded, without building a character set per request.
     static func pathSafe(_ model: String) -> String {
-        model.addingPercentEncoding(
-            withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#:")))
-            ?? model
+        if model.utf8.allSatisfy(isPathSafe) { return model }
+        var out = ""
+        for byte in model.utf8 {
+            if isPathSafe(byte) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out +=
+                    "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
+    private static func isPathSafe(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: "!$&'()*+,-.=@_~".utf8.contains(byte)
+        }
     }
 
     // MARK: Answers

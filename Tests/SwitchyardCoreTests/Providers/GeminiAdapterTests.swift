@@ -8,6 +8,15 @@ import Testing
 struct GeminiAdapterTests {
     let adapter = GeminiAdapter()
 
+    @Test(
+        "Model names become one path segment, encoded as Foundation's path encoding minus / ? # :",
+        arguments: ["gemini-2.0-flash", "tuned/models:x", "a b?c#d", "modèle-ü", "x%y", "~ok!$&'()*+,;=@"])
+    func pathSafe(model: String) {
+        let foundation = model.addingPercentEncoding(
+            withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#:")))
+        #expect(GeminiAdapter.pathSafe(model) == foundation)
+    }
+
     @Test("The rich request converts field by field")
     func request() throws {
         let chat = try ChatRequestEnvelope.parse(Data(richRequest.utf8))
