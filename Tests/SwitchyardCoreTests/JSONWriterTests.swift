@@ -22,7 +22,8 @@ struct JSONWriterTests {
             #expect(try JSONParser.parse(Array(ours.utf8)) == value, "it reads back as the same value")
         }
         let edges: JSONValue = [
-            "numbers": .array([1e15, 1e16, 1.5e300, -2.25e-7, 1.2345678901234568e17, .leastNonzeroMagnitude].map(JSONValue.number)),
+            "numbers": .array(
+                [1e15, 1e16, 1.5e300, -2.25e-7, 1.2345678901234568e17, .leastNonzeroMagnitude].map(JSONValue.number)),
             "B": "\u{08}\u{0C}\u{7F}", "Z": .null, "_": .bool(true), "a": [], "é": [:],
         ]
         #expect(JSONWriter.text(edges) == String(decoding: try Self.foundation.encode(edges), as: UTF8.self))
