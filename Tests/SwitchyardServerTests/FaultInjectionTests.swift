@@ -289,6 +289,30 @@ struct FaultInjectionTests {
         }
     }
 
+    @Test("A stream holds its concurrency slot until its last byte; a fixed answer frees its slot")
+    func concurrencySlots() async throws {
+        let server = try await ScriptedServer.upstream { n in
+            n == 0 ? .answerThenHang(Self.sseHead + Self.chunk("one")) : .answer(Self.http(200, Self.okBody))
+        }
+        let environment = ["MAX_CONCURRENT_REQUESTS": "1", "UPSTREAM_IDLE_TIMEOUT_SECONDS": "1.5"]
+        try await Self.with(server, environment: environment) { gw in
+            async let stream = gw.send(Self.chat, body: TestGateway.chatBody(model: "gpt-4o", stream: true))
+            try await Task.sleep(for: .milliseconds(500))
+            let during = try await gw.send(Self.chat, body: TestGateway.chatBody(model: "gpt-4o"))
+            #expect(during.status == 503, "the streaming request did not hold its slot")
+            #expect(try TestGateway.error(in: during.body)["code"] as? String == "overloaded")
+            let streamed = try await stream
+            #expect(streamed.status == 200)
+            #expect(streamed.body.contains("\"content\":\"one\""))
+            // One slot: the second answer is refused if the first one's slot was not freed.
+            for _ in 0..<2 {
+                let after = try await gw.send(Self.chat, body: TestGateway.chatBody(model: "gpt-4o"))
+                #expect(after.status == 200, "\(after.body)")
+                #expect(after.body.contains("\"content\":\"hi\""))
+            }
+        }
+    }
+
     @Test("A client sending its body slowly is cut off at the idle timeout, without holding the gateway")
     func slowloris() async throws {
         let server = try await ScriptedServer.upstream { _ in .answer(Self.http(200, Self.okBody)) }

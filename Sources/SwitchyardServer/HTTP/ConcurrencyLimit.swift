@@ -13,7 +13,7 @@ struct ConcurrencyLimitMiddleware: RouterMiddleware {
         let active = Atomic<Int>(0)
     }
 
-    /// One request's slot; freed when the response (and its body) is done with.
+    /// One request's slot; freed when the response (and a streamed body) is done with.
     final class Slot: Sendable {
         let slots: Slots
         init(_ slots: Slots) { self.slots = slots }
@@ -40,8 +40,12 @@ struct ConcurrencyLimitMiddleware: RouterMiddleware {
         }
         let slot = Slot(slots)
         var response = try await next(request, context)
+        // A body of known length is an answer already in memory (streamed bodies have none): its
+        // work is done, so the slot is freed here and the body stays a single buffer, which
+        // Hummingbird writes together with the head in one system call.
+        guard response.body.contentLength == nil else { return response }
         let body = response.body
-        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+        response.body = ResponseBody { writer in
             defer { withExtendedLifetime(slot) {} }
             try await body.write(writer)
         }
