@@ -10,8 +10,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchyard", targets: ["Switchyard"]),
-        // For the benchmark package under bench/tokenizer.
+        // For the benchmark packages under bench/tokenizer and bench/floor.
         .library(name: "SwitchyardTokenizer", targets: ["SwitchyardTokenizer"]),
+        .library(name: "SwitchyardCore", targets: ["SwitchyardCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

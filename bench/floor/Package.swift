@@ -2,11 +2,14 @@
 import PackageDescription
 
 // The stack's floor for `bench/run`: a bare SwiftNIO HTTP/1.1 reverse proxy with no gateway logic,
-// a package of its own so that it builds only SwiftNIO.
+// and the same proxy calling Switchyard's own per-request logic (SwitchyardCore) on its event loop.
 let package = Package(
     name: "nio-floor",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2")],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(name: "switchyard", path: "../.."),
+    ],
     targets: [
         .executableTarget(
             name: "NIOFloor",
@@ -14,6 +17,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwitchyardCore", package: "switchyard"),
             ]
         )
     ]

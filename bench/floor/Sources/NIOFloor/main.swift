@@ -8,7 +8,9 @@ import NIOPosix
 // measures it beside nginx and Switchyard so the report shows how much of the gap to nginx is the
 // stack's own. Benchmark only: it trusts its upstream and closes a client connection on any error.
 //
-// Usage: NIOFloor LISTEN-PORT UPSTREAM-PORT [EVENT-LOOPS]
+// With `--core` it also runs Switchyard's own per-request logic on the event loop (`GatewayLogic`).
+//
+// Usage: NIOFloor LISTEN-PORT UPSTREAM-PORT [EVENT-LOOPS] [--core]
 
 /// Relays an upstream connection's response parts to whichever client exchange holds it.
 final class UpstreamRelay: ChannelInboundHandler, @unchecked Sendable {
@@ -68,16 +70,21 @@ final class UpstreamPool: @unchecked Sendable {
     }
 }
 
-/// One client connection: reads a whole request, sends it upstream, relays the answer as it comes.
+/// One client connection: reads a whole request, sends it upstream, relays the answer as it comes
+/// (or, with the gateway's logic, adapts the request and converts the whole answer).
 final class ProxyHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let pool: UpstreamPool
+    private let logic: GatewayLogic?
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
 
-    init(pool: UpstreamPool) { self.pool = pool }
+    init(pool: UpstreamPool, logic: GatewayLogic?) {
+        self.pool = pool
+        self.logic = logic
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -88,36 +95,60 @@ final class ProxyHandler: ChannelInboundHandler, @unchecked Sendable {
             if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
         case .end:
             guard let head else { return context.close(promise: nil) }
-            forward(head, body, context: context)
+            guard let logic else { return forward(Self.relayed(head, body), context: context) }
+            do {
+                try forward(logic.exchange(head, body: body ?? ByteBuffer()), context: context)
+            } catch {
+                context.close(promise: nil)
+            }
         }
     }
 
-    private func forward(_ clientHead: HTTPRequestHead, _ body: ByteBuffer?, context: ChannelHandlerContext) {
-        var upstreamHead = HTTPRequestHead(version: .http1_1, method: clientHead.method, uri: clientHead.uri)
-        upstreamHead.headers.add(name: "host", value: "127.0.0.1")
-        upstreamHead.headers.add(
+    /// The client's request as it goes upstream unchanged, its answer relayed as it arrives.
+    private static func relayed(_ clientHead: HTTPRequestHead, _ body: ByteBuffer?) -> GatewayLogic.Exchange {
+        var head = HTTPRequestHead(version: .http1_1, method: clientHead.method, uri: clientHead.uri)
+        head.headers.add(name: "host", value: "127.0.0.1")
+        head.headers.add(
             name: "content-type", value: clientHead.headers.first(name: "content-type") ?? "application/json")
-        upstreamHead.headers.add(name: "content-length", value: String(body?.readableBytes ?? 0))
-        let head = upstreamHead
+        head.headers.add(name: "content-length", value: String(body?.readableBytes ?? 0))
+        return GatewayLogic.Exchange(head: head, body: body, answer: nil)
+    }
+
+    private func forward(_ exchange: GatewayLogic.Exchange, context: ChannelHandlerContext) {
         let client = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let (head, body, convert) = (exchange.head, exchange.body, exchange.answer)
         pool.take().whenComplete { [pool] result in
             let context = client.value
             guard case .success(let upstream) = result else { return context.close(promise: nil) }
+            var status = HTTPResponseStatus.ok
+            var collected = ByteBuffer()
             upstream.relay.onReadComplete = { context.flush() }
             upstream.relay.onPart = { part in
                 switch part {
-                case .head(let answer):
+                case .head(let answer) where convert == nil:
                     var out = HTTPResponseHead(version: .http1_1, status: answer.status)
                     for name in ["content-type", "content-length", "transfer-encoding"] {
                         if let value = answer.headers.first(name: name) { out.headers.add(name: name, value: value) }
                     }
                     context.write(NIOAny(HTTPServerResponsePart.head(out)), promise: nil)
-                case .body(let chunk):
+                case .head(let answer):
+                    status = answer.status
+                case .body(let chunk) where convert == nil:
                     context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))), promise: nil)
+                case .body(var chunk):
+                    collected.writeBuffer(&chunk)
                 case .end:
                     upstream.relay.onPart = nil
                     upstream.relay.onReadComplete = nil
                     pool.put(upstream.channel, upstream.relay)
+                    if let convert {
+                        guard let converted = try? convert(collected) else { return context.close(promise: nil) }
+                        var out = HTTPResponseHead(version: .http1_1, status: status)
+                        out.headers.add(name: "content-type", value: "application/json")
+                        out.headers.add(name: "content-length", value: String(converted.readableBytes))
+                        context.write(NIOAny(HTTPServerResponsePart.head(out)), promise: nil)
+                        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(converted))), promise: nil)
+                    }
                     context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
                 }
             }
@@ -129,7 +160,8 @@ final class ProxyHandler: ChannelInboundHandler, @unchecked Sendable {
 }
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
-guard arguments.count >= 2 else { fatalError("usage: NIOFloor LISTEN-PORT UPSTREAM-PORT [EVENT-LOOPS]") }
+guard arguments.count >= 2 else { fatalError("usage: NIOFloor LISTEN-PORT UPSTREAM-PORT [EVENT-LOOPS] [--core]") }
+let logic = CommandLine.arguments.contains("--core") ? try GatewayLogic(upstreamPort: arguments[1]) : nil
 let group = MultiThreadedEventLoopGroup(numberOfThreads: arguments.count > 2 ? arguments[2] : System.coreCount)
 let pools = Dictionary(
     uniqueKeysWithValues: group.makeIterator().map {
@@ -144,7 +176,7 @@ let server = try ServerBootstrap(group: group)
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                 withPipeliningAssistance: false, withErrorHandling: false)
             try channel.pipeline.syncOperations.addHandler(
-                ProxyHandler(pool: pools[ObjectIdentifier(channel.eventLoop)]!))
+                ProxyHandler(pool: pools[ObjectIdentifier(channel.eventLoop)]!, logic: logic))
         }
     }
     .bind(host: "127.0.0.1", port: arguments[0])
