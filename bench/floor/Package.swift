@@ -3,6 +3,8 @@ import PackageDescription
 
 // The stack's floor for `bench/run`: a bare SwiftNIO HTTP/1.1 reverse proxy with no gateway logic,
 // and the same proxy calling Switchyard's own per-request logic (SwitchyardCore) on its event loop.
+let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1"].map { .product(name: $0, package: "swift-nio") }
+
 let package = Package(
     name: "nio-floor",
     platforms: [.macOS(.v15)],
@@ -13,12 +15,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "NIOFloor",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "SwitchyardCore", package: "switchyard"),
-            ]
+            dependencies: nio + [.product(name: "SwitchyardCore", package: "switchyard")]
         )
     ]
 )
