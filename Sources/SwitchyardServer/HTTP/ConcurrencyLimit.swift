@@ -3,8 +3,8 @@ import SwitchyardCore
 import Synchronization
 
 /// Overload protection: at most `limit` API requests in flight (a stream counts until its last
-/// byte is written). The next one is refused at once with 503 and `Retry-After`, never queued,
-/// so a flood cannot make every request slow.
+/// byte is written: `StreamRelay` keeps the request's slot). The next one is refused at once with
+/// 503 and `Retry-After`, never queued, so a flood cannot make every request slow.
 struct ConcurrencyLimitMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -13,7 +13,8 @@ struct ConcurrencyLimitMiddleware: RouterMiddleware {
         let active = Atomic<Int>(0)
     }
 
-    /// One request's slot; freed when the response (and a streamed body) is done with.
+    /// One request's slot, carried in its context; freed when the last holder lets go: the
+    /// handler when it returns, a streamed body when it is written.
     final class Slot: Sendable {
         let slots: Slots
         init(_ slots: Slots) { self.slots = slots }
@@ -38,17 +39,8 @@ struct ConcurrencyLimitMiddleware: RouterMiddleware {
             error.headers["retry-after"] = "1"
             throw error
         }
-        let slot = Slot(slots)
-        var response = try await next(request, context)
-        // A body of known length is an answer already in memory (streamed bodies have none): its
-        // work is done, so the slot is freed here and the body stays a single buffer, which
-        // Hummingbird writes together with the head in one system call.
-        guard response.body.contentLength == nil else { return response }
-        let body = response.body
-        response.body = ResponseBody { writer in
-            defer { withExtendedLifetime(slot) {} }
-            try await body.write(writer)
-        }
-        return response
+        var context = context
+        context.concurrencySlot = Slot(slots)
+        return try await next(request, context)
     }
 }

@@ -10,6 +10,9 @@ public struct GatewayRequestContext: RequestContext {
     public let channel: any Channel
     /// The request id, taken from `x-request-id` or generated; set by `EdgeMiddleware`.
     public var requestID: String = ""
+    /// The request's place under the concurrency limit, when one applies; set by
+    /// `ConcurrencyLimitMiddleware`, kept by a streamed answer until its last byte.
+    var concurrencySlot: ConcurrencyLimitMiddleware.Slot?
 
     /// Creates a context for a request on `source.channel`.
     public init(source: ApplicationRequestContextSource) {

@@ -36,11 +36,14 @@ extension Gateway {
             let (upstream, adapter, provider) = (dispatched.response, dispatched.adapter, dispatched.target.endpoint.id)
 
             guard let raw else {
-                return StreamRelay(gateway: self, trace: trace, channel: context.channel, accounting: accounting)
-                    .response(
-                        upstream: upstream,
-                        transcoder: adapter.makeChatStreamTranscoder(chat: chat)
-                    )
+                return StreamRelay(
+                    gateway: self, trace: trace, channel: context.channel, accounting: accounting,
+                    concurrencySlot: context.concurrencySlot
+                )
+                .response(
+                    upstream: upstream,
+                    transcoder: adapter.makeChatStreamTranscoder(chat: chat)
+                )
             }
             let adapted = try decode(provider: provider) { () throws(GatewayError) in
                 try adapter.chatResponse(raw, chat: chat)

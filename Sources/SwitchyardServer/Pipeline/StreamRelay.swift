@@ -15,6 +15,8 @@ struct StreamRelay {
     let trace: RequestTrace
     let channel: any Channel
     let accounting: TokenAccounting?
+    /// The request's concurrency slot, held until the last byte is written.
+    let concurrencySlot: ConcurrencyLimitMiddleware.Slot?
 
     /// How a relay ended.
     enum Outcome: Sendable {
@@ -39,10 +41,12 @@ struct StreamRelay {
         let trace = self.trace
         let channel = self.channel
         let accounting = self.accounting
+        let slot = concurrencySlot
         return Response(
             status: .ok,
             headers: headers,
             body: ResponseBody { writer in
+                defer { withExtendedLifetime(slot) {} }
                 gateway.metrics.streamStarted()
                 defer { gateway.metrics.streamFinished() }
                 let box = WriterBox(writer)

@@ -38,13 +38,12 @@ struct GatewayLogic: Sendable {
         }
         let client = ClientContext(authorization: clientHead.headers.first(name: "authorization"), requestID: "bench")
         let request = try adapter.chatRequest(chat, body: body, target: target, client: client)
-        // The path of `http://host:port/path`: everything from the first slash after the authority.
-        let afterScheme = request.url.dropFirst("http://".count)
-        var head = HTTPRequestHead(
-            version: .http1_1, method: .POST,
-            uri: String(afterScheme[(afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex)...]))
+        guard let upstream = UpstreamTarget(request.url) else {
+            throw .badGateway("The upstream URL is not http(s)://host[:port]/path.")
+        }
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: upstream.path)
         for header in request.headers { head.headers.add(name: header.name, value: header.value) }
-        head.headers.replaceOrAdd(name: "host", value: "127.0.0.1")
+        head.headers.replaceOrAdd(name: "host", value: upstream.hostHeader)
         head.headers.replaceOrAdd(name: "content-length", value: String(request.body?.readableBytes ?? 0))
         return Exchange(head: head, body: request.body) { raw throws(GatewayError) in
             try adapter.chatResponse(raw, chat: chat).body

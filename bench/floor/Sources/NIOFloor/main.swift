@@ -16,9 +16,18 @@ import NIOPosix
 final class UpstreamRelay: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
 
-    /// The current exchange's sinks: each response part, and the end of each socket read.
+    /// The current exchange's sinks: each response part, the end of each socket read, and the
+    /// connection closing before the answer ended.
     var onPart: ((HTTPClientResponsePart) -> Void)?
     var onReadComplete: (() -> Void)?
+    var onClose: (() -> Void)?
+
+    /// Ends the current exchange's hold on this connection.
+    func detach() {
+        onPart = nil
+        onReadComplete = nil
+        onClose = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         onPart?(unwrapInboundIn(data))
@@ -29,8 +38,8 @@ final class UpstreamRelay: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        onPart = nil
-        onReadComplete = nil
+        onClose?()
+        detach()
         context.fireChannelInactive()
     }
 }
@@ -123,6 +132,7 @@ final class ProxyHandler: ChannelInboundHandler, @unchecked Sendable {
             var status = HTTPResponseStatus.ok
             var collected = ByteBuffer()
             upstream.relay.onReadComplete = { context.flush() }
+            upstream.relay.onClose = { context.close(promise: nil) }
             upstream.relay.onPart = { part in
                 switch part {
                 case .head(let answer) where convert == nil:
@@ -138,8 +148,7 @@ final class ProxyHandler: ChannelInboundHandler, @unchecked Sendable {
                 case .body(var chunk):
                     collected.writeBuffer(&chunk)
                 case .end:
-                    upstream.relay.onPart = nil
-                    upstream.relay.onReadComplete = nil
+                    upstream.relay.detach()
                     pool.put(upstream.channel, upstream.relay)
                     if let convert {
                         guard let converted = try? convert(collected) else { return context.close(promise: nil) }
