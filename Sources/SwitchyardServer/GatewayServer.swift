@@ -103,19 +103,23 @@ extension GatewayServer {
     }
 
     /// HTTP/1.1, with TLS when configured, behind the connection guard and the decoder's hard
-    /// limits (twice the configured ones), closing connections idle for the configured time.
+    /// limits (twice the configured ones), closing connections idle for the configured time; each
+    /// connection served on its own event loop (`LoopPinnedChannel`).
     static func serverBuilder(_ listener: ListenerSettings) throws -> HTTPServerBuilder {
         let registry = ConnectionRegistry()
         let decoderLimit = 2 * (listener.maxHeaderBytes + listener.maxRequestLineBytes)
-        let http1 = HTTPServerBuilder.http1(
-            configuration: .init(
-                additionalChannelHandlers: [ConnectionGuard(limits: listener, registry: registry)],
-                idleTimeout: .milliseconds(Int64(listener.idleTimeoutSeconds * 1000)),
-                httpDecoderConfiguration: .init(
-                    maxHeaderFieldSize: decoderLimit, maxHeaderListSize: decoderLimit,
-                    maxHeaderFieldCount: 2 * listener.maxHeaderCount)))
-        guard let files = listener.tls else { return http1 }
-        return try .tls(http1, tlsConfiguration: ListenerTLS.configuration(files))
+        let configuration = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(limits: listener, registry: registry)],
+            idleTimeout: .milliseconds(Int64(listener.idleTimeoutSeconds * 1000)),
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: decoderLimit, maxHeaderListSize: decoderLimit,
+                maxHeaderFieldCount: 2 * listener.maxHeaderCount))
+        let tls = try listener.tls.map { files throws(ConfigError) in try ListenerTLS.configuration(files) }
+        return HTTPServerBuilder { responder in
+            let http1 = HTTP1Channel(responder: responder, configuration: configuration)
+            guard let tls else { return LoopPinnedChannel(base: http1) }
+            return LoopPinnedChannel(base: try TLSChannel(http1, tlsConfiguration: tls))
+        }
     }
 }
 

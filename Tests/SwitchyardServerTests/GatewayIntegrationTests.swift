@@ -3,6 +3,10 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOPosix
+import SwitchyardCore
+import SwitchyardServer
+import Synchronization
 import Testing
 
 /// The gateway in-process against a mock OpenAI upstream on loopback.
@@ -58,6 +62,22 @@ struct GatewayIntegrationTests {
             for i in 0..<MockUpstream.streamChunks { #expect(events[i].contains(#""content":"t\#(i) ""#)) }
             #expect(reads > 1, "the stream should not have been buffered into one piece")
         }
+    }
+
+    @Test("A request runs on its connection's event loop: the upstream exchange, the answer and the stream relay")
+    func pinnedToLoop() async throws {
+        let transport = LoopRecordingTransport()
+        try await TestGateway.with(transport: transport) { gw in
+            let plain = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"))
+            #expect(plain.status == 200)
+            let streamed = try await gw.send(
+                "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o", stream: true))
+            #expect(streamed.status == 200)
+            #expect(streamed.body.hasSuffix("data: [DONE]\n\n"))
+        }
+        // Two exchanges; each step of each on one event loop (the head, then every body read).
+        #expect(transport.steps.count > 4)
+        #expect(transport.steps.allSatisfy { $0 }, "\(transport.steps)")
     }
 
     @Test("Upstream 500 keeps its status and message in OpenAI's shape")
@@ -212,5 +232,53 @@ struct GatewayIntegrationTests {
             let missing = try await gw.send("/v1/embeddings", body: #"{"model":"text-embedding-3-small"}"#)
             #expect(missing.status == 400)
         }
+    }
+}
+
+/// The real transport, noting for each step of an exchange (sending, the answer head, every body
+/// read) whether it ran on the event loop the exchange started on.
+final class LoopRecordingTransport: UpstreamTransport {
+    private let inner = NIOUpstreamTransport()
+    private let seen = Mutex<[Bool]>([])
+
+    /// One entry per step: true when it ran on the exchange's event loop.
+    var steps: [Bool] { seen.withLock { $0 } }
+
+    func execute(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop
+        record(loop)
+        var response = try await inner.execute(request)
+        record(loop)
+        response.body = RecordedBody(base: response.body, loop: loop, transport: self)
+        return response
+    }
+
+    func record(_ loop: (any EventLoop)?) {
+        let onLoop = loop?.inEventLoop ?? false
+        seen.withLock { $0.append(onLoop) }
+    }
+
+    func shutdown() async throws { try await inner.shutdown() }
+}
+
+/// A response body that records, at every read, whether it ran on the exchange's event loop.
+struct RecordedBody: AsyncSequence, Sendable {
+    let base: any AsyncSequence<ByteBuffer, any Error> & Sendable
+    let loop: (any EventLoop)?
+    let transport: LoopRecordingTransport
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: any AsyncIteratorProtocol<ByteBuffer, any Error>
+        let loop: (any EventLoop)?
+        let transport: LoopRecordingTransport
+
+        mutating func next() async throws -> ByteBuffer? {
+            transport.record(loop)
+            return try await base.next()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), loop: loop, transport: transport)
     }
 }

@@ -19,6 +19,7 @@ struct TestGateway {
     static func with(
         environment extra: [String: String] = [:],
         logger: Logger? = nil,
+        transport: (any UpstreamTransport)? = nil,
         _ body: (TestGateway) async throws -> Void
     ) async throws {
         let mock = try await MockUpstream()
@@ -30,7 +31,7 @@ struct TestGateway {
         let config = try ConfigLoader(environment: environment).load()
         var quiet = Logger(label: "switchyard-test")
         quiet.logLevel = .critical
-        let server = GatewayServer(config: config, logger: logger ?? quiet)
+        let server = GatewayServer(config: config, logger: logger ?? quiet, transport: transport)
         let (stream, continuation) = AsyncStream<GatewayServer.BoundPorts>.makeStream()
         let task = Task { try await server.run(signals: []) { continuation.yield($0) } }
         var iterator = stream.makeAsyncIterator()

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import NIOSSL
 import SwitchyardCore
 import Synchronization
@@ -60,6 +61,36 @@ struct UpstreamTransportTests {
         #expect(first.hasPrefix("POST /v1/models?page=0 HTTP/1.1\r\n"))
         #expect(first.lowercased().contains("host: 127.0.0.1:\(server.port)\r\n"))
         #expect(first.hasSuffix("\r\n\r\n{\"n\":0}"))
+        try await transport.shutdown()
+        await server.stop()
+    }
+
+    @Test("A request on an event loop uses that loop's connections and resumes there; each loop keeps its own")
+    func connectionsPerLoop() async throws {
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var requests = inbound.makeAsyncIterator()
+                while try await ScriptedServer.readRequest(&requests) != nil {
+                    try await ScriptedServer.write(Self.okAnswer, to: connection)
+                }
+            }
+        }
+        let transport = NIOUpstreamTransport()
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        try #require(loops.count >= 2, "the test needs two event loops")
+        for _ in 0..<2 {
+            for loop in loops.prefix(2) {
+                try await withTaskExecutorPreference(EventLoopExecutor.of(loop)) {
+                    #expect(loop.inEventLoop)
+                    let response = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/"))
+                    #expect(loop.inEventLoop)
+                    #expect(try await Self.body(response) == "ok")
+                    #expect(loop.inEventLoop)
+                }
+            }
+        }
+        // Two loops, two rounds: one connection per loop, each reused once.
+        #expect(server.connections == 2)
         try await transport.shutdown()
         await server.stop()
     }

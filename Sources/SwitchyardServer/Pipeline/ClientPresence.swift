@@ -5,13 +5,15 @@ import SwitchyardCore
 /// request at once, also while the provider is silent, instead of the gateway waiting for an
 /// answer nobody will read (and paying for its tokens).
 enum ClientPresence {
-    /// Runs `operation` in a child task that the close of `channel` cancels. A cancelled
+    /// Runs `operation` in a task (on the connection's event loop) that the close of `channel` cancels. A cancelled
     /// operation ends in a 499 `client_closed_request` error for the log and metrics (the client
     /// is gone and never sees it).
     static func cancelOnClose<T: Sendable>(
         _ channel: any Channel, _ operation: @escaping @Sendable () async throws(GatewayError) -> T
     ) async throws(GatewayError) -> T {
-        let task = Task { () async throws -> T in try await operation() }
+        let task = Task(executorPreference: EventLoopExecutor.of(channel.eventLoop)) { () async throws -> T in
+            try await operation()
+        }
         let token = ClientWatch.shared.watch(channel) { task.cancel() }
         defer { ClientWatch.shared.release(channel, token: token) }
         do {

@@ -50,7 +50,7 @@ struct StreamRelay {
                 gateway.metrics.streamStarted()
                 defer { gateway.metrics.streamFinished() }
                 let box = WriterBox(writer)
-                let relayTask = Task {
+                let relayTask = Task(executorPreference: EventLoopExecutor.of(channel.eventLoop)) {
                     await Self.relay(upstream.body, transcoder: transcoder, into: box, trace: trace, gateway: gateway)
                 }
                 let token = ClientWatch.shared.watch(channel) { relayTask.cancel() }
