@@ -134,18 +134,25 @@ public struct JSONParser {
         }
     }
 
-    /// A string; the common case without escapes is one validated copy of the bytes.
+    /// A string; the common case without escapes is one copy of the bytes, validated as UTF-8
+    /// only when one of them is not ASCII (keys and most text are, and need no validation).
     private mutating func string() throws(Failure) -> String {
         index += 1
         let start = index
+        var highBits: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return try validated(UnsafeRawBufferPointer(rebasing: bytes[start..<index]), at: start)
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                if highBits & 0x80 == 0 {
+                    return slice.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
+                }
+                return try validated(slice, at: start)
             }
             if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
             guard byte >= 0x20 else { throw failure() }
+            highBits |= byte
             index += 1
         }
         throw failure()
