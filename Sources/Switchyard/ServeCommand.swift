@@ -20,9 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let level = Logger.Level(rawValue: config.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler =
-                config.logFormat == "json"
-                ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            var handler = LineLogHandler(label: label, format: config.logFormat == "json" ? .json : .text)
             handler.logLevel = level
             return handler
         }

@@ -151,11 +151,31 @@ struct ObservabilityTests {
         }
     }
 
+    @Test("Text logs are one line per event: time, level, logger, message, sorted metadata, control characters escaped")
+    func textLines() throws {
+        let written = Mutex<[String]>([])
+        var logger = Logger(label: "switchyard") { label in
+            LineLogHandler(label: label, format: .text, sink: .init { line in written.withLock { $0.append(line) } })
+        }
+        logger.logLevel = .info
+        logger[metadataKey: "instance"] = "a"
+        logger.warning("upstream\nfailed", metadata: ["status": "502", "model": "gpt\r\n4o\u{1B}"])
+        logger.debug("not written at info")
+        let lines = written.withLock { $0 }
+        #expect(lines.count == 1)
+        let line = try #require(lines.first)
+        #expect(line.filter { $0 == "\n" || $0 == "\r" }.count == 1 && line.hasSuffix("\n"))
+        let parts = line.dropLast().split(separator: " ", maxSplits: 3).map(String.init)
+        #expect(parts.count == 4)
+        #expect(parts[0].hasSuffix("Z") && parts[1] == "warning" && parts[2] == "switchyard:")
+        #expect(parts.last == #"upstream\nfailed instance=a model=gpt\r\n4o\u001b status=502"#)
+    }
+
     @Test("LOG_FORMAT=json writes one JSON object per line, metadata as fields, escaped")
     func jsonLines() throws {
         let written = Mutex<[String]>([])
         var logger = Logger(label: "switchyard") { label in
-            JSONLogHandler(label: label, sink: .init { line in written.withLock { $0.append(line) } })
+            LineLogHandler(label: label, format: .json, sink: .init { line in written.withLock { $0.append(line) } })
         }
         logger[metadataKey: "instance"] = "a"
         logger.info("request \"quoted\"", metadata: ["status": "200", "model": "gpt\n4o"])
