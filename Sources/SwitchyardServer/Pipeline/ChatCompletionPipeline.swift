@@ -25,7 +25,7 @@ extension Gateway {
             let client = clientContext(request, context)
             let sent = chat
             let (dispatched, raw) = try await ClientPresence.cancelOnClose(context.channel) {
-                () async throws(GatewayError) -> (Dispatched, ByteBuffer?) in
+                [self] () async throws(GatewayError) -> (Dispatched, ByteBuffer?) in
                 let dispatched = try await dispatch(plan, trace: trace) { target, adapter throws(GatewayError) in
                     try adapter.chatRequest(sent, body: body, target: target, client: client)
                 }

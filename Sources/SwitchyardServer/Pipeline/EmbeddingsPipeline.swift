@@ -21,7 +21,7 @@ extension Gateway {
             trace.identify(user: user(request, context, key: key))
             let client = clientContext(request, context)
             let (dispatched, raw) = try await ClientPresence.cancelOnClose(context.channel) {
-                () async throws(GatewayError) -> (Dispatched, ByteBuffer) in
+                [self] () async throws(GatewayError) -> (Dispatched, ByteBuffer) in
                 let dispatched = try await dispatch(plan, trace: trace) { target, adapter throws(GatewayError) in
                     try adapter.embeddingsRequest(body: body, target: target, client: client)
                 }

@@ -4,8 +4,9 @@ import Logging
 import SwitchyardCore
 
 /// Everything a request needs, shared by all requests: configuration, adapters, the upstream
-/// transport, metrics and the logger.
-public struct Gateway: Sendable {
+/// transport, metrics and the logger. A class: every request's closures and tasks hold it, and
+/// sharing one reference costs one retain where copying the struct cost one per field.
+public final class Gateway: Sendable {
     /// The validated configuration.
     public let config: GatewayConfig
     /// Adapters by provider kind.
