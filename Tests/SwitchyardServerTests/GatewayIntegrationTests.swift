@@ -64,7 +64,9 @@ struct GatewayIntegrationTests {
         }
     }
 
-    @Test("A request runs on its connection's event loop: the upstream exchange, the answer and the stream relay")
+    @Test(
+        "A request runs on its connection's event loop (upstream exchange, answer, stream relay); a plain answer is read whole"
+    )
     func pinnedToLoop() async throws {
         let transport = LoopRecordingTransport()
         try await TestGateway.with(transport: transport) { gw in
@@ -78,6 +80,7 @@ struct GatewayIntegrationTests {
         // Two exchanges; each step of each on one event loop (the head, then every body read).
         #expect(transport.steps.count > 4)
         #expect(transport.steps.allSatisfy { $0 }, "\(transport.steps)")
+        #expect(transport.wholeAnswers == [true, false])
     }
 
     @Test("Upstream 500 keeps its status and message in OpenAI's shape")
@@ -240,12 +243,17 @@ struct GatewayIntegrationTests {
 final class LoopRecordingTransport: UpstreamTransport {
     private let inner = NIOUpstreamTransport()
     private let seen = Mutex<[Bool]>([])
+    private let whole = Mutex<[Bool]>([])
+
+    /// For each exchange, whether its answer was asked for whole.
+    var wholeAnswers: [Bool] { whole.withLock { $0 } }
 
     /// One entry per step: true when it ran on the exchange's event loop.
     var steps: [Bool] { seen.withLock { $0 } }
 
     func execute(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
         let loop = MultiThreadedEventLoopGroup.currentEventLoop
+        whole.withLock { $0.append(request.readsWholeAnswer) }
         record(loop)
         var response = try await inner.execute(request)
         record(loop)

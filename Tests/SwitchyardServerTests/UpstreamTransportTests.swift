@@ -34,8 +34,10 @@ struct UpstreamTransportTests {
         }
     }
 
-    @Test("Sequential requests reuse one kept-alive connection; the request arrives as sent")
-    func keepAlive() async throws {
+    @Test(
+        "Sequential requests reuse one kept-alive connection (answers streamed or read whole); the request arrives as sent",
+        arguments: [false, true])
+    func keepAlive(whole: Bool) async throws {
         let seen = SeenRequests()
         let server = try await ScriptedServer { _, connection in
             try await connection.executeThenClose { inbound, _ in
@@ -51,6 +53,7 @@ struct UpstreamTransportTests {
             var request = Self.get("http://127.0.0.1:\(server.port)/v1/models?page=\(index)")
             request.method = "POST"
             request.body = ByteBuffer(string: #"{"n":\#(index)}"#)
+            request.readsWholeAnswer = whole
             let response = try await transport.execute(request)
             #expect(response.status == 200)
             #expect(response.header("content-type") == "text/plain")
@@ -114,8 +117,10 @@ struct UpstreamTransportTests {
         await server.stop()
     }
 
-    @Test("A chunked body of many pieces arrives byte for byte through a slow reader")
-    func chunkedBackpressure() async throws {
+    @Test(
+        "A chunked body of many pieces arrives byte for byte: streamed through a slow reader, or whole in one piece",
+        arguments: [false, true])
+    func chunkedBackpressure(whole: Bool) async throws {
         let pieces = (0..<2000).map { "data: {\"i\":\($0),\"pad\":\"\(String(repeating: "x", count: $0 % 97))\"}\n\n" }
         let server = try await ScriptedServer { _, connection in
             try await connection.executeThenClose { inbound, outbound in
@@ -133,7 +138,9 @@ struct UpstreamTransportTests {
             }
         }
         let transport = NIOUpstreamTransport()
-        let response = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/stream"))
+        var request = Self.get("http://127.0.0.1:\(server.port)/stream")
+        request.readsWholeAnswer = whole
+        let response = try await transport.execute(request)
         var received = ""
         var reads = 0
         for try await chunk in response.body {
@@ -142,12 +149,15 @@ struct UpstreamTransportTests {
             if reads % 50 == 0 { try await Task.sleep(for: .milliseconds(2)) }
         }
         #expect(received == pieces.joined())
+        if whole { #expect(reads == 1) } else { #expect(reads > 1) }
         try await transport.shutdown()
         await server.stop()
     }
 
-    @Test("A connection that dies mid-body fails the body; it is never a clean, short end")
-    func diesMidBody() async throws {
+    @Test(
+        "A connection that dies mid-body fails the body (streamed or read whole); it is never a clean, short end",
+        arguments: [false, true])
+    func diesMidBody(whole: Bool) async throws {
         let server = try await ScriptedServer { _, connection in
             try await connection.executeThenClose { inbound, _ in
                 var requests = inbound.makeAsyncIterator()
@@ -157,9 +167,37 @@ struct UpstreamTransportTests {
             }
         }
         let transport = NIOUpstreamTransport()
-        let response = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/"))
+        let response = try await transport.execute(
+            Self.get("http://127.0.0.1:\(server.port)/").readingWholeAnswer(unless: !whole))
         #expect(response.status == 200)
         await Self.expectFailure(.protocolViolation) { _ = try await Self.body(response) }
+        try await transport.shutdown()
+        await server.stop()
+    }
+
+    @Test("An answer read whole beyond the limit fails when its body is read; the connection is not reused")
+    func wholeAnswerLimit() async throws {
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var requests = inbound.makeAsyncIterator()
+                while try await ScriptedServer.readRequest(&requests) != nil {
+                    let body = String(repeating: "x", count: 1500)
+                    try await ScriptedServer.write(
+                        "HTTP/1.1 200 OK\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)", to: connection)
+                }
+            }
+        }
+        let transport = NIOUpstreamTransport(wholeBodyLimit: 1000)
+        for _ in 0..<2 {
+            let response = try await transport.execute(
+                Self.get("http://127.0.0.1:\(server.port)/").readingWholeAnswer())
+            #expect(response.status == 200)
+            await Self.expectFailure(.protocolViolation) { _ = try await Self.body(response) }
+        }
+        #expect(server.connections == 2)
+        // Streamed, the same answer passes: the limit is the whole-answer reader's.
+        let streamed = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)/"))
+        #expect(try await Self.body(streamed).utf8.count == 1500)
         try await transport.shutdown()
         await server.stop()
     }
@@ -185,8 +223,10 @@ struct UpstreamTransportTests {
         await server.stop()
     }
 
-    @Test("The idle limit is a gap between chunks: a steady stream longer than it passes, a pause fails it")
-    func idleGap() async throws {
+    @Test(
+        "The idle limit is a gap between chunks (streamed or read whole): a steady answer longer than it passes, a pause fails it",
+        arguments: [false, true])
+    func idleGap(whole: Bool) async throws {
         // Chunked body: 12 chunks 100 ms apart (1.2 s in all, idle limit 0.6 s), then a 2 s pause on
         // `/pause`. The writes are scheduled on the event loop, so busy test threads cannot delay them.
         let server = try await ScriptedServer { _, connection in
@@ -211,12 +251,14 @@ struct UpstreamTransportTests {
         func request(_ path: String) -> UpstreamRequest {
             UpstreamRequest(
                 method: "GET", url: "http://127.0.0.1:\(server.port)\(path)", headers: [], body: nil,
-                timeouts: UpstreamTimeouts(connectSeconds: 2, idleSeconds: 0.6, totalSeconds: 10))
+                timeouts: UpstreamTimeouts(connectSeconds: 2, idleSeconds: 0.6, totalSeconds: 10)
+            ).readingWholeAnswer(unless: !whole)
         }
         let steady = try await transport.execute(request("/steady"))
         #expect(try await Self.body(steady) == String(repeating: "x", count: 12))
-        let paused = try await transport.execute(request("/pause"))
+        // The head comes at once: the wait is the chunks' 1.2 s, then the idle limit's 0.6 s.
         let start = ContinuousClock.now
+        let paused = try await transport.execute(request("/pause"))
         await Self.expectFailure(.timeout) { _ = try await Self.body(paused) }
         #expect(ContinuousClock.now - start < .seconds(1.9), "the gap, not the server, ends the wait")
         try await transport.shutdown()

@@ -13,6 +13,10 @@ public struct UpstreamRequest: Sendable {
     public var body: ByteBuffer?
     /// How long each phase of the exchange may take.
     public var timeouts: UpstreamTimeouts
+    /// Whether the caller reads the whole answer before using any of it (anything but a stream):
+    /// the transport may then hand over head and body together instead of chunk by chunk. Set by
+    /// the pipeline, not by adapters.
+    public var readsWholeAnswer = false
 
     /// Creates a request.
     public init(
@@ -27,6 +31,15 @@ public struct UpstreamRequest: Sendable {
         self.headers = headers
         self.body = body
         self.timeouts = timeouts
+    }
+}
+
+extension UpstreamRequest {
+    /// This request with `readsWholeAnswer` set, unless its answer is `streamed`.
+    public func readingWholeAnswer(unless streamed: Bool = false) -> UpstreamRequest {
+        var request = self
+        request.readsWholeAnswer = !streamed
+        return request
     }
 }
 

@@ -28,6 +28,7 @@ extension Gateway {
                 [self] () async throws(GatewayError) -> (Dispatched, ByteBuffer?) in
                 let dispatched = try await dispatch(plan, trace: trace) { target, adapter throws(GatewayError) in
                     try adapter.chatRequest(sent, body: body, target: target, client: client)
+                        .readingWholeAnswer(unless: sent.stream)
                 }
                 if sent.stream { return (dispatched, nil) }
                 let provider = dispatched.target.endpoint.id

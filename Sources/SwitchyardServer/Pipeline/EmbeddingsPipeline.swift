@@ -23,7 +23,7 @@ extension Gateway {
             let (dispatched, raw) = try await ClientPresence.cancelOnClose(context.channel) {
                 [self] () async throws(GatewayError) -> (Dispatched, ByteBuffer) in
                 let dispatched = try await dispatch(plan, trace: trace) { target, adapter throws(GatewayError) in
-                    try adapter.embeddingsRequest(body: body, target: target, client: client)
+                    try adapter.embeddingsRequest(body: body, target: target, client: client).readingWholeAnswer()
                 }
                 let provider = dispatched.target.endpoint.id
                 return (dispatched, try await collect(dispatched.response, provider: provider, trace: trace))

@@ -53,7 +53,8 @@ extension Gateway {
     ) async -> [ModelEntry] {
         do {
             let response = try await send(
-                adapter.modelsRequest(endpoint: endpoint, client: client), adapter: adapter, provider: endpoint.id)
+                adapter.modelsRequest(endpoint: endpoint, client: client).readingWholeAnswer(), adapter: adapter,
+                provider: endpoint.id)
             let entries = try adapter.modelsResponse(
                 try await collect(response, provider: endpoint.id), endpoint: endpoint)
             let builtin = endpoint.id.rawValue == endpoint.kind.rawValue

@@ -28,16 +28,20 @@ public final class NIOUpstreamTransport: UpstreamTransport {
     private let idle = Mutex<[PoolKey: [UpstreamConnection]]>([:])
     private let tlsContext: Result<NIOSSLContext, any Error>
     private let maxIdlePerKey = 512
+    private let wholeBodyLimit: Int
 
     /// Creates the transport.
     /// - Parameters:
     ///   - group: the event loops connections live on.
     ///   - trustRoots: the certificate authorities HTTPS providers are verified against (the system's by default).
+    ///   - wholeBodyLimit: the most bytes of an answer read whole (`readsWholeAnswer`).
     public init(
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        trustRoots: NIOSSLTrustRoots = .default
+        trustRoots: NIOSSLTrustRoots = .default,
+        wholeBodyLimit: Int = UpstreamResponse.maximumWholeBody
     ) {
         self.group = group
+        self.wholeBodyLimit = wholeBodyLimit
         self.homeLoop = group.next()
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
@@ -58,32 +62,42 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         headers.replaceOrAdd(name: "content-length", value: String(request.body?.readableBytes ?? 0))
         let head = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.path, headers: headers)
+        let whole = request.readsWholeAnswer ? wholeBodyLimit : nil
         if let pooled = takeIdle(key) {
             do {
                 return try await exchange(
-                    on: pooled, head: head, body: request.body, timeouts: request.timeouts, key: key)
+                    on: pooled, head: head, body: request.body, timeouts: request.timeouts, whole: whole, key: key)
             } catch  where error.kind == .protocolViolation && !Task.isCancelled {
                 // The provider closed the idle connection before answering: try a fresh one.
             }
         }
         let connection = try await connect(
             key, target: target, loop: loop, timeout: .interval(request.timeouts.connectSeconds))
-        return try await exchange(on: connection, head: head, body: request.body, timeouts: request.timeouts, key: key)
+        return try await exchange(
+            on: connection, head: head, body: request.body, timeouts: request.timeouts, whole: whole, key: key)
     }
 
+    /// One exchange on `connection`; with `whole` (a byte limit) the answer is handed over once
+    /// complete, head and body together.
     private func exchange(
         on connection: UpstreamConnection, head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts,
-        key: PoolKey
+        whole: Int?, key: PoolKey
     ) async throws(TransportError) -> UpstreamResponse {
-        let future = connection.execute(head: head, body: body, timeouts: timeouts) { [weak self] connection in
+        let future = connection.execute(head: head, body: body, timeouts: timeouts, whole: whole) {
+            [weak self] connection in
             self?.putIdle(connection, key: key)
         }
         do {
-            return try await withTaskCancellationHandler {
+            let response = try await withTaskCancellationHandler {
                 try await future.get()
             } onCancel: {
                 connection.close()
             }
+            // A whole answer cut short by the cancellation is not the upstream's failure.
+            if whole != nil, Task.isCancelled { throw TransportError(.cancelled, "cancelled") }
+            return response
+        } catch let error as TransportError where error.kind == .cancelled {
+            throw error
         } catch {
             if Task.isCancelled { throw TransportError(.cancelled, "cancelled") }
             throw TransportError.classify(error)

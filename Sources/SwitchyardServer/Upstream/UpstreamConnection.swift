@@ -6,8 +6,9 @@ import SwitchyardCore
 /// One keep-alive HTTP/1.1 connection to a provider, carrying one exchange at a time. Its handler
 /// runs on the channel's event loop: it writes the request, hands the response head to the
 /// waiting task, and streams the body through a backpressured async sequence (the socket is read
-/// only while the consumer keeps up). When the answer has ended and the connection may be kept
-/// alive, it goes back to its pool.
+/// only while the consumer keeps up); or, for an answer the caller reads whole, reads it all and
+/// hands head and body over together, one hand-over instead of one per chunk. When the answer has
+/// ended and the connection may be kept alive, it goes back to its pool.
 final class UpstreamConnection: Sendable {
     let channel: any Channel
     let handler: NIOLoopBound<UpstreamExchangeHandler>
@@ -20,15 +21,16 @@ final class UpstreamConnection: Sendable {
     /// Whether the connection can carry another exchange.
     var isActive: Bool { channel.isActive }
 
-    /// Sends one request; the future completes with the response head and the body to come.
+    /// Sends one request; the future completes with the response head and the body to come, or,
+    /// with `whole` (a byte limit), once the answer has been read whole.
     func execute(
-        head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts,
+        head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts, whole: Int?,
         onReusable: @escaping @Sendable (UpstreamConnection) -> Void
     ) -> EventLoopFuture<UpstreamResponse> {
         let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
         channel.eventLoop.execute { [self] in
             handler.value.start(
-                promise: promise, timeouts: timeouts, onReusable: { onReusable(self) })
+                promise: promise, timeouts: timeouts, whole: whole, onReusable: { onReusable(self) })
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
@@ -53,10 +55,27 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Where the current exchange stands.
     enum State {
         case idle
-        case awaitingHead(EventLoopPromise<UpstreamResponse>)
+        /// Sent; `whole` is the byte limit when the answer is to be read whole.
+        case awaitingHead(EventLoopPromise<UpstreamResponse>, whole: Int?)
         case streaming(Body.Source, keepAlive: Bool)
+        /// Reading an answer whole, to hand over at its end.
+        case collecting(EventLoopPromise<UpstreamResponse>, WholeAnswer)
         /// Closed; why, when it failed before an exchange could see it (a refused TLS handshake).
         case closed(TransportError)
+    }
+
+    /// An answer read whole so far.
+    struct WholeAnswer {
+        var head: HTTPResponseHead
+        var body = ByteBuffer()
+        var limit: Int
+
+        /// The answer as handed over: its head, and its body or why reading it failed.
+        func response(_ body: Result<ByteBuffer, TransportError>) -> UpstreamResponse {
+            UpstreamResponse(
+                status: Int(head.status.code), headers: head.headers.map { (name: $0.name, value: $0.value) },
+                body: WholeBody(result: body))
+        }
     }
 
     private var state = State.idle
@@ -82,7 +101,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Begins an exchange (on the event loop).
     func start(
-        promise: EventLoopPromise<UpstreamResponse>, timeouts: UpstreamTimeouts, onReusable: @escaping () -> Void
+        promise: EventLoopPromise<UpstreamResponse>, timeouts: UpstreamTimeouts, whole: Int?,
+        onReusable: @escaping () -> Void
     ) {
         guard case .idle = state, context != nil else {
             if case .closed(let error) = state, error.kind == .connect {
@@ -92,7 +112,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
             return
         }
-        state = .awaitingHead(promise)
+        state = .awaitingHead(promise, whole: whole)
         exchange &+= 1
         lastData = nil
         demand = true
@@ -119,7 +139,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func expire(exchange id: UInt64, _ what: String) {
         guard id == exchange else { return }
-        if let lastData, case .streaming = state {
+        if let lastData, isReadingBody {
             let next = min(lastData + idle, totalDeadline)
             if next > .now() {
                 arm(next, what)
@@ -138,9 +158,46 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    /// Whether a body is being read (streamed or whole).
+    private var isReadingBody: Bool {
+        switch state {
+        case .streaming, .collecting: true
+        case .idle, .awaitingHead, .closed: false
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
-        case (.head(let head), .awaitingHead(let promise)):
+        case (.head(let head), .awaitingHead(let promise, let whole?)):
+            state = .collecting(promise, WholeAnswer(head: head, limit: whole))
+            timer?.cancel()
+            timer = nil
+            armIdle()
+        case (.body(let chunk), .collecting(let promise, var answer)):
+            guard answer.body.readableBytes + chunk.readableBytes <= answer.limit else {
+                fail(TransportError(.protocolViolation, "the upstream answer exceeds \(answer.limit) bytes"))
+                return
+            }
+            state = .idle  // the buffer below is then uniquely referenced: appended to, not copied
+            if answer.body.readableBytes == 0 {
+                answer.body = chunk
+            } else {
+                answer.body.writeImmutableBuffer(chunk)
+            }
+            state = .collecting(promise, answer)
+            armIdle()
+        case (.end, .collecting(let promise, let answer)):
+            timer?.cancel()
+            timer = nil
+            state = .idle
+            if answer.head.isKeepAlive, let onReusable {
+                self.onReusable = nil
+                onReusable()
+            } else {
+                context.close(promise: nil)
+            }
+            promise.succeed(answer.response(.success(answer.body)))
+        case (.head(let head), .awaitingHead(let promise, nil)):
             let body = Body.makeSequence(
                 backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8), finishOnDeinit: false,
                 delegate: BodyDelegate(handler: NIOLoopBound(self, eventLoop: context.eventLoop), exchange: exchange))
@@ -221,8 +278,10 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         timer = nil
         onReusable = nil
         switch state {
-        case .awaitingHead(let promise): promise.fail(error)
+        case .awaitingHead(let promise, _): promise.fail(error)
         case .streaming(let source, _): source.finish(error)
+        // The head had arrived: as for a streamed body, the failure shows when the body is read.
+        case .collecting(let promise, let answer): promise.succeed(answer.response(.failure(error)))
         case .idle: break
         case .closed: return
         }
@@ -269,4 +328,23 @@ struct UpstreamBody: AsyncSequence, Sendable {
 extension TimeAmount {
     /// A duration from fractional seconds, as configuration gives them.
     static func interval(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1e9)) }
+}
+
+/// The body of an answer read whole before it was handed over: the one buffer, or the failure
+/// that ended the reading (surfacing, as for a streamed body, when the body is read).
+struct WholeBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let result: Result<ByteBuffer, TransportError>
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var result: Result<ByteBuffer, TransportError>?
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let result else { return nil }
+            self.result = nil
+            return try result.get()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(result: result) }
 }
