@@ -14,7 +14,11 @@ struct FastRandomTests {
         #expect(Set(all).count == 80_000)
         let ids = (0..<10_000).map { _ in RandomID.make("req_") }
         #expect(Set(ids).count == ids.count)
-        #expect(ids.allSatisfy { $0.utf8.count == 36 && $0.dropFirst(4).allSatisfy(\.isHexDigit) })
+        #expect(
+            ids.allSatisfy { $0.utf8.count == 36 && $0.hasPrefix("req_") && $0.dropFirst(4).allSatisfy(\.isHexDigit) })
+        #expect(ids.allSatisfy { $0 == $0.lowercased() })
+        let short = RandomID.make("call_", length: 21)
+        #expect(short.utf8.count == 26 && short.hasPrefix("call_") && short.dropFirst(5).allSatisfy(\.isHexDigit))
     }
 
     @Test("unit() stays in 0..<1 and spreads evenly over ten bins")

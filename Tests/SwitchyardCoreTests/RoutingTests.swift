@@ -79,6 +79,9 @@ struct RoutingTests {
             ("*-preview", "a-preview-2", false), ("a*b*c", "aXbYc", true), ("a*b*c", "acb", false),
             ("exact", "exact", true),
             ("exact", "exact2", false), ("*", "anything", true), ("ab*ba", "aba", false),
+            ("a*b*b", "ab", false), ("a*b*b", "abb", true), ("*a*a", "aa", true), ("*aa*a", "aa", false),
+            ("a**c", "ac", true), ("*", "", true), ("exact", "", false), ("gemini-*", "gemini-", true),
+            ("été-*", "été-1", true), ("é*", "e\u{301}", false), ("*-4o", "gpt-4o-4o", true),
         ])
     func patterns(pattern: String, name: String, matches: Bool) {
         #expect(ModelPattern(pattern).matches(name) == matches)

@@ -202,6 +202,34 @@ struct UpstreamTransportTests {
         await server.stop()
     }
 
+    @Test("Parsed upstream URLs are remembered within bounds: many distinct or very long URLs do not grow it")
+    func targetCacheBounds() async throws {
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var requests = inbound.makeAsyncIterator()
+                while try await ScriptedServer.readRequest(&requests) != nil {
+                    try await ScriptedServer.write(Self.okAnswer, to: connection)
+                }
+            }
+        }
+        let transport = NIOUpstreamTransport()
+        let (entries, urlBytes) = NIOUpstreamTransport.targetCacheLimit
+        let long = "/" + String(repeating: "m", count: urlBytes)
+        let response = try await transport.execute(Self.get("http://127.0.0.1:\(server.port)\(long)"))
+        #expect(try await Self.body(response) == "ok")
+        #expect(transport.cachedTargets == 0)
+        for index in 0..<(entries + 10) {
+            let response = try await transport.execute(
+                Self.get("http://127.0.0.1:\(server.port)/models/m\(index):generateContent").readingWholeAnswer())
+            #expect(response.status == 200)
+            #expect(transport.cachedTargets <= entries)
+        }
+        #expect(transport.cachedTargets == 10)
+        #expect(server.connections == 1)
+        try await transport.shutdown()
+        await server.stop()
+    }
+
     @Test("No answer before the deadline is a timeout; a closed port is a connect failure")
     func deadlineAndRefusal() async throws {
         let server = try await ScriptedServer { _, connection in

@@ -83,7 +83,8 @@ public struct JSONParser {
     private mutating func object(depth: Int) throws(Failure) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw failure() }
         index += 1
-        var members: [String: JSONValue] = [:]
+        // Room for the common object (a message, usage, a choice) without growing it key by key.
+        var members = [String: JSONValue](minimumCapacity: 8)
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             index += 1

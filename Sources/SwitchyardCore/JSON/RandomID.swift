@@ -4,19 +4,25 @@
 public enum RandomID {
     /// `prefix` followed by `length` random lowercase hex digits.
     public static func make(_ prefix: String, length: Int = 32) -> String {
-        var out = prefix
-        out.reserveCapacity(prefix.utf8.count + length)
-        var remaining = length
-        while remaining > 0 {
-            var word = FastRandom.next()
-            for _ in 0..<min(16, remaining) {
-                out.unicodeScalars.append(hexDigits[Int(word & 0xF)])
-                word >>= 4
+        String(unsafeUninitializedCapacity: prefix.utf8.count + length) { buffer in
+            var index = 0
+            for byte in prefix.utf8 {
+                buffer[index] = byte
+                index += 1
             }
-            remaining -= 16
+            var remaining = length
+            while remaining > 0 {
+                var word = FastRandom.next()
+                for _ in 0..<min(16, remaining) {
+                    buffer[index] = hexDigits[Int(word & 0xF)]
+                    word >>= 4
+                    index += 1
+                }
+                remaining -= 16
+            }
+            return index
         }
-        return out
     }
 
-    private static let hexDigits = Array("0123456789abcdef".unicodeScalars)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

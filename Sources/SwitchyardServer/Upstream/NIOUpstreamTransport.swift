@@ -29,6 +29,10 @@ public final class NIOUpstreamTransport: UpstreamTransport {
     private let tlsContext: Result<NIOSSLContext, any Error>
     private let maxIdlePerKey = 512
     private let wholeBodyLimit: Int
+    /// Parsed upstream URLs and their `Host` headers: the same few URLs come back on every request.
+    private let targets = Mutex<[String: (UpstreamTarget, String)]>([:])
+    /// Bounds of that cache: a Gemini URL holds the model name, which clients choose.
+    static let targetCacheLimit = (entries: 1024, urlBytes: 512)
 
     /// Creates the transport.
     /// - Parameters:
@@ -52,13 +56,13 @@ public final class NIOUpstreamTransport: UpstreamTransport {
     /// Sends the request on a pooled (or new) connection and returns at the response head. A
     /// pooled connection the provider closed while it sat idle is replaced once, transparently.
     public func execute(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
-        guard let target = UpstreamTarget(request.url) else {
+        guard let (target, hostHeader) = parsedTarget(request.url) else {
             throw TransportError(.connect, "the upstream URL is not http(s)://host[:port]/path")
         }
         let loop = MultiThreadedEventLoopGroup.currentEventLoop == nil ? homeLoop : group.any()
         let key = PoolKey(host: target.host, port: target.port, tls: target.tls, loop: ObjectIdentifier(loop))
         var headers = HTTPHeaders(request.headers.map { ($0.name, $0.value) })
-        headers.replaceOrAdd(name: "host", value: target.hostHeader)
+        headers.replaceOrAdd(name: "host", value: hostHeader)
         headers.replaceOrAdd(name: "content-length", value: String(request.body?.readableBytes ?? 0))
         let head = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.path, headers: headers)
@@ -145,6 +149,23 @@ public final class NIOUpstreamTransport: UpstreamTransport {
             throw TransportError(.connect, Self.describe(error))
         }
     }
+
+    /// The target of `url` and its `Host` header, parsed once per URL.
+    private func parsedTarget(_ url: String) -> (UpstreamTarget, String)? {
+        if let known = targets.withLock({ $0[url] }) { return known }
+        guard let target = UpstreamTarget(url) else { return nil }
+        let parsed = (target, target.hostHeader)
+        if url.utf8.count <= Self.targetCacheLimit.urlBytes {
+            targets.withLock { cache in
+                if cache.count >= Self.targetCacheLimit.entries { cache.removeAll(keepingCapacity: true) }
+                cache[url] = parsed
+            }
+        }
+        return parsed
+    }
+
+    /// URLs in the target cache (for tests).
+    var cachedTargets: Int { targets.withLock { $0.count } }
 
     private func takeIdle(_ key: PoolKey) -> UpstreamConnection? {
         idle.withLock { pools in
