@@ -22,6 +22,18 @@ struct UpstreamTransportTests {
         String(buffer: try await response.collect(limit: 1 << 24))
     }
 
+    /// A server that answers every request on each connection with `answer`.
+    static func answeringEvery(_ answer: String = okAnswer, tls: NIOSSLContext? = nil) async throws -> ScriptedServer {
+        try await ScriptedServer(tls: tls) { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var requests = inbound.makeAsyncIterator()
+                while try await ScriptedServer.readRequest(&requests) != nil {
+                    try await ScriptedServer.write(answer, to: connection)
+                }
+            }
+        }
+    }
+
     /// Expects `operation` to fail with a `TransportError` of `kind`.
     static func expectFailure(_ kind: TransportError.Kind, _ operation: () async throws -> Void) async {
         do {
@@ -70,14 +82,7 @@ struct UpstreamTransportTests {
 
     @Test("A request on an event loop uses that loop's connections and resumes there; each loop keeps its own")
     func connectionsPerLoop() async throws {
-        let server = try await ScriptedServer { _, connection in
-            try await connection.executeThenClose { inbound, _ in
-                var requests = inbound.makeAsyncIterator()
-                while try await ScriptedServer.readRequest(&requests) != nil {
-                    try await ScriptedServer.write(Self.okAnswer, to: connection)
-                }
-            }
-        }
+        let server = try await Self.answeringEvery()
         let transport = NIOUpstreamTransport()
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         try #require(loops.count >= 2, "the test needs two event loops")
@@ -177,16 +182,8 @@ struct UpstreamTransportTests {
 
     @Test("An answer read whole beyond the limit fails when its body is read; the connection is not reused")
     func wholeAnswerLimit() async throws {
-        let server = try await ScriptedServer { _, connection in
-            try await connection.executeThenClose { inbound, _ in
-                var requests = inbound.makeAsyncIterator()
-                while try await ScriptedServer.readRequest(&requests) != nil {
-                    let body = String(repeating: "x", count: 1500)
-                    try await ScriptedServer.write(
-                        "HTTP/1.1 200 OK\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)", to: connection)
-                }
-            }
-        }
+        let body = String(repeating: "x", count: 1500)
+        let server = try await Self.answeringEvery("HTTP/1.1 200 OK\r\ncontent-length: 1500\r\n\r\n\(body)")
         let transport = NIOUpstreamTransport(wholeBodyLimit: 1000)
         for _ in 0..<2 {
             let response = try await transport.execute(
@@ -204,14 +201,7 @@ struct UpstreamTransportTests {
 
     @Test("Parsed upstream URLs are remembered within bounds: many distinct or very long URLs do not grow it")
     func targetCacheBounds() async throws {
-        let server = try await ScriptedServer { _, connection in
-            try await connection.executeThenClose { inbound, _ in
-                var requests = inbound.makeAsyncIterator()
-                while try await ScriptedServer.readRequest(&requests) != nil {
-                    try await ScriptedServer.write(Self.okAnswer, to: connection)
-                }
-            }
-        }
+        let server = try await Self.answeringEvery()
         let transport = NIOUpstreamTransport()
         let (entries, urlBytes) = NIOUpstreamTransport.targetCacheLimit
         let long = "/" + String(repeating: "m", count: urlBytes)
@@ -296,14 +286,7 @@ struct UpstreamTransportTests {
     @Test("HTTPS: a provider with a trusted certificate answers; an untrusted one is a connect failure")
     func tls() async throws {
         let certificate = try await TestCertificate.make()
-        let server = try await ScriptedServer(tls: try certificate.serverContext()) { _, connection in
-            try await connection.executeThenClose { inbound, _ in
-                var requests = inbound.makeAsyncIterator()
-                while try await ScriptedServer.readRequest(&requests) != nil {
-                    try await ScriptedServer.write(Self.okAnswer, to: connection)
-                }
-            }
-        }
+        let server = try await Self.answeringEvery(tls: try certificate.serverContext())
         let trusting = NIOUpstreamTransport(trustRoots: certificate.trustRoots)
         for host in ["127.0.0.1", "localhost"] {
             let response = try await trusting.execute(Self.get("https://\(host):\(server.port)/v1/models"))
