@@ -8,8 +8,9 @@ import Synchronization
 
 /// The upstream transport on SwiftNIO directly: keep-alive HTTP/1.1 connections pooled per
 /// provider address and event loop (most recently used first; a request running on an event loop
-/// takes that loop's connections, so its exchange never leaves the thread), TLS through swift-nio-ssl, response bodies relayed chunk by
-/// chunk as NIO reads them (no re-buffering) with backpressure to the socket. It replaces
+/// takes that loop's connections, so its exchange never leaves the thread), TLS through
+/// swift-nio-ssl, response bodies relayed chunk by chunk as NIO reads them (no re-buffering) with
+/// backpressure to the socket, or handed over whole when the caller reads them whole. It replaces
 /// AsyncHTTPClient on the hot path, where that client's generality cost about three quarters of
 /// an nginx proxy's throughput.
 public final class NIOUpstreamTransport: UpstreamTransport {
