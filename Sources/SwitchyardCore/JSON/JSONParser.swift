@@ -15,26 +15,37 @@ public struct JSONParser {
     /// Parses `bytes` as exactly one JSON value, surrounded by optional whitespace.
     /// - Throws: `Failure` when the bytes are not one valid JSON value.
     public static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONValue {
+        try parseNotingIrregularities(bytes).value
+    }
+
+    /// Parses like `parse` and tells whether the document was irregular: an object repeated a key
+    /// (the last one is kept) or a `\u` escape was a lone surrogate (it became U+FFFD). Both are
+    /// read here as JavaScript reads them; stricter readers such as `JSONDecoder` differ.
+    static func parseNotingIrregularities(
+        _ bytes: some Collection<UInt8>
+    ) throws(Failure) -> (value: JSONValue, irregular: Bool) {
         let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(Failure) -> JSONValue in try parse(buffer: UnsafeRawBufferPointer(buffer)) }
+            Result { () throws(Failure) in try parse(buffer: UnsafeRawBufferPointer(buffer)) }
         }
         if let contiguous { return try contiguous.get() }
         return try Array(bytes).withUnsafeBytes { buffer in
-            Result { () throws(Failure) -> JSONValue in try parse(buffer: buffer) }
+            Result { () throws(Failure) in try parse(buffer: buffer) }
         }.get()
     }
 
-    private static func parse(buffer: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
+    private static func parse(buffer: UnsafeRawBufferPointer) throws(Failure) -> (value: JSONValue, irregular: Bool) {
         var parser = JSONParser(bytes: buffer)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
         guard parser.index == buffer.count else { throw Failure(offset: parser.index) }
-        return value
+        return (value, parser.irregular)
     }
 
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
+    /// Whether a key repeated or a lone surrogate was replaced.
+    private var irregular = false
 
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -97,7 +108,7 @@ public struct JSONParser {
             guard current == UInt8(ascii: ":") else { throw failure() }
             index += 1
             skipWhitespace()
-            members[key] = try value(depth: depth)
+            if members.updateValue(try value(depth: depth), forKey: key) != nil { irregular = true }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","):
@@ -210,7 +221,11 @@ public struct JSONParser {
                 index = mark
             }
         }
-        return Array(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8)
+        guard let character = Unicode.Scalar(scalar) else {
+            irregular = true
+            return Array("\u{FFFD}".utf8)
+        }
+        return Array(String(Character(character)).utf8)
     }
 
     private mutating func hex4() throws(Failure) -> UInt32 {

@@ -1,9 +1,9 @@
 import Foundation
 
 /// A full OpenAI chat completion request, for adapters that translate it to another API.
-public struct ChatCompletionRequest: Decodable, Sendable {
+public struct ChatCompletionRequest: Decodable, Sendable, Equatable {
     /// A message of the conversation.
-    public struct Message: Decodable, Sendable {
+    public struct Message: Decodable, Sendable, Equatable {
         /// `system`, `developer`, `user`, `assistant` or `tool`.
         public var role: String
         /// The content: text, parts, or nothing (an assistant turn that only calls tools).
@@ -32,7 +32,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     }
 
     /// Message content.
-    public enum Content: Decodable, Sendable {
+    public enum Content: Decodable, Sendable, Equatable {
         /// Plain text.
         case text(String)
         /// Typed parts.
@@ -58,7 +58,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     }
 
     /// A content part.
-    public struct Part: Decodable, Sendable {
+    public struct Part: Decodable, Sendable, Equatable {
         /// `text`, `image_url`, …
         public var type: String
         /// Text of a text part.
@@ -73,7 +73,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     }
 
     /// An image reference: a data URL or a remote URL.
-    public struct ImageURL: Decodable, Sendable {
+    public struct ImageURL: Decodable, Sendable, Equatable {
         /// `data:<mime>;base64,<data>` or `http(s)://…`.
         public var url: String
         /// `low`, `high` or `auto`.
@@ -81,7 +81,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     }
 
     /// A tool call made by the assistant.
-    public struct ToolCall: Decodable, Sendable {
+    public struct ToolCall: Decodable, Sendable, Equatable {
         /// Call id.
         public var id: String
         /// Always `function`.
@@ -91,7 +91,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     }
 
     /// Function name and arguments (a JSON text).
-    public struct FunctionCall: Decodable, Sendable {
+    public struct FunctionCall: Decodable, Sendable, Equatable {
         /// Function name.
         public var name: String
         /// JSON-encoded arguments.
@@ -99,7 +99,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     }
 
     /// A tool the model may call.
-    public struct Tool: Decodable, Sendable {
+    public struct Tool: Decodable, Sendable, Equatable {
         /// Always `function`.
         public var type: String
         /// The function definition.
@@ -107,7 +107,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     }
 
     /// A function definition with its JSON-schema parameters.
-    public struct FunctionDefinition: Decodable, Sendable {
+    public struct FunctionDefinition: Decodable, Sendable, Equatable {
         /// Name.
         public var name: String
         /// Description.
@@ -139,7 +139,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     }
 
     /// `response_format`.
-    public struct ResponseFormat: Decodable, Sendable {
+    public struct ResponseFormat: Decodable, Sendable, Equatable {
         /// `text`, `json_object` or `json_schema`.
         public var type: String
         /// The schema wrapper of `json_schema`.
@@ -152,7 +152,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     }
 
     /// The `json_schema` member of `response_format`.
-    public struct JSONSchemaFormat: Decodable, Sendable {
+    public struct JSONSchemaFormat: Decodable, Sendable, Equatable {
         /// Schema name.
         public var name: String?
         /// The JSON schema.
@@ -160,7 +160,7 @@ public struct ChatCompletionRequest: Decodable, Sendable {
     }
 
     /// `stop`: one string or several.
-    public struct Stop: Decodable, Sendable {
+    public struct Stop: Decodable, Sendable, Equatable {
         /// The stop sequences.
         public var sequences: [String]
 

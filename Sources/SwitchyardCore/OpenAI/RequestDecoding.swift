@@ -8,7 +8,7 @@ public enum RequestDecoding {
             throw .invalidRequest("The request body is empty; expected a JSON object.")
         }
         do {
-            return try JSONDecoder().decode(T.self, from: body)
+            return try JSONTreeDecoder.decode(T.self, from: body)
         } catch let error as DecodingError {
             throw .invalidRequest(describe(error), param: param(of: error))
         } catch {

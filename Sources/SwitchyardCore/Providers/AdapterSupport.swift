@@ -12,7 +12,7 @@ enum AdapterSupport {
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer, provider: String) throws(GatewayError) -> T
     {
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: body))
+            return try JSONTreeDecoder.decode(T.self, from: body.readableBytesView)
         } catch {
             throw .badGateway("\(provider) answered with a body Switchyard cannot read (\(error)).")
         }
