@@ -44,13 +44,27 @@ public enum SHA256 {
             h[6] &+= g
             h[7] &+= hh
         }
-        return h.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - $0 * 8)) } }
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        for word in h {
+            for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: word >> shift)) }
+        }
+        return out
     }
 
-    /// The digest as lower-case hex.
+    /// The digest as lower-case hex (the rate limiter hashes a bearer token per request).
     public static func hex(_ message: String) -> String {
-        digest(Array(message.utf8)).map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let bytes = digest(Array(message.utf8))
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            for (index, byte) in bytes.enumerated() {
+                buffer[2 * index] = hexDigits[Int(byte >> 4)]
+                buffer[2 * index + 1] = hexDigits[Int(byte & 0xF)]
+            }
+            return bytes.count * 2
+        }
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 }
