@@ -19,7 +19,7 @@ public struct ModelPattern: Sendable, Equatable, CustomStringConvertible {
     }
 
     private func matches(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard parts.count > 1 else { return name.count == parts[0].count && starts(name, at: 0, with: parts[0]) }
+        guard parts.count > 1 else { return name.elementsEqual(parts[0]) }
         let first = parts[0]
         let last = parts[parts.count - 1]
         guard name.count >= first.count + last.count, starts(name, at: 0, with: first) else { return false }

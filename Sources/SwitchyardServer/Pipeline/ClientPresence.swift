@@ -5,27 +5,37 @@ import SwitchyardCore
 /// request at once, also while the provider is silent, instead of the gateway waiting for an
 /// answer nobody will read (and paying for its tokens).
 enum ClientPresence {
-    /// Runs `operation` in a task (on the connection's event loop) that the close of `channel` cancels. A cancelled
-    /// operation ends in a 499 `client_closed_request` error for the log and metrics (the client
-    /// is gone and never sees it).
+    /// Runs `operation` in a task on the connection's event loop that the client's going cancels
+    /// (as does cancelling the caller); returns what it returned and whether it was cancelled.
+    static func watching<T: Sendable>(
+        _ channel: any Channel, _ operation: @escaping @Sendable () async -> T
+    ) async -> (value: T, cancelled: Bool) {
+        let task = Task(executorPreference: EventLoopExecutor.of(channel.eventLoop), operation: operation)
+        let token = ClientWatch.shared.watch(channel) { task.cancel() }
+        defer { ClientWatch.shared.release(channel, token: token) }
+        let value = await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
+        }
+        return (value, task.isCancelled)
+    }
+
+    /// Runs `operation` as `watching` does. A cancelled operation that fails ends in a 499
+    /// `client_closed_request` error for the log and metrics (the client is gone and never sees it).
     static func cancelOnClose<T: Sendable>(
         _ channel: any Channel, _ operation: @escaping @Sendable () async throws(GatewayError) -> T
     ) async throws(GatewayError) -> T {
-        let task = Task(executorPreference: EventLoopExecutor.of(channel.eventLoop)) { () async throws -> T in
-            try await operation()
-        }
-        let token = ClientWatch.shared.watch(channel) { task.cancel() }
-        defer { ClientWatch.shared.release(channel, token: token) }
-        do {
-            return try await withTaskCancellationHandler {
-                try await task.value
-            } onCancel: {
-                task.cancel()
+        let (result, cancelled) = await watching(channel) { () async -> Result<T, GatewayError> in
+            do throws(GatewayError) {
+                return .success(try await operation())
+            } catch {
+                return .failure(error)
             }
-        } catch {
-            if task.isCancelled { throw clientClosed }
-            // The operation throws only GatewayError.
-            throw error as? GatewayError ?? .badGateway("\(error)")
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(let error): throw cancelled ? clientClosed : error
         }
     }
 

@@ -50,16 +50,9 @@ struct StreamRelay {
                 gateway.metrics.streamStarted()
                 defer { gateway.metrics.streamFinished() }
                 let box = WriterBox(writer)
-                let relayTask = Task(executorPreference: EventLoopExecutor.of(channel.eventLoop)) {
+                let result = await ClientPresence.watching(channel) {
                     await Self.relay(upstream.body, transcoder: transcoder, into: box, trace: trace, gateway: gateway)
-                }
-                let token = ClientWatch.shared.watch(channel) { relayTask.cancel() }
-                let result = await withTaskCancellationHandler {
-                    await relayTask.value
-                } onCancel: {
-                    relayTask.cancel()
-                }
-                ClientWatch.shared.release(channel, token: token)
+                }.value
                 trace.usage(result.usage)
                 // Charged for what was generated, however the stream ended.
                 await accounting?.settle(usage: result.usage, streamedText: result.streamedText)

@@ -92,21 +92,20 @@ public final class NIOUpstreamTransport: UpstreamTransport {
             [weak self] connection in
             self?.putIdle(connection, key: key)
         }
+        let response: UpstreamResponse
         do {
-            let response = try await withTaskCancellationHandler {
+            response = try await withTaskCancellationHandler {
                 try await future.get()
             } onCancel: {
                 connection.close()
             }
-            // A whole answer cut short by the cancellation is not the upstream's failure.
-            if whole != nil, Task.isCancelled { throw TransportError(.cancelled, "cancelled") }
-            return response
-        } catch let error as TransportError where error.kind == .cancelled {
-            throw error
         } catch {
             if Task.isCancelled { throw TransportError(.cancelled, "cancelled") }
             throw TransportError.classify(error)
         }
+        // A whole answer cut short by the cancellation is not the upstream's failure.
+        if whole != nil, Task.isCancelled { throw TransportError(.cancelled, "cancelled") }
+        return response
     }
 
     private func connect(
