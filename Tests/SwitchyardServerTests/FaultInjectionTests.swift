@@ -318,8 +318,8 @@ struct FaultInjectionTests {
         let server = try await ScriptedServer.upstream { _ in .answer(Self.http(200, Self.okBody)) }
         try await Self.with(server, environment: ["CLIENT_IDLE_TIMEOUT_SECONDS": "1"]) { gw in
             let start = ContinuousClock.now
-            let connection = try await RawConnection.open(port: gw.ports.proxy)
-            let answer = try await connection.exchange(
+            let answer = try await RawConnection.exchange(
+                port: gw.ports.proxy,
                 "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
                     + "content-length: 200\r\n\r\n{\"model\":")
             #expect(ContinuousClock.now - start < .seconds(4))

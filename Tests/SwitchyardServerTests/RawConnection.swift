@@ -1,24 +1,28 @@
 import NIOCore
 import NIOPosix
 
-/// A plain TCP connection to a loopback port, for requests no HTTP client would send.
-struct RawConnection {
-    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-
-    /// Connects to `127.0.0.1:port`.
-    static func open(port: Int) async throws -> RawConnection {
+/// A plain TCP connection to a loopback port, for requests no HTTP client would send. The async
+/// channel is only ever used inside `executeThenClose`, so a test that fails or is cancelled midway
+/// still closes it.
+enum RawConnection {
+    /// Connects to `127.0.0.1:port` and runs `body` with the connection's streams; closes after.
+    private static func with<T: Sendable>(
+        port: Int,
+        _ body: (NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> T
+    ) async throws -> T {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        return RawConnection(channel: channel)
+        return try await channel.executeThenClose { inbound, outbound in try await body(inbound, outbound) }
     }
 
-    /// Sends `request` and reads until the server closes the connection (bounded by the caller's time limit).
-    func exchange(_ request: String) async throws -> String {
-        try await channel.executeThenClose { inbound, outbound in
+    /// Opens a connection, sends `request`, returns everything the server sent before closing
+    /// (bounded by the caller's time limit).
+    static func exchange(port: Int, _ request: String) async throws -> String {
+        try await with(port: port) { inbound, outbound in
             try await outbound.write(ByteBuffer(string: request))
             var answer = ""
             do {
@@ -30,11 +34,20 @@ struct RawConnection {
         }
     }
 
-    /// Closes without sending anything.
-    func close() async throws { try await channel.channel.close() }
-
-    /// Opens a connection, sends `request`, returns everything the server sent before closing.
-    static func exchange(port: Int, _ request: String) async throws -> String {
-        try await open(port: port).exchange(request)
+    /// Opens a keep-alive connection and sends `request` on it; once the head of the answer has
+    /// arrived (so the server has surely taken the connection) runs `body` with that head while the
+    /// connection stays open, and closes it afterwards.
+    static func holding<T: Sendable>(
+        port: Int, _ request: String, _ body: (String) async throws -> T
+    ) async throws -> T {
+        try await with(port: port) { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: request))
+            var head = ""
+            for try await chunk in inbound {
+                head += String(buffer: chunk)
+                if head.contains("\r\n\r\n") { break }
+            }
+            return try await body(head)
+        }
     }
 }
