@@ -1,8 +1,9 @@
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import SwitchyardCore
 import UnixSignals
@@ -60,11 +61,10 @@ public struct GatewayServer: Sendable {
     ) async throws {
         let config = gateway.config
         let ports = PortCollector(onListening)
-        let proxy = Application(
-            router: gateway.makeRouter(),
-            server: try Self.serverBuilder(config.listener),
+        let proxy = try Self.proxyChannel(gateway).server(
             configuration: .init(address: .hostname(config.host, port: config.proxyPort), serverName: "switchyard"),
             onServerRunning: { channel in await ports.set(proxy: channel.localAddress?.port ?? 0) },
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: gateway.logger
         )
         let metricsApp = Application(
@@ -102,24 +102,15 @@ extension GatewayServer {
         _ = try config.listener.tls.map { files throws(ConfigError) in try ListenerTLS.configuration(files) }
     }
 
-    /// HTTP/1.1, with TLS when configured, behind the connection guard and the decoder's hard
-    /// limits (twice the configured ones), closing connections idle for the configured time; each
-    /// connection served on its own event loop (`LoopPinnedChannel`).
-    static func serverBuilder(_ listener: ListenerSettings) throws -> HTTPServerBuilder {
-        let registry = ConnectionRegistry()
-        let decoderLimit = 2 * (listener.maxHeaderBytes + listener.maxRequestLineBytes)
-        let configuration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuard(limits: listener, registry: registry)],
-            idleTimeout: .milliseconds(Int64(listener.idleTimeoutSeconds * 1000)),
-            httpDecoderConfiguration: .init(
-                maxHeaderFieldSize: decoderLimit, maxHeaderListSize: decoderLimit,
-                maxHeaderFieldCount: 2 * listener.maxHeaderCount))
-        let tls = try listener.tls.map { files throws(ConfigError) in try ListenerTLS.configuration(files) }
-        return HTTPServerBuilder { responder in
-            let http1 = HTTP1Channel(responder: responder, configuration: configuration)
-            guard let tls else { return LoopPinnedChannel(base: http1) }
-            return LoopPinnedChannel(base: try TLSChannel(http1, tlsConfiguration: tls))
-        }
+    /// The client listener's connections: HTTP/1.1, with TLS when configured, each answered by the
+    /// router on its own event loop.
+    static func proxyChannel(_ gateway: Gateway) throws -> GatewayHTTPChannel {
+        let listener = gateway.config.listener
+        let tls = try listener.tls.map { files in try NIOSSLContext(configuration: ListenerTLS.configuration(files)) }
+        let router = gateway.makeRouter().buildResponder()
+        return GatewayHTTPChannel(
+            responder: { request, context in try await router.respond(to: request, context: context) },
+            limits: listener, bodyLimit: gateway.config.maxBodyBytes, registry: ConnectionRegistry(), tls: tls)
     }
 }
 

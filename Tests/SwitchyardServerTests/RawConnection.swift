@@ -13,17 +13,19 @@ enum RawConnection {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in try await body(inbound, outbound) }
     }
 
-    /// Opens a connection, sends `request`, returns everything the server sent before closing
-    /// (bounded by the caller's time limit).
-    static func exchange(port: Int, _ request: String) async throws -> String {
+    /// Opens a connection, sends `request` (then closes the sending side when `halfClosing`),
+    /// returns everything the server sent before closing (bounded by the caller's time limit).
+    static func exchange(port: Int, _ request: String, halfClosing: Bool = false) async throws -> String {
         try await with(port: port) { inbound, outbound in
             try await outbound.write(ByteBuffer(string: request))
+            if halfClosing { outbound.finish() }
             var answer = ""
             do {
                 for try await chunk in inbound { answer += String(buffer: chunk) }

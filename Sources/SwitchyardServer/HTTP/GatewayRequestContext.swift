@@ -13,6 +13,9 @@ public struct GatewayRequestContext: RequestContext {
     /// The request's place under the concurrency limit, when one applies; set by
     /// `ConcurrencyLimitMiddleware`, kept by a streamed answer until its last byte.
     var concurrencySlot: ConcurrencyLimitMiddleware.Slot?
+    /// Whether the request's body was larger than the limit (so only part of it was kept); set by
+    /// `RequestDispatcher`, answered 413 by the pipeline.
+    var bodyOverLimit = false
 
     /// Creates a context for a request on `source.channel`.
     public init(source: ApplicationRequestContextSource) {

@@ -12,7 +12,7 @@ extension Gateway {
         var accounting: TokenAccounting?
         do {
             let key = try authenticate(request)
-            let body = try await RequestBodyReader.read(request.body, limit: config.maxBodyBytes)
+            let body = try await RequestBodyReader.read(request, context: context, limit: config.maxBodyBytes)
             var chat = try ChatRequestEnvelope.parse(body.readableBytesView)
             if let key { try config.keyring.authorize(key, model: chat.model) }
             let plan = try plan(chat.model)

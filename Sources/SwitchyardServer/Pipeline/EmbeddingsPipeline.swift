@@ -10,7 +10,7 @@ extension Gateway {
         let trace = RequestTrace(route: "embeddings", requestID: context.requestID, gateway: self)
         do {
             let key = try authenticate(request)
-            let body = try await RequestBodyReader.read(request.body, limit: config.maxBodyBytes)
+            let body = try await RequestBodyReader.read(request, context: context, limit: config.maxBodyBytes)
             let envelope: EmbeddingsEnvelope = try RequestDecoding.decode(Data(buffer: body))
             guard !envelope.model.isEmpty else {
                 throw GatewayError.invalidRequest("`model` must be a non-empty string.", param: "model")

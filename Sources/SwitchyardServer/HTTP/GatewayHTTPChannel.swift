@@ -1,0 +1,64 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+import NIOSSL
+import SwitchyardCore
+
+/// HTTP/1.1 (with TLS when configured) on each client connection, answered by `RequestDispatcher`
+/// on the connection's event loop, with no async-sequence bridge between the channel and the
+/// request. In front of it: NIO's decoder with hard limits (400 and close beyond them), its
+/// pipelining handler (one request at a time), the connection guard and Hummingbird's connection
+/// state handler (the idle timeout, and finishing in-flight answers on graceful shutdown).
+struct GatewayHTTPChannel: ServerChildChannel {
+    /// A set-up client connection.
+    struct Value: ServerChildChannelValue {
+        /// The connection.
+        let channel: any Channel
+    }
+
+    /// What answers each request.
+    let responder: RequestDispatcher.Responder
+    /// The listener limits and idle timeout.
+    let limits: ListenerSettings
+    /// Bodies beyond this many bytes are answered 413.
+    let bodyLimit: Int
+    /// Open connections per client address, shared by the listener's connections.
+    let registry: ConnectionRegistry
+    /// The TLS context, when the listener serves TLS.
+    let tls: NIOSSLContext?
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let pipeline = channel.pipeline.syncOperations
+            if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+            var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+            let decoderLimit = 2 * (limits.maxHeaderBytes + limits.maxRequestLineBytes)
+            decoderLimits.maxHeaderFieldSize = decoderLimit
+            decoderLimits.maxHeaderListSize = decoderLimit
+            decoderLimits.maxHeaderFieldCount = 2 * limits.maxHeaderCount
+            try pipeline.configureHTTPServerPipeline(
+                withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false,
+                withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
+            try pipeline.addHandler(ConnectionGuard(limits: limits, registry: registry))
+            try pipeline.addHandler(
+                HTTPConnectionStateHandler(
+                    idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)), logger: logger))
+            try pipeline.addHandler(RequestDispatcher(responder: responder, bodyLimit: bodyLimit, logger: logger))
+            return Value(channel: channel)
+        }
+    }
+
+    /// Holds the connection's place in the server until it closes; cancelling (the end of a
+    /// graceful shutdown's grace period) closes it.
+    func handle(value: Value, logger: Logger) async {
+        let channel = value.channel
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+}

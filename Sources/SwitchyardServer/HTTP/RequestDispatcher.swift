@@ -1,0 +1,108 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTPTypes
+
+/// The last handler on a client connection: collects each request's head and body (up to the body
+/// limit; beyond it only counts, so the pipeline can answer 413), then answers it in a task on the
+/// connection's event loop and writes the answer straight to the channel. NIO's pipelining handler
+/// holds the next request back until this answer's end is written, so one request runs at a time.
+final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+
+    /// What answers a request: the router, behind the edge middleware.
+    typealias Responder = @Sendable (Request, GatewayRequestContext) async throws -> Response
+
+    /// How much of an oversized body is read and thrown away so the client still receives the 413
+    /// instead of a reset connection (as nginx's lingering close does); past it the request is
+    /// answered at once and the connection closed.
+    static let discardBound = 64 * 1024 * 1024
+
+    private let responder: Responder
+    private let bodyLimit: Int
+    private let logger: Logger
+    private var head: HTTPRequest?
+    private var body = ByteBuffer()
+    private var received = 0
+    /// Whether an answer is being made or written; the next request waits for it (NIO's
+    /// pipelining handler holds it back).
+    private var answering = false
+    /// Whether the connection closes once the current answer is out (the client closed its side).
+    private var closeAfterAnswer = false
+
+    /// A dispatcher answering through `responder`, keeping at most `bodyLimit` bytes of a body.
+    init(responder: @escaping Responder, bodyLimit: Int, logger: Logger) {
+        self.responder = responder
+        self.bodyLimit = bodyLimit
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = ByteBuffer()
+            received = 0
+        case .body(let chunk):
+            received += chunk.readableBytes
+            if received <= bodyLimit {
+                if body.readableBytes == 0 { body = chunk } else { body.writeImmutableBuffer(chunk) }
+            } else if received - chunk.readableBytes <= bodyLimit + Self.discardBound,
+                received > bodyLimit + Self.discardBound
+            {
+                dispatch(context, closing: true)
+            }
+        case .end:
+            dispatch(context, closing: false)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client sends no more requests: close now, or once the current answer is out.
+            if answering { closeAfterAnswer = true } else { context.close(promise: nil) }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// A malformed request (NIO's error handler has answered 400 already) or a broken connection:
+    /// nothing more can be read from it.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    /// Runs on the loop when an answer has been handed to the channel.
+    private func answered(_ context: ChannelHandlerContext) {
+        answering = false
+        if closeAfterAnswer { context.close(promise: nil) }
+    }
+
+    /// Answers the request read so far (once), closing the connection afterwards when asked to,
+    /// when the client asked to, or when the connection guard refused the request.
+    private func dispatch(_ context: ChannelHandlerContext, closing: Bool) {
+        guard let head else { return }
+        self.head = nil
+        let channel = context.channel
+        let closing = closing || head.headerFields[.connection]?.lowercased() == "close"
+        let request = Request(head: head, body: RequestBody(buffer: body))
+        var requestContext = GatewayRequestContext(source: .init(channel: channel, logger: logger))
+        requestContext.bodyOverLimit = received > bodyLimit
+        body = ByteBuffer()
+        answering = true
+        let responder = self.responder
+        let done = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        Task(executorPreference: EventLoopExecutor.of(channel.eventLoop)) {
+            var response: Response
+            do {
+                response = try await responder(request, requestContext)
+            } catch {
+                response = Response(status: .internalServerError)
+            }
+            response.headers[.date] = HTTPDate.now
+            response.headers[.server] = "switchyard"
+            await ChannelResponseWriter.write(response, to: channel, closing: closing)
+            channel.eventLoop.execute { done.value.0.answered(done.value.1) }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+@testable import SwitchyardServer
+
+/// The client listener's HTTP/1.1 handling (`GatewayHTTPChannel`, `RequestDispatcher`): requests
+/// in order on one connection, bodies in parts, the connection's end.
+@Suite("HTTP ingress", .timeLimit(.minutes(1)))
+struct HTTPIngressTests {
+    static func chat(_ headers: [String] = [], body: String = TestGateway.chatBody(model: "gpt-4o")) -> String {
+        ([
+            "POST /v1/chat/completions HTTP/1.1", "host: localhost", "content-type: application/json",
+            "content-length: \(body.utf8.count)",
+        ] + headers).joined(separator: "\r\n") + "\r\n\r\n" + body
+    }
+
+    /// The status lines, in the order they arrived (a body without a line end runs into the next).
+    static func statusLines(_ answer: String) -> [String] {
+        answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { "HTTP/1.1 " + $0.prefix { $0 != "\r\n" } }
+    }
+
+    @Test("Pipelined requests are answered in order on one connection; `connection: close` ends it after its answer")
+    func pipelined() async throws {
+        try await TestGateway.with { gw in
+            let answer = try await RawConnection.exchange(
+                port: gw.ports.proxy,
+                Self.chat() + "GET /nowhere HTTP/1.1\r\nhost: localhost\r\n\r\n" + Self.chat(["connection: close"]))
+            #expect(Self.statusLines(answer) == ["HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"])
+            let ids = answer.components(separatedBy: "\r\n").filter { $0.lowercased().hasPrefix("x-request-id: ") }
+            #expect(Set(ids).count == 3)
+            #expect(answer.hasSuffix("}"), "the connection closed after a whole answer")
+            #expect(await gw.mock.log.requests.count == 2)
+        }
+    }
+
+    @Test("A body sent in chunks is put together; one beyond the limit in chunks is answered 413")
+    func chunkedBodies() async throws {
+        try await TestGateway.with(environment: ["MAX_BODY_BYTES": "2048"]) { gw in
+            func chunked(_ body: String, parts: Int) -> String {
+                let bytes = Array(body.utf8)
+                let size = (bytes.count + parts - 1) / parts
+                var encoded = ""
+                for start in stride(from: 0, to: bytes.count, by: size) {
+                    let part = bytes[start..<min(start + size, bytes.count)]
+                    encoded += String(part.count, radix: 16) + "\r\n" + String(decoding: part, as: UTF8.self) + "\r\n"
+                }
+                return "POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n"
+                    + "transfer-encoding: chunked\r\nconnection: close\r\n\r\n" + encoded + "0\r\n\r\n"
+            }
+            let fine = try await RawConnection.exchange(
+                port: gw.ports.proxy, chunked(TestGateway.chatBody(model: "gpt-4o"), parts: 5))
+            #expect(Self.statusLines(fine) == ["HTTP/1.1 200 OK"])
+            let padding = String(repeating: "x", count: 3000)
+            let large = #"{"model":"gpt-4o","messages":[{"role":"user","content":"\#(padding)"}]}"#
+            let refused = try await RawConnection.exchange(port: gw.ports.proxy, chunked(large, parts: 7))
+            #expect(Self.statusLines(refused) == ["HTTP/1.1 413 Payload Too Large"])
+            #expect(refused.contains("2048"))
+            #expect(await gw.mock.log.requests.count == 1)
+        }
+    }
+
+    @Test("A client closing its side after its requests still gets the answers it was sent")
+    func clientClosesAfterSending() async throws {
+        try await TestGateway.with { gw in
+            let answer = try await RawConnection.exchange(
+                port: gw.ports.proxy, "GET /health HTTP/1.1\r\nhost: localhost\r\n\r\n", halfClosing: true)
+            #expect(Self.statusLines(answer) == ["HTTP/1.1 200 OK"])
+        }
+    }
+
+    @Test("The date header is an IMF-fixdate in GMT, and the current one is cached per second")
+    func dateHeader() {
+        #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(951_868_799) == "Tue, 29 Feb 2000 23:59:59 GMT")
+        #expect(HTTPDate.format(1_795_900_000) == "Sat, 28 Nov 2026 21:06:40 GMT")
+        let now = Int(Date().timeIntervalSince1970)
+        #expect([HTTPDate.format(now), HTTPDate.format(now + 1)].contains(HTTPDate.now))
+    }
+}
