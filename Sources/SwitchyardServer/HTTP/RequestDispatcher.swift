@@ -75,7 +75,7 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
     /// Runs on the loop when an answer has been handed to the channel.
     private func answered(_ context: ChannelHandlerContext) {
         answering = false
-        if closeAfterAnswer { context.close(promise: nil) }
+        if closeAfterAnswer, context.channel.isActive { context.close(promise: nil) }
     }
 
     /// Answers the request read so far (once), closing the connection afterwards when asked to,
