@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 
 @testable import SwitchyardServer
@@ -65,6 +66,31 @@ struct HTTPIngressTests {
             let answer = try await RawConnection.exchange(
                 port: gw.ports.proxy, "GET /health HTTP/1.1\r\nhost: localhost\r\n\r\n", halfClosing: true)
             #expect(Self.statusLines(answer) == ["HTTP/1.1 200 OK"])
+        }
+    }
+
+    @Test("A client that expects `100 Continue` is told to continue before it sends the body")
+    func expectContinue() async throws {
+        // Without the interim answer both sides would wait, until the idle timeout closes the connection.
+        try await TestGateway.with(environment: ["CLIENT_IDLE_TIMEOUT_SECONDS": "2"]) { gw in
+            let body = TestGateway.chatBody(model: "gpt-4o")
+            let head =
+                "POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n"
+                + "content-length: \(body.utf8.count)\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n"
+            let (interim, answer) = try await RawConnection.with(port: gw.ports.proxy) { inbound, outbound in
+                try await outbound.write(ByteBuffer(string: head))
+                var iterator = inbound.makeAsyncIterator()
+                var interim = ""
+                while !interim.contains("\r\n\r\n"), let chunk = try await iterator.next() {
+                    interim += String(buffer: chunk)
+                }
+                try await outbound.write(ByteBuffer(string: body))
+                var answer = ""
+                while let chunk = try await iterator.next() { answer += String(buffer: chunk) }
+                return (interim, answer)
+            }
+            #expect(interim.hasPrefix("HTTP/1.1 100 Continue\r\n"))
+            #expect(Self.statusLines(interim + answer) == ["HTTP/1.1 100 Continue", "HTTP/1.1 200 OK"])
         }
     }
 

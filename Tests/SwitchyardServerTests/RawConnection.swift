@@ -6,7 +6,7 @@ import NIOPosix
 /// still closes it.
 enum RawConnection {
     /// Connects to `127.0.0.1:port` and runs `body` with the connection's streams; closes after.
-    private static func with<T: Sendable>(
+    static func with<T: Sendable>(
         port: Int,
         _ body: (NIOAsyncChannelInboundStream<ByteBuffer>, NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws -> T
     ) async throws -> T {

@@ -5,7 +5,8 @@ import NIOCore
 import NIOHTTPTypes
 
 /// The last handler on a client connection: collects each request's head and body (up to the body
-/// limit; beyond it only counts, so the pipeline can answer 413), then answers it in a task on the
+/// limit; beyond it only counts, so the pipeline can answer 413; a client that expects it is told
+/// to continue first), then answers it in a task on the
 /// connection's event loop and writes the answer straight to the channel. NIO's pipelining handler
 /// holds the next request back until this answer's end is written, so one request runs at a time.
 final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
@@ -42,6 +43,10 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
+            if head.headerFields[.expect]?.lowercased() == "100-continue" {
+                // The client waits for this before it sends the body (curl does for large bodies).
+                context.writeAndFlush(NIOAny(HTTPResponsePart.head(HTTPResponse(status: .continue))), promise: nil)
+            }
             body = ByteBuffer()
             received = 0
         case .body(let chunk):
