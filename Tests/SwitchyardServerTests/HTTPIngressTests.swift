@@ -94,6 +94,21 @@ struct HTTPIngressTests {
         }
     }
 
+    @Test("An HTTP/1.0 request without keep-alive closes its connection after the answer; with keep-alive it stays")
+    func http10() async throws {
+        try await TestGateway.with(environment: ["CLIENT_IDLE_TIMEOUT_SECONDS": "30"]) { gw in
+            let start = ContinuousClock.now
+            let closed = try await RawConnection.exchange(port: gw.ports.proxy, "GET /health HTTP/1.0\r\n\r\n")
+            #expect(closed.hasSuffix(#"{"status":"ok"}"#))
+            #expect(ContinuousClock.now - start < .seconds(5), "closed by the gateway, not by the idle timeout")
+            let kept = try await RawConnection.exchange(
+                port: gw.ports.proxy,
+                "GET /health HTTP/1.0\r\nconnection: keep-alive\r\n\r\nGET /ready HTTP/1.0\r\n\r\n")
+            #expect(Self.statusLines(kept) == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"])
+            #expect(kept.hasSuffix(#"{"status":"ready"}"#))
+        }
+    }
+
     @Test("The date header is an IMF-fixdate in GMT, and the current one is cached per second")
     func dateHeader() {
         #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
