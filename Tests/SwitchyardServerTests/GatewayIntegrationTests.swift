@@ -65,12 +65,16 @@ struct GatewayIntegrationTests {
     }
 
     @Test(
-        "A request runs on its connection's event loop (upstream exchange, answer, stream relay); a plain answer is read whole"
-    )
-    func pinnedToLoop() async throws {
+        "A request runs on its connection's event loop (upstream exchange, answer, stream relay); a plain answer is read whole",
+        arguments: [false, true])
+    func pinnedToLoop(largePrompt: Bool) async throws {
         let transport = LoopRecordingTransport()
-        try await TestGateway.with(transport: transport) { gw in
-            let plain = try await gw.send("/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o"))
+        // A large prompt, counted for the rate limit off the loop (`HeavyWork`): the request comes back to it.
+        let environment = largePrompt ? ["ENABLE_RATE_LIMITING": "true", "MAX_TOKENS": "10000000"] : [:]
+        let content = largePrompt ? String(repeating: "many words ", count: 10_000) : "hello"
+        let body = #"{"model":"gpt-4o","messages":[{"role":"user","content":"\#(content)"}]}"#
+        try await TestGateway.with(environment: environment, transport: transport) { gw in
+            let plain = try await gw.send("/v1/chat/completions", body: body)
             #expect(plain.status == 200)
             let streamed = try await gw.send(
                 "/v1/chat/completions", body: TestGateway.chatBody(model: "gpt-4o", stream: true))

@@ -23,7 +23,9 @@ struct TokenAccounting: Sendable {
         guard let limiter = gateway.limiter else { return nil }
         let counter = try? ChatTokenCounter(model: target.upstreamModel)
         // Without the rank files (a broken installation) a byte estimate still bounds spending.
-        let prompt = counter?.promptTokens(messages: chat.messages, tools: chat.tools) ?? bodySize / 4
+        let prompt = await HeavyWork.run(bytes: bodySize) {
+            counter?.promptTokens(messages: chat.messages, tools: chat.tools) ?? bodySize / 4
+        }
         let user = gateway.user(request, context, key: key)
         do throws(GatewayError) {
             let reservation = try await limiter.reserve(
@@ -44,7 +46,10 @@ struct TokenAccounting: Sendable {
             actual = usage.promptTokens + usage.completionTokens
         } else {
             metrics.usageEstimated(provider: provider)
-            actual = reservation.tokens + (counter?.completionTokens(text: streamedText) ?? streamedText.utf8.count / 4)
+            let counter = self.counter
+            actual = await HeavyWork.run(bytes: streamedText.utf8.count) {
+                reservation.tokens + (counter?.completionTokens(text: streamedText) ?? streamedText.utf8.count / 4)
+            }
         }
         await limiter.settle(reservation, actual: actual)
     }

@@ -1,0 +1,15 @@
+/// Keeps large CPU-bound steps off the event loops. A request's task runs on its connection's event
+/// loop (see `EventLoopExecutor`), which serves other connections too; counting the tokens of a
+/// prompt of megabytes there would hold all of them up for as long as it takes.
+enum HeavyWork {
+    /// Inputs of at least this many bytes (a few milliseconds of counting) are worked on in Swift
+    /// Concurrency's pool; smaller ones in place, where the hop would cost more than the work.
+    static let offLoopBytes = 64 * 1024
+
+    /// Runs `work` on the global concurrent executor when `bytes` reaches `offLoopBytes`, in place
+    /// otherwise; the caller resumes on its own executor either way.
+    static func run<T: Sendable>(bytes: Int, _ work: @escaping @Sendable () -> T) async -> T {
+        guard bytes >= offLoopBytes else { return work() }
+        return await withTaskExecutorPreference(globalConcurrentExecutor) { work() }
+    }
+}
