@@ -1,6 +1,6 @@
 /// Keeps large CPU-bound steps off the event loops. A request's task runs on its connection's event
-/// loop (see `EventLoopExecutor`), which serves other connections too; counting the tokens of a
-/// prompt of megabytes there would hold all of them up for as long as it takes.
+/// loop (see `EventLoopExecutor`), which serves other connections too; parsing a request of
+/// megabytes or counting its prompt's tokens there would hold all of them up for as long as it takes.
 enum HeavyWork {
     /// Inputs of at least this many bytes (a few milliseconds of counting) are worked on in Swift
     /// Concurrency's pool; smaller ones in place, where the hop would cost more than the work.
