@@ -109,6 +109,23 @@ struct HTTPIngressTests {
         }
     }
 
+    @Test("A request target in absolute form is served as its path; origin form is taken as sent")
+    func requestTargets() async throws {
+        try await TestGateway.with { gw in
+            let absolute = try await RawConnection.exchange(
+                port: gw.ports.proxy,
+                "GET http://localhost:\(gw.ports.proxy)/health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n"
+            )
+            #expect(Self.statusLines(absolute) == ["HTTP/1.1 200 OK"])
+            let query = try await RawConnection.exchange(
+                port: gw.ports.proxy, "GET /health?probe=1 HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+            #expect(Self.statusLines(query) == ["HTTP/1.1 200 OK"])
+            let unknown = try await RawConnection.exchange(
+                port: gw.ports.proxy, "GET /health/x HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+            #expect(unknown.contains("Unknown request URL: GET /health/x."))
+        }
+    }
+
     @Test("The date header is an IMF-fixdate in GMT, and the current one is cached per second")
     func dateHeader() {
         #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")

@@ -33,7 +33,7 @@ public struct UpstreamBaseURL: Sendable, Equatable, CustomStringConvertible {
         "\(tls ? "https" : "http")://\(hostForURL):\(port)\(pathPrefix)\(path)"
     }
 
-    private var hostForURL: String { host.contains(":") ? "[\(host)]" : host }
+    private var hostForURL: String { host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host }
 
     /// The URL of the base itself.
     public var description: String { url("") }

@@ -46,11 +46,13 @@ public struct UpstreamTarget: Sendable, Equatable {
     }
 
     /// Whether the host is an IP literal (no SNI then).
-    public var isIPAddress: Bool { host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." } }
+    public var isIPAddress: Bool {
+        host.utf8.contains(UInt8(ascii: ":")) || host.allSatisfy { $0.isNumber || $0 == "." }
+    }
 
     /// The `Host` header: the port only when it is not the scheme's default.
     public var hostHeader: String {
-        let name = host.contains(":") ? "[\(host)]" : host
+        let name = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         return port == (tls ? 443 : 80) ? name : "\(name):\(port)"
     }
 }

@@ -2,15 +2,15 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypesHTTP1
 import NIOSSL
 import SwitchyardCore
 
 /// HTTP/1.1 (with TLS when configured) on each client connection, answered by `RequestDispatcher`
 /// on the connection's event loop, with no async-sequence bridge between the channel and the
 /// request. In front of it: NIO's decoder with hard limits (400 and close beyond them), its
-/// pipelining handler (one request at a time), HTTP/1.0's closing rule, the connection guard and Hummingbird's connection
-/// state handler (the idle timeout, and finishing in-flight answers on graceful shutdown).
+/// pipelining handler (one request at a time), the conversion to HTTPTypes, the connection guard
+/// and Hummingbird's connection state handler (the idle timeout, and finishing in-flight answers
+/// on graceful shutdown).
 struct GatewayHTTPChannel: ServerChildChannel {
     /// A set-up client connection.
     struct Value: ServerChildChannelValue {
@@ -41,8 +41,7 @@ struct GatewayHTTPChannel: ServerChildChannel {
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
-            try pipeline.addHandler(HTTP1KeepAlive())
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
+            try pipeline.addHandler(HTTP1ServerCodec(secure: tls != nil))
             try pipeline.addHandler(ConnectionGuard(limits: limits, registry: registry))
             try pipeline.addHandler(
                 HTTPConnectionStateHandler(

@@ -124,10 +124,11 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         arm(min(now + .interval(timeouts.firstByteSeconds), totalDeadline), "no response head")
     }
 
-    /// Replaces the pending expiry with one at `deadline`; `what` names it in the error. An idle
+    /// Replaces the pending expiry with one at `deadline`; `what` names it in the error (nil: the
+    /// idle gap, whose message is only formatted when it expires). An idle
     /// expiry that finds data arrived since re-arms from the last arrival instead of failing, so
     /// a stream costs one timer per idle period, not one per chunk.
-    private func arm(_ deadline: NIODeadline, _ what: String) {
+    private func arm(_ deadline: NIODeadline, _ what: String?) {
         timer?.cancel()
         guard let context else { return }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -137,7 +138,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func expire(exchange id: UInt64, _ what: String) {
+    private func expire(exchange id: UInt64, _ what: String?) {
         guard id == exchange else { return }
         if let lastData, isReadingBody {
             let next = min(lastData + idle, totalDeadline)
@@ -146,7 +147,10 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
                 return
             }
         }
-        fail(TransportError(.timeout, totalDeadline <= .now() ? "the total time limit passed" : what))
+        let reason =
+            totalDeadline <= .now()
+            ? "the total time limit passed" : what ?? "no data for \(Double(idle.nanoseconds) / 1e9)s"
+        fail(TransportError(.timeout, reason))
     }
 
     /// Notes that the upstream sent something; the idle timer counts from here. While the consumer
@@ -154,7 +158,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func armIdle() {
         lastData = .now()
         if timer == nil {
-            arm(min(.now() + idle, totalDeadline), "no data for \(Double(idle.nanoseconds) / 1e9)s")
+            arm(min(.now() + idle, totalDeadline), nil)
         }
     }
 

@@ -1,0 +1,61 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+
+/// Converts a client connection's HTTP/1 parts to HTTPTypes and back, as NIOHTTPTypesHTTP1's
+/// `HTTP1ToHTTPServerCodec` does, with two differences:
+/// - a request target in origin form (`/path?query`, what clients send) is taken as it is; the
+///   library parses every target as a URL (`URLComponents`) only to return such a target unchanged;
+/// - a request that does not keep its connection alive by HTTP/1.x's rules (HTTP/1.0 without
+///   `connection: keep-alive`) is marked `connection: close` before its version is lost, so the
+///   connection closes after its answer and a client reading to the end is not left waiting.
+final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let secure: Bool
+
+    /// A codec for a connection with TLS (`https` requests) or without.
+    init(secure: Bool) { self.secure = secure }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(var head):
+            if !head.isKeepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
+            do {
+                context.fireChannelRead(wrapInboundOut(.head(try request(head))))
+            } catch {
+                context.fireErrorCaught(error)
+            }
+        case .body(let body):
+            context.fireChannelRead(wrapInboundOut(.body(body)))
+        case .end(let trailers):
+            context.fireChannelRead(wrapInboundOut(.end(trailers.map { HTTPFields($0, splitCookie: false) })))
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let response):
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(response))), promise: promise)
+        case .body(let body):
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: promise)
+        case .end(let trailers):
+            context.write(wrapOutboundOut(.end(trailers.map(HTTPHeaders.init))), promise: promise)
+        }
+    }
+
+    private func request(_ head: HTTPRequestHead) throws -> HTTPRequest {
+        guard head.uri.utf8.first == UInt8(ascii: "/") else {
+            return try HTTPRequest(head, secure: secure, splitCookie: false)
+        }
+        return HTTPRequest(
+            method: try HTTPRequest.Method(head.method), scheme: secure ? "https" : "http",
+            authority: head.headers["host"].first, path: head.uri,
+            headerFields: HTTPFields(head.headers, splitCookie: false))
+    }
+}
