@@ -35,12 +35,15 @@ struct UpstreamTransportTests {
     }
 
     /// Expects `operation` to fail with a `TransportError` of `kind`.
-    static func expectFailure(_ kind: TransportError.Kind, _ operation: () async throws -> Void) async {
+    static func expectFailure(
+        _ kind: TransportError.Kind, message: String? = nil, _ operation: () async throws -> Void
+    ) async {
         do {
             try await operation()
             Issue.record("expected a \(kind) failure")
         } catch let error as TransportError {
             #expect(error.kind == kind, "\(error.message)")
+            if let message { #expect(error.message == message) }
         } catch {
             Issue.record("expected a TransportError, got \(error)")
         }
@@ -65,6 +68,8 @@ struct UpstreamTransportTests {
             var request = Self.get("http://127.0.0.1:\(server.port)/v1/models?page=\(index)")
             request.method = "POST"
             request.body = ByteBuffer(string: #"{"n":\#(index)}"#)
+            // The transport's own host and length replace any the request carries.
+            request.headers += [("Host", "elsewhere.example"), ("Content-Length", "999")]
             request.readsWholeAnswer = whole
             let response = try await transport.execute(request)
             #expect(response.status == 200)
@@ -75,6 +80,9 @@ struct UpstreamTransportTests {
         let first = try #require(seen.all.first)
         #expect(first.hasPrefix("POST /v1/models?page=0 HTTP/1.1\r\n"))
         #expect(first.lowercased().contains("host: 127.0.0.1:\(server.port)\r\n"))
+        #expect(!first.lowercased().contains("elsewhere") && !first.contains("999"))
+        #expect(first.lowercased().contains("content-length: 7\r\n"))
+        #expect(first.lowercased().contains("accept: */*\r\n"))
         #expect(first.hasSuffix("\r\n\r\n{\"n\":0}"))
         try await transport.shutdown()
         await server.stop()
@@ -243,8 +251,8 @@ struct UpstreamTransportTests {
 
     @Test(
         "The idle limit is a gap between chunks (streamed or read whole): a steady answer longer than it passes, a pause fails it",
-        arguments: [false, true])
-    func idleGap(whole: Bool) async throws {
+        arguments: [false, true], [nil, 0.3] as [Double?])
+    func idleGap(whole: Bool, firstByte: Double?) async throws {
         // Chunked body: 12 chunks 100 ms apart (1.2 s in all, idle limit 0.6 s), then a 2 s pause on
         // `/pause`. The writes are scheduled on the event loop, so busy test threads cannot delay them.
         let server = try await ScriptedServer { _, connection in
@@ -269,7 +277,9 @@ struct UpstreamTransportTests {
         func request(_ path: String) -> UpstreamRequest {
             UpstreamRequest(
                 method: "GET", url: "http://127.0.0.1:\(server.port)\(path)", headers: [], body: nil,
-                timeouts: UpstreamTimeouts(connectSeconds: 2, idleSeconds: 0.6, totalSeconds: 10)
+                // A head timer shorter than the gap is kept past the head and then measures the gap.
+                timeouts: UpstreamTimeouts(
+                    connectSeconds: 2, firstByteSeconds: firstByte, idleSeconds: 0.6, totalSeconds: 10)
             ).readingWholeAnswer(unless: !whole)
         }
         let steady = try await transport.execute(request("/steady"))
@@ -277,7 +287,7 @@ struct UpstreamTransportTests {
         // The head comes at once: the wait is the chunks' 1.2 s, then the idle limit's 0.6 s.
         let start = ContinuousClock.now
         let paused = try await transport.execute(request("/pause"))
-        await Self.expectFailure(.timeout) { _ = try await Self.body(paused) }
+        await Self.expectFailure(.timeout, message: "no data for 0.6s") { _ = try await Self.body(paused) }
         // About 1.8 s; the server itself would end the answer at 3.2 s.
         #expect(ContinuousClock.now - start < .seconds(2.8), "the gap, not the server, ends the wait")
         try await transport.shutdown()

@@ -54,6 +54,12 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         tlsContext = Result { try NIOSSLContext(configuration: tls) }
     }
 
+    /// Whether the header `name` is `lowercase` (letters, digits and `-`), ignoring ASCII case.
+    private static func isNamed(_ name: String, _ lowercase: StaticString) -> Bool {
+        let wanted = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        return name.utf8.elementsEqual(wanted) { $0 | 0x20 == $1 }
+    }
+
     /// Sends the request on a pooled (or new) connection and returns at the response head. A
     /// pooled connection the provider closed while it sat idle is replaced once, transparently.
     public func execute(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
@@ -62,11 +68,18 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         }
         let loop = MultiThreadedEventLoopGroup.currentEventLoop == nil ? homeLoop : group.any()
         let key = PoolKey(host: target.host, port: target.port, tls: target.tls, loop: ObjectIdentifier(loop))
-        var headers = HTTPHeaders(request.headers.map { ($0.name, $0.value) })
-        headers.replaceOrAdd(name: "host", value: hostHeader)
-        headers.replaceOrAdd(name: "content-length", value: String(request.body?.readableBytes ?? 0))
+        // The transport's own `host` and `content-length` replace any the request carried.
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(request.headers.count + 2)
+        for header in request.headers
+        where !Self.isNamed(header.name, "host") && !Self.isNamed(header.name, "content-length") {
+            fields.append((header.name, header.value))
+        }
+        fields.append(("host", hostHeader))
+        fields.append(("content-length", String(request.body?.readableBytes ?? 0)))
         let head = HTTPRequestHead(
-            version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.path, headers: headers)
+            version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.path,
+            headers: HTTPHeaders(fields))
         let whole = request.readsWholeAnswer ? wholeBodyLimit : nil
         if let pooled = takeIdle(key) {
             do {

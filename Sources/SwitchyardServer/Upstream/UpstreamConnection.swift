@@ -82,6 +82,8 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var context: ChannelHandlerContext?
     /// The one pending expiry: the response head, then each body gap, never past the total.
     private var timer: Scheduled<Void>?
+    /// When `timer` fires.
+    private var timerDeadline = NIODeadline.distantFuture
     private var totalDeadline = NIODeadline.distantFuture
     private var idle = TimeAmount.seconds(600)
     /// When the upstream last sent body data (nil before the head).
@@ -133,6 +135,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard let context else { return }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let id = exchange
+        timerDeadline = deadline
         timer = context.eventLoop.scheduleTask(deadline: deadline) {
             handler.value.expire(exchange: id, what)
         }
@@ -140,10 +143,14 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func expire(exchange id: UInt64, _ what: String?) {
         guard id == exchange else { return }
+        var what = what
         if let lastData, isReadingBody {
+            // Whatever the timer was armed for (possibly the head, see `headArrived`), it now
+            // measures the gap since the last data.
+            what = nil
             let next = min(lastData + idle, totalDeadline)
             if next > .now() {
-                arm(next, what)
+                arm(next, nil)
                 return
             }
         }
@@ -151,6 +158,18 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
             totalDeadline <= .now()
             ? "the total time limit passed" : what ?? "no data for \(Double(idle.nanoseconds) / 1e9)s"
         fail(TransportError(.timeout, reason))
+    }
+
+    /// The head arrived: the idle gap counts from now. The head's timer stays when it fires no
+    /// later than the gap would end (it then re-arms for the gap, see `expire`), which saves
+    /// scheduling a second timer for every answer.
+    private func headArrived() {
+        let now = NIODeadline.now()
+        lastData = now
+        guard timer == nil || timerDeadline > min(now + idle, totalDeadline) else { return }
+        timer?.cancel()
+        timer = nil
+        armIdle()
     }
 
     /// Notes that the upstream sent something; the idle timer counts from here. While the consumer
@@ -174,9 +193,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .awaitingHead(let promise, let whole?)):
             state = .collecting(promise, WholeAnswer(head: head, limit: whole))
-            timer?.cancel()
-            timer = nil
-            armIdle()
+            headArrived()
         case (.body(let chunk), .collecting(let promise, var answer)):
             guard answer.body.readableBytes + chunk.readableBytes <= answer.limit else {
                 fail(TransportError(.protocolViolation, "the upstream answer exceeds \(answer.limit) bytes"))
@@ -206,9 +223,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
                 backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8), finishOnDeinit: false,
                 delegate: BodyDelegate(handler: NIOLoopBound(self, eventLoop: context.eventLoop), exchange: exchange))
             state = .streaming(body.source, keepAlive: head.isKeepAlive)
-            timer?.cancel()
-            timer = nil
-            armIdle()
+            headArrived()
             promise.succeed(
                 UpstreamResponse(
                     status: Int(head.status.code), headers: head.headers.map { (name: $0.name, value: $0.value) },
