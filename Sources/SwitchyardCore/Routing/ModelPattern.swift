@@ -22,32 +22,14 @@ public struct ModelPattern: Sendable, Equatable, CustomStringConvertible {
         guard parts.count > 1 else { return name.elementsEqual(parts[0]) }
         let first = parts[0]
         let last = parts[parts.count - 1]
-        guard name.count >= first.count + last.count, starts(name, at: 0, with: first) else { return false }
+        guard name.count >= first.count + last.count, name.starts(with: first) else { return false }
         var position = first.count
         let end = name.count - last.count
         for middle in parts.dropFirst().dropLast() where !middle.isEmpty {
-            guard let found = find(middle, in: name, from: position, before: end) else { return false }
-            position = found + middle.count
+            guard let found = name[position..<end].firstRange(of: middle) else { return false }
+            position = found.upperBound
         }
-        return starts(name, at: end, with: last)
-    }
-
-    /// Whether `name` holds `part` at `offset`.
-    private func starts(_ name: UnsafeBufferPointer<UInt8>, at offset: Int, with part: [UInt8]) -> Bool {
-        guard offset + part.count <= name.count else { return false }
-        for index in part.indices where name[offset + index] != part[index] { return false }
-        return true
-    }
-
-    /// The first offset in `position..<end` where `part` lies wholly before `end`.
-    private func find(_ part: [UInt8], in name: UnsafeBufferPointer<UInt8>, from position: Int, before end: Int) -> Int?
-    {
-        var offset = position
-        while offset + part.count <= end {
-            if starts(name, at: offset, with: part) { return offset }
-            offset += 1
-        }
-        return nil
+        return name[end...].elementsEqual(last)
     }
 
     /// The pattern as written.

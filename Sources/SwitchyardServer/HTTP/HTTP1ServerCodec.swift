@@ -55,7 +55,7 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         }
         return HTTPRequest(
             method: try HTTPRequest.Method(head.method), scheme: secure ? "https" : "http",
-            authority: head.headers["host"].first, path: head.uri,
+            authority: head.headers.first(name: "host"), path: head.uri,
             headerFields: HTTPFields(head.headers, splitCookie: false))
     }
 }

@@ -8,17 +8,10 @@ enum RequestBodyReader {
     /// arrives in parts beyond it).
     static func read(_ request: Request, context: GatewayRequestContext, limit: Int) async throws -> ByteBuffer {
         if context.bodyOverLimit { throw GatewayError.bodyTooLarge(limit: limit) }
-        var collected: ByteBuffer?
-        for try await chunk in request.body {
-            guard var whole = collected else {
-                collected = chunk
-                continue
-            }
-            whole.writeImmutableBuffer(chunk)
-            collected = whole
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw GatewayError.bodyTooLarge(limit: limit)
         }
-        let body = collected ?? ByteBuffer()
-        if body.readableBytes > limit { throw GatewayError.bodyTooLarge(limit: limit) }
-        return body
     }
 }

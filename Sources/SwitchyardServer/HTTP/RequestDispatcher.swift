@@ -53,10 +53,8 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
             received += chunk.readableBytes
             if received <= bodyLimit {
                 if body.readableBytes == 0 { body = chunk } else { body.writeImmutableBuffer(chunk) }
-            } else if received - chunk.readableBytes <= bodyLimit + Self.discardBound,
-                received > bodyLimit + Self.discardBound
-            {
-                dispatch(context, closing: true)
+            } else if received > bodyLimit + Self.discardBound {
+                dispatch(context, closing: true)  // once: `dispatch` answers a request only once
             }
         case .end:
             dispatch(context, closing: false)

@@ -13,9 +13,9 @@ extension Gateway {
         do {
             let key = try authenticate(request)
             let body = try await RequestBodyReader.read(request, context: context, limit: config.maxBodyBytes)
-            var chat = try await HeavyWork.run(bytes: body.readableBytes) {
-                Result { () throws(GatewayError) in try ChatRequestEnvelope.parse(body.readableBytesView) }
-            }.get()
+            var chat = try await HeavyWork.run(bytes: body.readableBytes) { () throws(GatewayError) in
+                try ChatRequestEnvelope.parse(body.readableBytesView)
+            }
             if let key { try config.keyring.authorize(key, model: chat.model) }
             let plan = try plan(chat.model)
             trace.routed(provider: plan[0].endpoint.id.rawValue, model: chat.model)

@@ -8,8 +8,10 @@ enum HeavyWork {
 
     /// Runs `work` on the global concurrent executor when `bytes` reaches `offLoopBytes`, in place
     /// otherwise; the caller resumes on its own executor either way.
-    static func run<T: Sendable>(bytes: Int, _ work: @escaping @Sendable () -> T) async -> T {
-        guard bytes >= offLoopBytes else { return work() }
-        return await withTaskExecutorPreference(globalConcurrentExecutor) { work() }
+    static func run<T: Sendable, Failure: Error>(
+        bytes: Int, _ work: () throws(Failure) -> T
+    ) async throws(Failure) -> T {
+        guard bytes >= offLoopBytes else { return try work() }
+        return try await withTaskExecutorPreference(globalConcurrentExecutor) { () throws(Failure) -> T in try work() }
     }
 }

@@ -46,7 +46,6 @@ struct TokenAccounting: Sendable {
             actual = usage.promptTokens + usage.completionTokens
         } else {
             metrics.usageEstimated(provider: provider)
-            let counter = self.counter
             actual = await HeavyWork.run(bytes: streamedText.utf8.count) {
                 reservation.tokens + (counter?.completionTokens(text: streamedText) ?? streamedText.utf8.count / 4)
             }

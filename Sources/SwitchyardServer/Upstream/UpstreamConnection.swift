@@ -72,9 +72,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
 
         /// The answer as handed over: its head, and its body or why reading it failed.
         func response(_ body: Result<ByteBuffer, TransportError>) -> UpstreamResponse {
-            UpstreamResponse(
-                status: Int(head.status.code), headers: head.headers.map { (name: $0.name, value: $0.value) },
-                body: WholeBody(result: body))
+            UpstreamResponse(head, body: WholeBody(result: body))
         }
     }
 
@@ -166,10 +164,9 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func headArrived() {
         let now = NIODeadline.now()
         lastData = now
-        guard timer == nil || timerDeadline > min(now + idle, totalDeadline) else { return }
-        timer?.cancel()
-        timer = nil
-        armIdle()
+        let gapEnd = min(now + idle, totalDeadline)
+        if timer != nil, timerDeadline <= gapEnd { return }
+        arm(gapEnd, nil)
     }
 
     /// Notes that the upstream sent something; the idle timer counts from here. While the consumer
@@ -224,10 +221,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
                 delegate: BodyDelegate(handler: NIOLoopBound(self, eventLoop: context.eventLoop), exchange: exchange))
             state = .streaming(body.source, keepAlive: head.isKeepAlive)
             headArrived()
-            promise.succeed(
-                UpstreamResponse(
-                    status: Int(head.status.code), headers: head.headers.map { (name: $0.name, value: $0.value) },
-                    body: UpstreamBody(producer: body.sequence)))
+            promise.succeed(UpstreamResponse(head, body: UpstreamBody(producer: body.sequence)))
         case (.body(let chunk), .streaming(let source, _)):
             if source.yield(chunk) == .stopProducing {
                 demand = false
@@ -342,6 +336,14 @@ struct UpstreamBody: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: producer.makeAsyncIterator()) }
+}
+
+extension UpstreamResponse {
+    /// The answer with `head`'s status and headers and `body`.
+    init(_ head: HTTPResponseHead, body: some AsyncSequence<ByteBuffer, any Error> & Sendable) {
+        self.init(
+            status: Int(head.status.code), headers: head.headers.map { (name: $0.name, value: $0.value) }, body: body)
+    }
 }
 
 extension TimeAmount {
