@@ -251,7 +251,7 @@ struct UpstreamTransportTests {
 
     @Test(
         "The idle limit is a gap between chunks (streamed or read whole): a steady answer longer than it passes, a pause fails it",
-        arguments: [false, true], [nil, 0.3] as [Double?])
+        arguments: [false, true], [nil, 0.6] as [Double?])
     func idleGap(whole: Bool, firstByte: Double?) async throws {
         // Chunked body: 12 chunks 100 ms apart (1.2 s in all, idle limit 0.6 s), then a 2 s pause on
         // `/pause`. The writes are scheduled on the event loop, so busy test threads cannot delay them.
@@ -277,7 +277,7 @@ struct UpstreamTransportTests {
         func request(_ path: String) -> UpstreamRequest {
             UpstreamRequest(
                 method: "GET", url: "http://127.0.0.1:\(server.port)\(path)", headers: [], body: nil,
-                // A head timer shorter than the gap is kept past the head and then measures the gap.
+                // A head timer no longer than the gap is kept past the head and then measures the gap.
                 timeouts: UpstreamTimeouts(
                     connectSeconds: 2, firstByteSeconds: firstByte, idleSeconds: 0.6, totalSeconds: 10)
             ).readingWholeAnswer(unless: !whole)
