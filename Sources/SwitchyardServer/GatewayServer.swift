@@ -102,14 +102,14 @@ extension GatewayServer {
         _ = try config.listener.tls.map { files throws(ConfigError) in try ListenerTLS.configuration(files) }
     }
 
-    /// The client listener's connections: HTTP/1.1, with TLS when configured, each answered by the
-    /// router on its own event loop.
+    /// The client listener's connections: HTTP/1.1, with TLS when configured, each answered by
+    /// `ClientResponder` on its own event loop.
     static func proxyChannel(_ gateway: Gateway) throws -> GatewayHTTPChannel {
         let listener = gateway.config.listener
         let tls = try listener.tls.map { files in try NIOSSLContext(configuration: ListenerTLS.configuration(files)) }
-        let router = gateway.makeRouter().buildResponder()
+        let responder = ClientResponder(gateway: gateway)
         return GatewayHTTPChannel(
-            responder: { request, context in try await router.respond(to: request, context: context) },
+            responder: { request, context in await responder.respond(to: request, context: context) },
             limits: listener, bodyLimit: gateway.config.maxBodyBytes, registry: ConnectionRegistry(), tls: tls)
     }
 }

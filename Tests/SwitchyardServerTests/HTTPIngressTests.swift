@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import NIOCore
 import Testing
 
@@ -123,6 +124,37 @@ struct HTTPIngressTests {
             let unknown = try await RawConnection.exchange(
                 port: gw.ports.proxy, "GET /health/x HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
             #expect(unknown.contains("Unknown request URL: GET /health/x."))
+        }
+    }
+
+    @Test("The route table matches method and path; empty path segments do not count")
+    func routeTable() {
+        #expect(ClientRoute(method: .post, path: "/v1/chat/completions") == .chatCompletions)
+        #expect(ClientRoute(method: .post, path: "/v1/embeddings") == .embeddings)
+        #expect(ClientRoute(method: .get, path: "/v1/models") == .models)
+        #expect(ClientRoute(method: .get, path: "/health") == .health)
+        #expect(ClientRoute(method: .get, path: "/ready") == .ready)
+        #expect(ClientRoute(method: .post, path: "//v1/chat//completions/") == .chatCompletions)
+        #expect(ClientRoute(method: .get, path: "/v1/models/") == .models)
+        for (method, path) in [
+            (HTTPRequest.Method.get, "/v1/chat/completions"), (.post, "/v1/models"), (.head, "/health"),
+            (.get, "/"), (.get, ""), (.get, "//"), (.get, "/v1/models/x"), (.get, "/V1/models"),
+            (.post, "/v1/chat/completions%2F"),
+        ] {
+            #expect(ClientRoute(method: method, path: path) == nil, "\(method) \(path)")
+        }
+        #expect(ClientRoute.isLimited("/v1/nothing") && !ClientRoute.isLimited("/health"))
+    }
+
+    @Test("A known path with the wrong method, and a path with empty segments, are answered as before")
+    func routesOnTheWire() async throws {
+        try await TestGateway.with { gw in
+            let wrongMethod = try await gw.send("/v1/chat/completions", method: .GET)
+            #expect(wrongMethod.status == 404)
+            #expect(try TestGateway.error(in: wrongMethod.body)["code"] as? String == "unknown_url")
+            #expect(wrongMethod.headers["x-request-id"].first?.hasPrefix("req_") == true)
+            let loose = try await gw.send("/v1//chat/completions/", body: TestGateway.chatBody(model: "gpt-4o"))
+            #expect(loose.status == 200)
         }
     }
 

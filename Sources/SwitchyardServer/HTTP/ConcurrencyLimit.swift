@@ -1,13 +1,10 @@
-import Hummingbird
 import SwitchyardCore
 import Synchronization
 
 /// Overload protection: at most `limit` API requests in flight (a stream counts until its last
 /// byte is written: `StreamRelay` keeps the request's slot). The next one is refused at once with
 /// 503 and `Retry-After`, never queued, so a flood cannot make every request slow.
-struct ConcurrencyLimitMiddleware: RouterMiddleware {
-    typealias Context = GatewayRequestContext
-
+struct ConcurrencyLimit: Sendable {
     /// Requests in flight, shared by every connection.
     final class Slots: Sendable {
         let active = Atomic<Int>(0)
@@ -21,16 +18,20 @@ struct ConcurrencyLimitMiddleware: RouterMiddleware {
         deinit { slots.active.subtract(1, ordering: .relaxed) }
     }
 
+    /// The most requests in flight; 0 for no limit.
     let limit: Int
-    let slots: Slots
     let metrics: GatewayMetrics
+    private let slots = Slots()
 
-    func handle(
-        _ request: Request,
-        context: Context,
-        next: (Request, Context) async throws -> Response
-    ) async throws -> Response {
-        guard limit > 0, request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
+    /// A limit of `limit` requests (0: none), counting refusals in `metrics`.
+    init(limit: Int, metrics: GatewayMetrics) {
+        self.limit = limit
+        self.metrics = metrics
+    }
+
+    /// A slot for one more request (nil without a limit), or the 503 when all are taken.
+    func admit() throws(GatewayError) -> Slot? {
+        guard limit > 0 else { return nil }
         guard slots.active.add(1, ordering: .relaxed).newValue <= limit else {
             slots.active.subtract(1, ordering: .relaxed)
             metrics.overloaded()
@@ -39,8 +40,6 @@ struct ConcurrencyLimitMiddleware: RouterMiddleware {
             error.headers["retry-after"] = "1"
             throw error
         }
-        var context = context
-        context.concurrencySlot = Slot(slots)
-        return try await next(request, context)
+        return Slot(slots)
     }
 }

@@ -36,7 +36,7 @@ enum ListenerRefusal: String {
     case requestLine = "request-line"
     case headers
 
-    /// The header the guard puts on a refused request, read by `EdgeMiddleware`.
+    /// The header the guard puts on a refused request, read by `ClientResponder`.
     static let marker = HTTPField.Name("switchyard-refused")!
 
     /// The client-facing error.
@@ -70,8 +70,8 @@ enum ListenerRefusal: String {
 /// the connection's close to `ClientWatch` (which cancels the upstream work of a client that hung
 /// up), counts connections per address and checks
 /// each request head against the listener limits. A request over a limit keeps only its method,
-/// path and a marker header (so nothing of what it sent is held), is answered by the edge
-/// middleware in OpenAI's error shape, and the connection is closed after the answer. The HTTP
+/// path and a marker header (so nothing of what it sent is held), is answered by
+/// `ClientResponder` in OpenAI's error shape, and the connection is closed after the answer. The HTTP
 /// decoder itself stops at twice the limits (answering 400 and closing), so what a client can
 /// make the gateway hold stays bounded.
 final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {

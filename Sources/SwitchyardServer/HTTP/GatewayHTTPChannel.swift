@@ -46,7 +46,7 @@ struct GatewayHTTPChannel: ServerChildChannel {
             try pipeline.addHandler(
                 HTTPConnectionStateHandler(
                     idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)), logger: logger))
-            try pipeline.addHandler(RequestDispatcher(responder: responder, bodyLimit: bodyLimit, logger: logger))
+            try pipeline.addHandler(RequestDispatcher(responder: responder, bodyLimit: bodyLimit))
             return Value(channel: channel)
         }
     }

@@ -4,35 +4,39 @@ import Hummingbird
 import NIOCore
 import SwitchyardCore
 
-extension Gateway {
-    /// The client-facing router: the OpenAI routes, health and readiness, all behind the edge
-    /// middleware that assigns request ids and renders errors.
-    func makeRouter() -> Router<GatewayRequestContext> {
-        let router = Router(context: GatewayRequestContext.self)
-        router.add(middleware: EdgeMiddleware(limits: config.listener))
-        router.add(
-            middleware: ConcurrencyLimitMiddleware(
-                limit: config.reliability.maxConcurrentRequests, slots: .init(), metrics: metrics))
-        router.post("/v1/chat/completions") { request, context in
-            try await self.chatCompletions(request, context: context)
+/// The client-facing endpoints: the OpenAI routes, health and readiness.
+enum ClientRoute {
+    case chatCompletions
+    case embeddings
+    case models
+    case health
+    case ready
+
+    /// The route serving `method` on `path`, or nil (a 404). Empty path segments do not count, as
+    /// in Hummingbird's router before: `/v1//models/` is `/v1/models`.
+    init?(method: HTTPRequest.Method, path: String) {
+        switch (method, path) {
+        case (.post, "/v1/chat/completions"): self = .chatCompletions
+        case (.post, "/v1/embeddings"): self = .embeddings
+        case (.get, "/v1/models"): self = .models
+        case (.get, "/health"): self = .health
+        case (.get, "/ready"): self = .ready
+        default:
+            let segments = path.split(separator: "/")
+            let canonical = "/" + segments.joined(separator: "/")
+            guard canonical != path, !segments.isEmpty else { return nil }
+            self.init(method: method, path: canonical)
         }
-        router.post("/v1/embeddings") { request, context in
-            try await self.embeddings(request, context: context)
-        }
-        router.get("/v1/models") { request, context in
-            try await self.models(request, context: context)
-        }
-        router.get("/health") { _, _ in
-            Self.statusResponse(.ok, #"{"status":"ok"}"#)
-        }
-        router.get("/ready") { _, _ in
-            self.readiness.isReady
-                ? Self.statusResponse(.ok, #"{"status":"ready"}"#)
-                : Self.statusResponse(.serviceUnavailable, #"{"status":"shutting_down"}"#)
-        }
-        return router
     }
 
+    /// Whether requests on `path` count against the concurrency limit: the API, including its
+    /// unknown paths, but not health and readiness.
+    static func isLimited(_ path: String) -> Bool {
+        path.hasPrefix("/v1/")
+    }
+}
+
+extension Gateway {
     /// The metrics router: `GET /metrics` in Prometheus text format.
     func makeMetricsRouter() -> Router<BasicRequestContext> {
         let router = Router()

@@ -1,6 +1,5 @@
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
 import NIOHTTPTypes
 
@@ -12,8 +11,8 @@ import NIOHTTPTypes
 final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
 
-    /// What answers a request: the router, behind the edge middleware.
-    typealias Responder = @Sendable (Request, GatewayRequestContext) async throws -> Response
+    /// What answers a request (`ClientResponder`); errors are answers too.
+    typealias Responder = @Sendable (Request, GatewayRequestContext) async -> Response
 
     /// How much of an oversized body is read and thrown away so the client still receives the 413
     /// instead of a reset connection (as nginx's lingering close does); past it the request is
@@ -22,7 +21,6 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
 
     private let responder: Responder
     private let bodyLimit: Int
-    private let logger: Logger
     private var head: HTTPRequest?
     private var body = ByteBuffer()
     private var received = 0
@@ -33,10 +31,9 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
     private var closeAfterAnswer = false
 
     /// A dispatcher answering through `responder`, keeping at most `bodyLimit` bytes of a body.
-    init(responder: @escaping Responder, bodyLimit: Int, logger: Logger) {
+    init(responder: @escaping Responder, bodyLimit: Int) {
         self.responder = responder
         self.bodyLimit = bodyLimit
-        self.logger = logger
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -89,19 +86,14 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
         let channel = context.channel
         let closing = closing || head.headerFields[.connection]?.lowercased() == "close"
         let request = Request(head: head, body: RequestBody(buffer: body))
-        var requestContext = GatewayRequestContext(source: .init(channel: channel, logger: logger))
+        var requestContext = GatewayRequestContext(channel: channel)
         requestContext.bodyOverLimit = received > bodyLimit
         body = ByteBuffer()
         answering = true
         let responder = self.responder
         let done = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         Task(executorPreference: EventLoopExecutor.of(channel.eventLoop)) {
-            var response: Response
-            do {
-                response = try await responder(request, requestContext)
-            } catch {
-                response = Response(status: .internalServerError)
-            }
+            var response = await responder(request, requestContext)
             response.headers[.date] = HTTPDate.now
             response.headers[.server] = "switchyard"
             await ChannelResponseWriter.write(response, to: channel, closing: closing)

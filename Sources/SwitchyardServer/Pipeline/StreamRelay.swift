@@ -16,7 +16,7 @@ struct StreamRelay {
     let channel: any Channel
     let accounting: TokenAccounting?
     /// The request's concurrency slot, held until the last byte is written.
-    let concurrencySlot: ConcurrencyLimitMiddleware.Slot?
+    let concurrencySlot: ConcurrencyLimit.Slot?
 
     /// How a relay ended.
     enum Outcome: Sendable {
