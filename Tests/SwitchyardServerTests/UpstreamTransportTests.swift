@@ -251,16 +251,17 @@ struct UpstreamTransportTests {
 
     @Test(
         "The idle limit is a gap between chunks (streamed or read whole): a steady answer longer than it passes, a pause fails it",
-        arguments: [false, true], [nil, 0.6] as [Double?])
+        arguments: [false, true], [nil, 1.0] as [Double?])
     func idleGap(whole: Bool, firstByte: Double?) async throws {
-        // Chunked body: 12 chunks 100 ms apart (1.2 s in all, idle limit 0.6 s), then a 2 s pause on
-        // `/pause`. The writes are scheduled on the event loop, so busy test threads cannot delay them.
+        // Chunked body: 12 chunks 100 ms apart (1.2 s in all, idle limit 1 s), then a 3 s pause on
+        // `/pause`. The limits are 1 s, not less: under the parallel suite, the first head on a new
+        // connection has taken more than 0.6 s. The writes are scheduled on the event loop, so busy test threads cannot delay them.
         let server = try await ScriptedServer { _, connection in
             try await connection.executeThenClose { inbound, _ in
                 var requests = inbound.makeAsyncIterator()
                 while let request = try await ScriptedServer.readRequest(&requests) {
                     let channel = connection.channel
-                    let pause = request.contains("/pause") ? 2000 : 0
+                    let pause = request.contains("/pause") ? 3000 : 0
                     let parts =
                         [(0, "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")]
                         + (1...12).map { ($0 * 100, "1\r\nx\r\n") } + [(1200 + pause, "0\r\n\r\n")]
@@ -279,17 +280,17 @@ struct UpstreamTransportTests {
                 method: "GET", url: "http://127.0.0.1:\(server.port)\(path)", headers: [], body: nil,
                 // A head timer no longer than the gap is kept past the head and then measures the gap.
                 timeouts: UpstreamTimeouts(
-                    connectSeconds: 2, firstByteSeconds: firstByte, idleSeconds: 0.6, totalSeconds: 10)
+                    connectSeconds: 2, firstByteSeconds: firstByte, idleSeconds: 1.0, totalSeconds: 10)
             ).readingWholeAnswer(unless: !whole)
         }
         let steady = try await transport.execute(request("/steady"))
         #expect(try await Self.body(steady) == String(repeating: "x", count: 12))
-        // The head comes at once: the wait is the chunks' 1.2 s, then the idle limit's 0.6 s.
+        // The head comes at once: the wait is the chunks' 1.2 s, then the idle limit's 1 s.
         let start = ContinuousClock.now
         let paused = try await transport.execute(request("/pause"))
-        await Self.expectFailure(.timeout, message: "no data for 0.6s") { _ = try await Self.body(paused) }
-        // About 1.8 s; the server itself would end the answer at 3.2 s.
-        #expect(ContinuousClock.now - start < .seconds(2.8), "the gap, not the server, ends the wait")
+        await Self.expectFailure(.timeout, message: "no data for 1.0s") { _ = try await Self.body(paused) }
+        // About 2.2 s; the server itself would end the answer at 4.2 s.
+        #expect(ContinuousClock.now - start < .seconds(3.6), "the gap, not the server, ends the wait")
         try await transport.shutdown()
         await server.stop()
     }
