@@ -15,6 +15,24 @@ public final class GatewayMetrics: Sendable {
     let modelLabels = ModelLabeler(limit: 100)
     let counters: MetricHandles<CoreMetrics.Counter>
     let timers: MetricHandles<CoreMetrics.Timer>
+    /// A finished request's series by route, provider, model and status: one cached lookup per
+    /// request rather than one per series.
+    let requestSeries: MetricHandles<RequestSeries>
+    /// The token counters by provider and model, looked up together.
+    let tokenSeries: MetricHandles<TokenSeries>
+
+    /// What a finished request records to.
+    struct RequestSeries: Sendable {
+        let requests: CoreMetrics.Counter
+        let duration: CoreMetrics.Timer
+        let overhead: CoreMetrics.Timer
+    }
+
+    /// The prompt and completion token counters of one provider and model.
+    struct TokenSeries: Sendable {
+        let prompt: CoreMetrics.Counter
+        let completion: CoreMetrics.Counter
+    }
 
     /// Creates the metrics on a fresh registry.
     public init() {
@@ -31,7 +49,22 @@ public final class GatewayMetrics: Sendable {
         ]
         let made = factory
         counters = MetricHandles { CoreMetrics.Counter(label: $0, dimensions: $1, factory: made) }
-        timers = MetricHandles { CoreMetrics.Timer(label: $0, dimensions: $1, factory: made) }
+        let timers = MetricHandles { CoreMetrics.Timer(label: $0, dimensions: $1, factory: made) }
+        self.timers = timers
+        let counters = self.counters
+        requestSeries = MetricHandles { _, labels in
+            let (route, provider, status) = (labels[0], labels[1], labels[3])
+            return RequestSeries(
+                requests: counters(
+                    "switchyard_requests_total", labels + [("status_class", "\(status.1.prefix(1))xx")]),
+                duration: timers("switchyard_request_duration_seconds", [route, provider]),
+                overhead: timers("switchyard_gateway_overhead_seconds", [route]))
+        }
+        tokenSeries = MetricHandles { _, labels in
+            TokenSeries(
+                prompt: counters("switchyard_prompt_tokens_total", labels),
+                completion: counters("switchyard_completion_tokens_total", labels))
+        }
         inFlight = CoreMetrics.Gauge(label: "switchyard_requests_in_flight", dimensions: [], factory: factory)
         streamsInFlight = CoreMetrics.Gauge(label: "switchyard_streams_in_flight", dimensions: [], factory: factory)
         inFlight.record(0)
@@ -58,21 +91,17 @@ public final class GatewayMetrics: Sendable {
         route: String, provider: String, model: String, status: Int, duration: Duration, overhead: Duration
     ) {
         inFlight.record(inFlightCount.subtract(1, ordering: .relaxed).newValue)
-        let model = modelLabels.label(for: model)
-        counters(
-            "switchyard_requests_total",
+        let series = requestSeries(
+            "request",
             [
-                ("route", route), ("provider", provider), ("model", model), ("status", String(status)),
-                ("status_class", "\(status / 100)xx"),
-            ]
-        ).increment()
-        timers("switchyard_request_duration_seconds", [("route", route), ("provider", provider)])
-            .recordNanoseconds(duration.nanoseconds)
-        timers("switchyard_gateway_overhead_seconds", [("route", route)]).recordNanoseconds(
-            max(overhead.nanoseconds, 0))
+                ("route", route), ("provider", provider), ("model", modelLabels.label(for: model)),
+                ("status", String(status)),
+            ])
+        series.requests.increment()
+        series.duration.recordNanoseconds(duration.nanoseconds)
+        series.overhead.recordNanoseconds(max(overhead.nanoseconds, 0))
     }
 
-    /// Records the time from sending a request upstream to the upstream's status and headers.
     func upstreamLatency(provider: String, duration: Duration) {
         timers("switchyard_upstream_latency_seconds", [("provider", provider)]).recordNanoseconds(duration.nanoseconds)
     }
@@ -119,10 +148,9 @@ public final class GatewayMetrics: Sendable {
 
     /// Adds the provider-reported token usage of a response.
     func tokens(provider: String, model: String, prompt: Int, completion: Int) {
-        let model = modelLabels.label(for: model)
-        let dims = [("provider", provider), ("model", model)]
-        counters("switchyard_prompt_tokens_total", dims).increment(by: prompt)
-        counters("switchyard_completion_tokens_total", dims).increment(by: completion)
+        let series = tokenSeries("tokens", [("provider", provider), ("model", modelLabels.label(for: model))])
+        series.prompt.increment(by: prompt)
+        series.completion.increment(by: completion)
     }
 }
 
