@@ -84,7 +84,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         if let pooled = takeIdle(key) {
             do {
                 return try await exchange(
-                    on: pooled, head: head, body: request.body, timeouts: request.timeouts, whole: whole, key: key)
+                    on: pooled, head: head, body: request.body, timeouts: request.timeouts, whole: whole)
             } catch  where error.kind == .protocolViolation && !Task.isCancelled {
                 // The provider closed the idle connection before answering: try a fresh one.
             }
@@ -92,19 +92,16 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         let connection = try await connect(
             key, target: target, loop: loop, timeout: .interval(request.timeouts.connectSeconds))
         return try await exchange(
-            on: connection, head: head, body: request.body, timeouts: request.timeouts, whole: whole, key: key)
+            on: connection, head: head, body: request.body, timeouts: request.timeouts, whole: whole)
     }
 
     /// One exchange on `connection`; with `whole` (a byte limit) the answer is handed over once
     /// complete, head and body together.
     private func exchange(
         on connection: UpstreamConnection, head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts,
-        whole: Int?, key: PoolKey
+        whole: Int?
     ) async throws(TransportError) -> UpstreamResponse {
-        let future = connection.execute(head: head, body: body, timeouts: timeouts, whole: whole) {
-            [weak self] connection in
-            self?.putIdle(connection, key: key)
-        }
+        let future = connection.execute(head: head, body: body, timeouts: timeouts, whole: whole)
         let response: UpstreamResponse
         do {
             response = try await withTaskCancellationHandler {
@@ -155,7 +152,10 @@ public final class NIOUpstreamTransport: UpstreamTransport {
             return try await channel.eventLoop.submit {
                 UpstreamConnection(
                     channel: channel,
-                    handler: try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self))
+                    handler: try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self)
+                ) { [weak self] connection in
+                    self?.putIdle(connection, key: key)
+                }
             }.get()
         } catch {
             if Task.isCancelled { throw TransportError(.cancelled, "cancelled") }

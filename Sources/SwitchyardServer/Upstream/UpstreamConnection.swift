@@ -13,9 +13,16 @@ final class UpstreamConnection: Sendable {
     let channel: any Channel
     let handler: NIOLoopBound<UpstreamExchangeHandler>
 
-    init(channel: any Channel, handler: UpstreamExchangeHandler) {
+    /// Puts the connection back in its pool once an answer has ended and it can serve another.
+    private let release: @Sendable (UpstreamConnection) -> Void
+
+    init(
+        channel: any Channel, handler: UpstreamExchangeHandler,
+        release: @escaping @Sendable (UpstreamConnection) -> Void
+    ) {
         self.channel = channel
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+        self.release = release
     }
 
     /// Whether the connection can carry another exchange.
@@ -24,19 +31,33 @@ final class UpstreamConnection: Sendable {
     /// Sends one request; the future completes with the response head and the body to come, or,
     /// with `whole` (a byte limit), once the answer has been read whole.
     func execute(
-        head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts, whole: Int?,
-        onReusable: @escaping @Sendable (UpstreamConnection) -> Void
+        head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts, whole: Int?
     ) -> EventLoopFuture<UpstreamResponse> {
         let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
-        channel.eventLoop.execute { [self] in
-            handler.value.start(
-                promise: promise, timeouts: timeouts, whole: whole, onReusable: { onReusable(self) })
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        // A request's task runs on its connection's loop, so this is nearly always in place.
+        if channel.eventLoop.inEventLoop {
+            send(head: head, body: body, timeouts: timeouts, whole: whole, promise: promise)
+        } else {
+            channel.eventLoop.execute { [self] in
+                send(head: head, body: body, timeouts: timeouts, whole: whole, promise: promise)
+            }
         }
         return promise.futureResult
     }
+
+    /// Starts the exchange and writes the request (on the event loop).
+    private func send(
+        head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts, whole: Int?,
+        promise: EventLoopPromise<UpstreamResponse>
+    ) {
+        handler.value.start(promise: promise, timeouts: timeouts, whole: whole, owner: self)
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+
+    /// The answer ended and the connection can serve another (called by its handler).
+    fileprivate func reusable() { release(self) }
 
     /// Closes the connection (the exchange on it, if any, fails).
     func close() { channel.close(promise: nil) }
@@ -79,14 +100,19 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var state = State.idle
     private var context: ChannelHandlerContext?
     /// The one pending expiry: the response head, then each body gap, never past the total.
-    private var timer: Scheduled<Void>?
+    private var timer: NIOScheduledCallback?
     /// When `timer` fires.
     private var timerDeadline = NIODeadline.distantFuture
+    /// What `timer` is armed for, named in its error (nil: the idle gap).
+    private var timerReason: String?
+    /// The event loop's callback for `timer`: one per connection, so arming allocates nothing.
+    private var expiry: Expiry?
     private var totalDeadline = NIODeadline.distantFuture
     private var idle = TimeAmount.seconds(600)
     /// When the upstream last sent body data (nil before the head).
     private var lastData: NIODeadline?
-    private var onReusable: (() -> Void)?
+    /// The connection of the exchange in progress, to put back in its pool after a clean end.
+    private var owner: UpstreamConnection?
     /// Whether the consumer wants more body; while false, reads are held back.
     private var demand = true
     private var readHeld = false
@@ -95,14 +121,20 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Numbers exchanges, so a late signal from an earlier body's consumer is ignored.
     private var exchange: UInt64 = 0
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        expiry = Expiry(handler: NIOLoopBound(self, eventLoop: context.eventLoop))
+    }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        expiry = nil  // it holds this handler
+    }
 
     /// Begins an exchange (on the event loop).
     func start(
         promise: EventLoopPromise<UpstreamResponse>, timeouts: UpstreamTimeouts, whole: Int?,
-        onReusable: @escaping () -> Void
+        owner: UpstreamConnection
     ) {
         guard case .idle = state, context != nil else {
             if case .closed(let error) = state, error.kind == .connect {
@@ -117,7 +149,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         lastData = nil
         demand = true
         consumerGone = false
-        self.onReusable = onReusable
+        self.owner = owner
         let now = NIODeadline.now()
         totalDeadline = now + .interval(timeouts.totalSeconds)
         idle = .interval(timeouts.idleSeconds)
@@ -130,17 +162,22 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// a stream costs one timer per idle period, not one per chunk.
     private func arm(_ deadline: NIODeadline, _ what: String?) {
         timer?.cancel()
-        guard let context else { return }
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let id = exchange
+        timer = nil
+        guard let context, let expiry else { return }
         timerDeadline = deadline
-        timer = context.eventLoop.scheduleTask(deadline: deadline) {
-            handler.value.expire(exchange: id, what)
-        }
+        timerReason = what
+        timer = try? context.eventLoop.scheduleCallback(at: deadline, handler: expiry)
     }
 
-    private func expire(exchange id: UInt64, _ what: String?) {
-        guard id == exchange else { return }
+    /// The event loop calls back for `timer`. A callback already due when it was cancelled may
+    /// still come; it finds a later deadline armed (or none) and does nothing.
+    fileprivate func timerDue() {
+        guard timer != nil, timerDeadline <= .now() else { return }
+        timer = nil
+        expire(timerReason)
+    }
+
+    private func expire(_ what: String?) {
         var what = what
         if let lastData, isReadingBody {
             // Whatever the timer was armed for (possibly the head, see `headArrived`), it now
@@ -208,9 +245,9 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
             timer?.cancel()
             timer = nil
             state = .idle
-            if answer.head.isKeepAlive, let onReusable {
-                self.onReusable = nil
-                onReusable()
+            if answer.head.isKeepAlive, let owner {
+                self.owner = nil
+                owner.reusable()
             } else {
                 context.close(promise: nil)
             }
@@ -236,9 +273,9 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
             state = .idle
             // Pooled before the consumer sees the end, so its next request finds this connection;
             // a new exchange can only start on a later event-loop tick, after `finish()`.
-            if keepAlive, !consumerGone, let onReusable {
-                self.onReusable = nil
-                onReusable()
+            if keepAlive, !consumerGone, let owner {
+                self.owner = nil
+                owner.reusable()
             } else {
                 context.close(promise: nil)
             }
@@ -289,7 +326,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func fail(_ error: TransportError) {
         timer?.cancel()
         timer = nil
-        onReusable = nil
+        owner = nil
         switch state {
         case .awaitingHead(let promise, _): promise.fail(error)
         case .streaming(let source, _): source.finish(error)
@@ -300,6 +337,15 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         state = .closed(error)
         context?.close(promise: nil)
+    }
+
+    /// Calls the handler back when its timer is due.
+    final class Expiry: NIOScheduledCallbackHandler, Sendable {
+        let handler: NIOLoopBound<UpstreamExchangeHandler>
+
+        init(handler: NIOLoopBound<UpstreamExchangeHandler>) { self.handler = handler }
+
+        func handleScheduledCallback(eventLoop: some EventLoop) { handler.value.timerDue() }
     }
 
     /// Tells the handler, on its event loop, what the body consumer does.
