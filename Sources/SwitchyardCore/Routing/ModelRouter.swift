@@ -49,6 +49,11 @@ public struct ModelRouter: Sendable {
     /// Deployments for which `isAvailable` is false (cooling down) are left out; the list may be empty.
     public func plan(_ model: String, pick: Double, isAvailable: (Target) -> Bool) throws(GatewayError) -> [Target] {
         let (route, upstreamModel) = choose(model)
+        if route.deployments.count == 1, route.fallbacks.isEmpty, route.deployments[0].weight > 0 {
+            // The common case, without the weighted pick's intermediate arrays.
+            let only = try target(route.deployments[0], model: model, defaultModel: upstreamModel)
+            return isAvailable(only) ? [only] : []
+        }
         var deployments: [Target] = []
         for deployment in route.deployments {
             deployments.append(try target(deployment, model: model, defaultModel: upstreamModel))

@@ -20,6 +20,9 @@ enum ForwardedHeaders {
     /// the given content type.
     static func response(from upstream: [(name: String, value: String)], contentType: String) -> HTTPFields {
         var fields = HTTPFields()
+        // Room for what is added on the way out (length, request id, date, server, rate-limit
+        // headers), so none of it copies the fields again.
+        fields.reserveCapacity(upstream.count + 8)
         fields[.contentType] = contentType
         for header in upstream {
             let name = header.name.lowercased()
