@@ -61,6 +61,49 @@ struct JSONParserTests {
         }
     }
 
+    @Test("One member of an object is read as the whole parse reads it; the rest is checked, not built")
+    func member() throws {
+        let text = #"{"id":"x","usage":{"prompt_tokens":9},"choices":[{"a":"é\n"}],"usage":{"total_tokens":11}}"#
+        #expect(try JSONParser.member("usage", ofObject: Array(text.utf8)) == ["total_tokens": .number(11)])
+        #expect(try JSONParser.member("absent", ofObject: Array(#"{"a":[1,{"b":null}]}"#.utf8)) == nil)
+        for invalid in [
+            "[1]", #""usage""#, "1", #"{"usage":1,}"#, #"{"a":[1,]}"#, #"{"a":"\x"}"#, #"{"a":{"b" 1}}"#,
+            #"{"a":1} 2"#, #"{"a":tru}"#, "{\"a\":\"\u{01}\"}", #"{"a":"unterminated}"#,
+        ] {
+            #expect(throws: JSONParser.Failure.self, "\(invalid)") {
+                try JSONParser.member("usage", ofObject: Array(invalid.utf8))
+            }
+        }
+        #expect(throws: JSONParser.Failure.self) {
+            try JSONParser.member("a", ofObject: [0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])
+        }
+        // The object is the first level, as in the whole parse: 511 arrays inside it fit, 512 do not.
+        func nested(_ count: Int) -> [UInt8] {
+            Array((#"{"a":"# + String(repeating: "[", count: count) + String(repeating: "]", count: count) + "}").utf8)
+        }
+        let limit = JSONParser.maximumDepth
+        #expect(try JSONParser.member("usage", ofObject: nested(limit - 1)) == nil)
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.member("usage", ofObject: nested(limit)) }
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(nested(limit)) }
+    }
+
+    /// `member` answers for `document` what the whole parse does: the same member, or a failure.
+    /// So does it for `document` wrapped as a member of an object, read (`k1`) and stepped over
+    /// (`k0`), so every document also goes through the skipping path.
+    static func expectMemberAgrees(_ document: [UInt8]) {
+        let wrapped = Array(#"{"k1":"#.utf8) + document + Array(#","k0":true}"#.utf8)
+        for (text, key) in [(document, "k0"), (wrapped, "k1"), (wrapped, "k0")] {
+            let skimmed = Result { try JSONParser.member(key, ofObject: text) }
+            if case .object(let members)? = try? JSONParser.parse(text) {
+                #expect((try? skimmed.get()) == members[key], "\(String(decoding: text, as: UTF8.self))")
+            } else {
+                #expect(throws: JSONParser.Failure.self, "\(String(decoding: text, as: UTF8.self))") {
+                    try skimmed.get()
+                }
+            }
+        }
+    }
+
     /// A random JSON value of bounded size, reproducible from `generator`.
     static func randomValue(_ generator: inout some RandomNumberGenerator, depth: Int = 0) -> JSONValue {
         switch Int.random(in: 0..<(depth > 3 ? 4 : 6), using: &generator) {
@@ -98,11 +141,12 @@ struct JSONParserTests {
             let ours = try JSONParser.parse(Array(data))
             let foundations = try JSONDecoder().decode(JSONValue.self, from: data)
             #expect(ours == foundations)
+            Self.expectMemberAgrees(Array(data))
         }
     }
 
     @Test(
-        "100,000 mutated documents never crash it; what it reads round-trips")
+        "100,000 mutated documents never crash it; what it reads round-trips; reading one member agrees")
     func mutations() throws {
         var generator = SplitMix64(seed: 7)
         let seeds = try (0..<50).map { _ in Array(try JSONEncoder().encode(Self.randomValue(&generator))) }
@@ -118,6 +162,7 @@ struct JSONParserTests {
                 default: document.insert(bytes.randomElement(using: &generator)!, at: position)
                 }
             }
+            Self.expectMemberAgrees(document)
             // Foundation is no oracle here: it accepts trailing commas and trailing NULs.
             guard let ours = try? JSONParser.parse(document) else { continue }
             accepted += 1

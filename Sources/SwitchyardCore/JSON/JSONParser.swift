@@ -34,9 +34,46 @@ public struct JSONParser {
     }
 
     private static func parse(buffer: UnsafeRawBufferPointer) throws(Failure) -> (value: JSONValue, irregular: Bool) {
+        try whole(buffer) { parser throws(Failure) in try parser.value(depth: 0) }
+    }
+
+    /// Checks that `bytes` are one JSON object exactly as `parse` would, and returns the value of
+    /// its top-level member `key` (nil when it has none; the last one when repeated), building no
+    /// other value. For an answer that passes through unchanged and is read for one member only
+    /// (a completion's `usage`): its other members cost a scan, not a tree.
+    /// - Throws: `Failure` when the bytes are not one valid JSON value, or not an object.
+    public static func member(_ key: String, ofObject bytes: some Collection<UInt8>) throws(Failure) -> JSONValue? {
+        let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(Failure) in try member(key, buffer: UnsafeRawBufferPointer(buffer)) }
+        }
+        if let contiguous { return try contiguous.get() }
+        return try Array(bytes).withUnsafeBytes { buffer in
+            Result { () throws(Failure) in try member(key, buffer: buffer) }
+        }.get()
+    }
+
+    private static func member(_ key: String, buffer: UnsafeRawBufferPointer) throws(Failure) -> JSONValue? {
+        try whole(buffer) { parser throws(Failure) -> JSONValue? in
+            guard parser.current == UInt8(ascii: "{") else { throw parser.failure() }
+            var found: JSONValue?
+            try parser.sequence(depth: 1, close: UInt8(ascii: "}")) { parser throws(Failure) in
+                if try parser.memberKey() == key {
+                    found = try parser.value(depth: 1)
+                } else {
+                    try parser.skipValue(depth: 1)
+                }
+            }
+            return found
+        }.value
+    }
+
+    /// Reads one value with `read` from all of `buffer`, with only whitespace around it.
+    private static func whole<T>(
+        _ buffer: UnsafeRawBufferPointer, _ read: (inout JSONParser) throws(Failure) -> T
+    ) throws(Failure) -> (value: T, irregular: Bool) {
         var parser = JSONParser(bytes: buffer)
         parser.skipWhitespace()
-        let value = try parser.value(depth: 0)
+        let value = try read(&parser)
         parser.skipWhitespace()
         guard parser.index == buffer.count else { throw Failure(offset: parser.index) }
         return (value, parser.irregular)
@@ -92,58 +129,116 @@ public struct JSONParser {
     }
 
     private mutating func object(depth: Int) throws(Failure) -> JSONValue {
-        guard depth <= Self.maximumDepth else { throw failure() }
-        index += 1
         // Room for the common object (a message, usage, a choice) without growing it key by key.
         var members = [String: JSONValue](minimumCapacity: 8)
+        try sequence(depth: depth, close: UInt8(ascii: "}")) { parser throws(Failure) in
+            let key = try parser.memberKey()
+            if members.updateValue(try parser.value(depth: depth), forKey: key) != nil { parser.irregular = true }
+        }
+        return .object(members)
+    }
+
+    private mutating func array(depth: Int) throws(Failure) -> JSONValue {
+        var elements: [JSONValue] = []
+        try sequence(depth: depth, close: UInt8(ascii: "]")) { parser throws(Failure) in
+            elements.append(try parser.value(depth: depth))
+        }
+        return .array(elements)
+    }
+
+    /// Reads the elements of an array or the members of an object, the opening bracket being
+    /// current, up to `close`; `element` reads each one.
+    @inline(__always)
+    private mutating func sequence(
+        depth: Int, close: UInt8, _ element: (inout JSONParser) throws(Failure) -> Void
+    ) throws(Failure) {
+        guard depth <= Self.maximumDepth else { throw failure() }
+        index += 1
         skipWhitespace()
-        if current == UInt8(ascii: "}") {
+        if current == close {
             index += 1
-            return .object(members)
+            return
         }
         while true {
-            guard current == UInt8(ascii: "\"") else { throw failure() }
-            let key = try string()
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw failure() }
-            index += 1
-            skipWhitespace()
-            if members.updateValue(try value(depth: depth), forKey: key) != nil { irregular = true }
+            try element(&self)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","):
                 index += 1
                 skipWhitespace()
-            case UInt8(ascii: "}"):
+            case close:
                 index += 1
-                return .object(members)
+                return
             default: throw failure()
             }
         }
     }
 
-    private mutating func array(depth: Int) throws(Failure) -> JSONValue {
-        guard depth <= Self.maximumDepth else { throw failure() }
-        index += 1
-        var elements: [JSONValue] = []
+    /// A member's key and the colon after it, leaving the parser at the member's value.
+    private mutating func memberKey() throws(Failure) -> String {
+        guard current == UInt8(ascii: "\"") else { throw failure() }
+        let key = try string()
         skipWhitespace()
-        if current == UInt8(ascii: "]") {
-            index += 1
-            return .array(elements)
-        }
-        while true {
-            elements.append(try value(depth: depth))
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","):
-                index += 1
-                skipWhitespace()
-            case UInt8(ascii: "]"):
-                index += 1
-                return .array(elements)
-            default: throw failure()
+        guard current == UInt8(ascii: ":") else { throw failure() }
+        index += 1
+        skipWhitespace()
+        return key
+    }
+
+    /// Steps over one value, checking it as `value` would, without building it.
+    private mutating func skipValue(depth: Int) throws(Failure) {
+        switch current {
+        case UInt8(ascii: "{"):
+            try sequence(depth: depth + 1, close: UInt8(ascii: "}")) { parser throws(Failure) in
+                try parser.skipString()
+                parser.skipWhitespace()
+                guard parser.current == UInt8(ascii: ":") else { throw parser.failure() }
+                parser.index += 1
+                parser.skipWhitespace()
+                try parser.skipValue(depth: depth + 1)
             }
+        case UInt8(ascii: "["):
+            try sequence(depth: depth + 1, close: UInt8(ascii: "]")) { parser throws(Failure) in
+                try parser.skipValue(depth: depth + 1)
+            }
+        case UInt8(ascii: "\""): try skipString()
+        default: _ = try value(depth: depth)  // a number or a literal: nothing is allocated
         }
+    }
+
+    /// Steps over a string, checking it as `string` would: the common case without escapes is
+    /// a scan, with a UTF-8 check only when a byte is not ASCII.
+    private mutating func skipString() throws(Failure) {
+        guard current == UInt8(ascii: "\"") else { throw failure() }
+        index += 1
+        let start = index
+        var highBits: UInt8 = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                if highBits & 0x80 != 0 {
+                    var scalars = UnsafeRawBufferPointer(rebasing: bytes[start..<index]).makeIterator()
+                    var utf8 = Unicode.UTF8.ForwardParser()
+                    scan: while true {
+                        switch utf8.parseScalar(from: &scalars) {
+                        case .valid: continue
+                        case .emptyInput: break scan
+                        case .error: throw Failure(offset: start)
+                        }
+                    }
+                }
+                index += 1
+                return
+            }
+            if byte == UInt8(ascii: "\\") {
+                _ = try escapedString(from: start)  // rare: read it whole
+                return
+            }
+            guard byte >= 0x20 else { throw failure() }
+            highBits |= byte
+            index += 1
+        }
+        throw failure()
     }
 
     /// A string; the common case without escapes is one copy of the bytes, validated as UTF-8

@@ -42,10 +42,13 @@ public struct OpenAIAdapter: ProviderAdapter {
 
     /// Checks that a 2xx answer is a JSON object, reads its usage and passes it on unchanged.
     public func chatResponse(_ body: ByteBuffer, chat: ChatRequestEnvelope) throws(GatewayError) -> AdaptedResponse {
-        guard let answer = (try? JSONParser.parse(body.readableBytesView))?.objectValue else {
+        let usage: JSONValue?
+        do {
+            usage = try JSONParser.member("usage", ofObject: body.readableBytesView)
+        } catch {
             throw .badGateway("The upstream answered the chat completion request with a body that is not one.")
         }
-        return AdaptedResponse(body: body, usage: TokenUsage(json: answer["usage"]))
+        return AdaptedResponse(body: body, usage: TokenUsage(json: usage))
     }
 
     /// A byte relay that notices a stream cut before `data: [DONE]`; with usage accounting, an
