@@ -18,7 +18,7 @@ struct HTTPIngressTests {
 
     /// The status lines, in the order they arrived (a body without a line end runs into the next).
     static func statusLines(_ answer: String) -> [String] {
-        answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { "HTTP/1.1 " + $0.prefix { $0 != "\r\n" } }
+        answer.components(separatedBy: "HTTP/1.").dropFirst().map { "HTTP/1." + $0.prefix { $0 != "\r\n" } }
     }
 
     @Test("Pipelined requests are answered in order on one connection; `connection: close` ends it after its answer")
@@ -105,8 +105,28 @@ struct HTTPIngressTests {
             let kept = try await RawConnection.exchange(
                 port: gw.ports.proxy,
                 "GET /health HTTP/1.0\r\nconnection: keep-alive\r\n\r\nGET /ready HTTP/1.0\r\n\r\n")
-            #expect(Self.statusLines(kept) == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"])
+            #expect(Self.statusLines(kept) == ["HTTP/1.0 200 OK", "HTTP/1.0 200 OK"])
+            #expect(kept.lowercased().contains("connection: keep-alive"))
             #expect(kept.hasSuffix(#"{"status":"ready"}"#))
+        }
+    }
+
+    @Test("An HTTP/1.0 client gets a stream without chunked encoding, ended by closing the connection")
+    func http10Stream() async throws {
+        try await TestGateway.with(environment: ["CLIENT_IDLE_TIMEOUT_SECONDS": "30"]) { gw in
+            let start = ContinuousClock.now
+            let body = TestGateway.chatBody(model: "gpt-4o", stream: true)
+            let answer = try await RawConnection.exchange(
+                port: gw.ports.proxy,
+                "POST /v1/chat/completions HTTP/1.0\r\nconnection: keep-alive\r\ncontent-type: application/json\r\n"
+                    + "content-length: \(body.utf8.count)\r\n\r\n" + body)
+            #expect(ContinuousClock.now - start < .seconds(5), "closed by the gateway, not by the idle timeout")
+            #expect(Self.statusLines(answer) == ["HTTP/1.0 200 OK"])
+            let head = answer.components(separatedBy: "\r\n\r\n")[0].lowercased()
+            #expect(!head.contains("transfer-encoding") && head.contains("connection: close"))
+            // The events as the provider sent them, with no chunk sizes between them.
+            let events = answer.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+            #expect(events.hasPrefix("data: {") && events.hasSuffix("data: [DONE]\n\n"))
         }
     }
 

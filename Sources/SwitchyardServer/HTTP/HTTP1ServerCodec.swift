@@ -10,7 +10,9 @@ import NIOHTTPTypesHTTP1
 ///   library parses every target as a URL (`URLComponents`) only to return such a target unchanged;
 /// - a request that does not keep its connection alive by HTTP/1.x's rules (HTTP/1.0 without
 ///   `connection: keep-alive`) is marked `connection: close` before its version is lost, so the
-///   connection closes after its answer and a client reading to the end is not left waiting.
+///   connection closes after its answer and a client reading to the end is not left waiting;
+/// - an HTTP/1.0 request is answered in HTTP/1.0, which has no chunked encoding: an answer
+///   without a known length (a stream) is sent as it is and ends when the connection closes.
 final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -18,6 +20,13 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let secure: Bool
+    /// Whether the request being answered is HTTP/1.0 (NIO's pipelining handler passes the next
+    /// request on only once this one's answer is out).
+    private var http10 = false
+    /// Whether that HTTP/1.0 request asked to keep the connection.
+    private var http10KeepAlive = false
+    /// Whether the connection closes once the answer's end is written (an HTTP/1.0 stream).
+    private var closeAfterEnd = false
 
     /// A codec for a connection with TLS (`https` requests) or without.
     init(secure: Bool) { self.secure = secure }
@@ -25,6 +34,8 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(var head):
+            http10 = head.version == .http1_0
+            http10KeepAlive = http10 && head.isKeepAlive
             if !head.isKeepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
             do {
                 context.fireChannelRead(wrapInboundOut(.head(try request(head))))
@@ -41,11 +52,26 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(let response):
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(response))), promise: promise)
+            var head = HTTPResponseHead(response)
+            // An informational answer (`100 Continue`) is followed by the real one.
+            if http10, head.status.code >= 200 {
+                head.version = .http1_0
+                closeAfterEnd = !head.headers.contains(name: "content-length")
+                let keepAlive = http10KeepAlive && !closeAfterEnd
+                head.headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+            }
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .body(let body):
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: promise)
         case .end(let trailers):
-            context.write(wrapOutboundOut(.end(trailers.map(HTTPHeaders.init))), promise: promise)
+            guard closeAfterEnd else {
+                return context.write(wrapOutboundOut(.end(trailers.map(HTTPHeaders.init))), promise: promise)
+            }
+            closeAfterEnd = false
+            let written = promise ?? context.eventLoop.makePromise()
+            context.write(wrapOutboundOut(.end(nil)), promise: written)
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
