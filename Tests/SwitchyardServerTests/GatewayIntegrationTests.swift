@@ -64,6 +64,24 @@ struct GatewayIntegrationTests {
         }
     }
 
+    @Test("A stream's head reaches the client when the provider sends it, not with the first token")
+    func streamHeadComesFirst() async throws {
+        try await TestGateway.with { gw in
+            var request = HTTPClientRequest(url: gw.base + "/v1/chat/completions")
+            request.method = .POST
+            request.body = .bytes(ByteBuffer(string: TestGateway.chatBody(model: "gpt-thinking-stream", stream: true)))
+            let start = ContinuousClock.now
+            let response = try await gw.client.execute(request, timeout: .seconds(10))
+            let head = ContinuousClock.now - start
+            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            let whole = ContinuousClock.now - start
+            #expect(response.status == .ok)
+            // The provider's first token comes 1.5 s after its head.
+            #expect(head < .seconds(1), "head after \(head)")
+            #expect(whole > .seconds(1.4) && body.hasSuffix("data: [DONE]\n\n"))
+        }
+    }
+
     @Test(
         "A request runs on its connection's event loop (upstream exchange, answer, stream relay); a plain answer is read whole",
         arguments: [false, true])

@@ -13,6 +13,7 @@ import NIOFoundationCompat
 /// - `gpt-slow-head`: waits 3 s before answering.
 /// - `gpt-cut-stream`: streams two chunks, then ends without `[DONE]`.
 /// - `gpt-endless-stream`: a chunk every 50 ms for up to 10 s; records when the gateway goes away.
+/// - `gpt-thinking-stream`: sends its head, then a normal stream after 1.5 s.
 /// - anything else: a normal answer (stream or not) that echoes the model and authorization.
 final class MockUpstream: Sendable {
     /// What the mock saw.
@@ -109,6 +110,7 @@ final class MockUpstream: Sendable {
                     }
                     await log.endlessEnded()
                 default:
+                    if model == "gpt-thinking-stream" { try await Task.sleep(for: .milliseconds(1500)) }
                     for i in 0..<streamChunks {
                         try await writer.write(ByteBuffer(string: chunk(model, i)))
                         try await Task.sleep(for: .milliseconds(10))

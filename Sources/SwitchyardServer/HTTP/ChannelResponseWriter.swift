@@ -5,8 +5,9 @@ import NIOHTTPTypes
 
 /// Writes one answer straight to the client's channel, from the request's task on that channel's
 /// event loop: a fixed answer goes out as head, body and end in one flush; a streamed answer
-/// flushes each chunk (the head with the first). The task only waits when the client reads slower
-/// than the gateway writes.
+/// flushes each chunk. A stream's head is written at once, unflushed: it leaves with the first
+/// chunk, or earlier on a flush of the channel (`StreamRelay` asks for one when it starts waiting
+/// for the provider). The task only waits when the client reads slower than the gateway writes.
 struct ChannelResponseWriter: ResponseBodyWriter {
     /// The client connection.
     let channel: any Channel
@@ -29,8 +30,9 @@ struct ChannelResponseWriter: ResponseBodyWriter {
     /// Writes `response` on `channel`; any failure closes the connection, since an answer cut short
     /// cannot be repaired on it.
     static func write(_ response: Response, to channel: any Channel, closing: Bool) async {
-        let writer = ChannelResponseWriter(
+        var writer = ChannelResponseWriter(
             channel: channel, head: response.head, streaming: response.body.contentLength == nil, closing: closing)
+        if writer.streaming { writer.writeHead() }
         do {
             try await response.body.write(writer)
         } catch {

@@ -51,7 +51,12 @@ struct StreamRelay {
                 defer { gateway.metrics.streamFinished() }
                 let box = WriterBox(writer)
                 let result = await ClientPresence.watching(channel) {
-                    await Self.relay(upstream.body, transcoder: transcoder, into: box, trace: trace, gateway: gateway)
+                    // The head is written, not flushed. This flush runs after the relay's first
+                    // step: if the first chunk was already there, it has left with the head in one
+                    // write and nothing is left; if the provider is still thinking, the head goes.
+                    channel.eventLoop.execute { channel.flush() }
+                    return await Self.relay(
+                        upstream.body, transcoder: transcoder, into: box, trace: trace, gateway: gateway)
                 }.value
                 trace.usage(result.usage)
                 // Charged for what was generated, however the stream ended.
