@@ -210,54 +210,49 @@ public struct JSONParser {
     /// a scan, with a UTF-8 check only when a byte is not ASCII.
     private mutating func skipString() throws(Failure) {
         guard current == UInt8(ascii: "\"") else { throw failure() }
-        index += 1
-        let start = index
-        var highBits: UInt8 = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                if highBits & 0x80 != 0 {
-                    var scalars = UnsafeRawBufferPointer(rebasing: bytes[start..<index]).makeIterator()
-                    var utf8 = Unicode.UTF8.ForwardParser()
-                    scan: while true {
-                        switch utf8.parseScalar(from: &scalars) {
-                        case .valid: continue
-                        case .emptyInput: break scan
-                        case .error: throw Failure(offset: start)
-                        }
-                    }
-                }
-                index += 1
-                return
-            }
-            if byte == UInt8(ascii: "\\") {
-                _ = try escapedString(from: start)  // rare: read it whole
-                return
-            }
-            guard byte >= 0x20 else { throw failure() }
-            highBits |= byte
-            index += 1
+        let run = try plainRun()
+        guard run.closed else {
+            _ = try escapedString(from: run.start)  // rare: read it whole
+            return
         }
-        throw failure()
+        guard !run.ascii else { return }
+        var scalars = UnsafeRawBufferPointer(rebasing: bytes[run.start..<index - 1]).makeIterator()
+        var utf8 = Unicode.UTF8.ForwardParser()
+        while true {
+            switch utf8.parseScalar(from: &scalars) {
+            case .valid: continue
+            case .emptyInput: return
+            case .error: throw Failure(offset: run.start)
+            }
+        }
     }
 
     /// A string; the common case without escapes is one copy of the bytes, validated as UTF-8
     /// only when one of them is not ASCII (keys and most text are, and need no validation).
     private mutating func string() throws(Failure) -> String {
+        let run = try plainRun()
+        guard run.closed else { return try escapedString(from: run.start) }
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[run.start..<index - 1])
+        if run.ascii {
+            return slice.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
+        }
+        return try validated(slice, at: run.start)
+    }
+
+    /// Scans a string's bytes up to its closing quote, which it reads (`closed`), or up to its
+    /// first escape, where it stops (on the backslash); the opening quote is current. Returns
+    /// where the bytes start and whether those scanned are all ASCII.
+    private mutating func plainRun() throws(Failure) -> (start: Int, closed: Bool, ascii: Bool) {
         index += 1
         let start = index
         var highBits: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                defer { index += 1 }
-                let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
-                if highBits & 0x80 == 0 {
-                    return slice.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
-                }
-                return try validated(slice, at: start)
+                index += 1
+                return (start, true, highBits & 0x80 == 0)
             }
-            if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
+            if byte == UInt8(ascii: "\\") { return (start, false, highBits & 0x80 == 0) }
             guard byte >= 0x20 else { throw failure() }
             highBits |= byte
             index += 1
