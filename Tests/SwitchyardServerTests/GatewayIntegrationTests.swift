@@ -44,10 +44,7 @@ struct GatewayIntegrationTests {
     @Test("A stream arrives chunk by chunk and ends with [DONE]")
     func streaming() async throws {
         try await TestGateway.with { gw in
-            var request = HTTPClientRequest(url: gw.base + "/v1/chat/completions")
-            request.method = .POST
-            request.body = .bytes(ByteBuffer(string: TestGateway.chatBody(model: "gpt-4o", stream: true)))
-            let response = try await gw.client.execute(request, timeout: .seconds(10))
+            let response = try await gw.startStream(model: "gpt-4o")
             #expect(response.status == .ok)
             #expect(response.headers["content-type"] == ["text/event-stream"])
             var text = ""
@@ -67,11 +64,8 @@ struct GatewayIntegrationTests {
     @Test("A stream's head reaches the client when the provider sends it, not with the first token")
     func streamHeadComesFirst() async throws {
         try await TestGateway.with { gw in
-            var request = HTTPClientRequest(url: gw.base + "/v1/chat/completions")
-            request.method = .POST
-            request.body = .bytes(ByteBuffer(string: TestGateway.chatBody(model: "gpt-thinking-stream", stream: true)))
             let start = ContinuousClock.now
-            let response = try await gw.client.execute(request, timeout: .seconds(10))
+            let response = try await gw.startStream(model: "gpt-thinking-stream")
             let head = ContinuousClock.now - start
             let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
             let whole = ContinuousClock.now - start
@@ -165,11 +159,7 @@ struct GatewayIntegrationTests {
     func clientDisconnect() async throws {
         try await TestGateway.with { gw in
             let reader = Task {
-                var request = HTTPClientRequest(url: gw.base + "/v1/chat/completions")
-                request.method = .POST
-                request.body = .bytes(
-                    ByteBuffer(string: TestGateway.chatBody(model: "gpt-endless-stream", stream: true)))
-                let response = try await gw.client.execute(request, timeout: .seconds(30))
+                let response = try await gw.startStream(model: "gpt-endless-stream", timeout: .seconds(30))
                 var iterator = response.body.makeAsyncIterator()
                 _ = try await iterator.next()
                 try await Task.sleep(for: .seconds(30))
@@ -211,12 +201,15 @@ struct GatewayIntegrationTests {
         }
     }
 
-    @Test("Unknown paths answer 404 in OpenAI's shape")
-    func unknownPath() async throws {
+    @Test(
+        "Unknown paths, and known ones with the wrong method, answer 404 in OpenAI's shape",
+        arguments: ["/v1/nothing-here", "/v1/chat/completions"])
+    func unknownPath(path: String) async throws {
         try await TestGateway.with { gw in
-            let r = try await gw.send("/v1/nothing-here", method: .GET)
+            let r = try await gw.send(path, method: .GET)
             #expect(r.status == 404)
             #expect(try TestGateway.error(in: r.body)["code"] as? String == "unknown_url")
+            #expect(r.headers["x-request-id"].first?.hasPrefix("req_") == true)
         }
     }
 

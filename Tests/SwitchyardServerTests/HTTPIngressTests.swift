@@ -166,13 +166,9 @@ struct HTTPIngressTests {
         #expect(ClientRoute.isLimited("/v1/nothing") && !ClientRoute.isLimited("/health"))
     }
 
-    @Test("A known path with the wrong method, and a path with empty segments, are answered as before")
+    @Test("A path with empty segments is served by its route, as under Hummingbird's router")
     func routesOnTheWire() async throws {
         try await TestGateway.with { gw in
-            let wrongMethod = try await gw.send("/v1/chat/completions", method: .GET)
-            #expect(wrongMethod.status == 404)
-            #expect(try TestGateway.error(in: wrongMethod.body)["code"] as? String == "unknown_url")
-            #expect(wrongMethod.headers["x-request-id"].first?.hasPrefix("req_") == true)
             let loose = try await gw.send("/v1//chat/completions/", body: TestGateway.chatBody(model: "gpt-4o"))
             #expect(loose.status == 200)
         }

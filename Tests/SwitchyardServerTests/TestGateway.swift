@@ -71,6 +71,14 @@ struct TestGateway {
         return try Exposition(String(buffer: try await response.body.collect(upTo: 1 << 22)))
     }
 
+    /// Starts a streamed chat completion for `model`; returns at the answer's head.
+    func startStream(model: String, timeout: TimeAmount = .seconds(10)) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: base + "/v1/chat/completions")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: Self.chatBody(model: model, stream: true)))
+        return try await client.execute(request, timeout: timeout)
+    }
+
     /// Sends a request and reads the whole answer.
     func send(
         _ path: String,
