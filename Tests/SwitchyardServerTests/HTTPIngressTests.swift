@@ -116,10 +116,11 @@ struct HTTPIngressTests {
         try await TestGateway.with(environment: ["CLIENT_IDLE_TIMEOUT_SECONDS": "30"]) { gw in
             let start = ContinuousClock.now
             let body = TestGateway.chatBody(model: "gpt-4o", stream: true)
+            // HTTP/1.0 has no `100 Continue`; a client that asks anyway gets only the answer.
             let answer = try await RawConnection.exchange(
                 port: gw.ports.proxy,
                 "POST /v1/chat/completions HTTP/1.0\r\nconnection: keep-alive\r\ncontent-type: application/json\r\n"
-                    + "content-length: \(body.utf8.count)\r\n\r\n" + body)
+                    + "expect: 100-continue\r\ncontent-length: \(body.utf8.count)\r\n\r\n" + body)
             #expect(ContinuousClock.now - start < .seconds(5), "closed by the gateway, not by the idle timeout")
             #expect(Self.statusLines(answer) == ["HTTP/1.0 200 OK"])
             let head = answer.components(separatedBy: "\r\n\r\n")[0].lowercased()

@@ -24,13 +24,18 @@ public struct JSONParser {
     static func parseNotingIrregularities(
         _ bytes: some Collection<UInt8>
     ) throws(Failure) -> (value: JSONValue, irregular: Bool) {
+        try withBuffer(bytes) { buffer throws(Failure) in try parse(buffer: buffer) }
+    }
+
+    /// Runs `read` on `bytes` as one contiguous buffer, copied only when they are not one already.
+    private static func withBuffer<T>(
+        _ bytes: some Collection<UInt8>, _ read: (UnsafeRawBufferPointer) throws(Failure) -> T
+    ) throws(Failure) -> T {
         let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(Failure) in try parse(buffer: UnsafeRawBufferPointer(buffer)) }
+            Result { () throws(Failure) in try read(UnsafeRawBufferPointer(buffer)) }
         }
         if let contiguous { return try contiguous.get() }
-        return try Array(bytes).withUnsafeBytes { buffer in
-            Result { () throws(Failure) in try parse(buffer: buffer) }
-        }.get()
+        return try Array(bytes).withUnsafeBytes { buffer in Result { () throws(Failure) in try read(buffer) } }.get()
     }
 
     private static func parse(buffer: UnsafeRawBufferPointer) throws(Failure) -> (value: JSONValue, irregular: Bool) {
@@ -43,13 +48,7 @@ public struct JSONParser {
     /// (a completion's `usage`): its other members cost a scan, not a tree.
     /// - Throws: `Failure` when the bytes are not one valid JSON value, or not an object.
     public static func member(_ key: String, ofObject bytes: some Collection<UInt8>) throws(Failure) -> JSONValue? {
-        let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(Failure) in try member(key, buffer: UnsafeRawBufferPointer(buffer)) }
-        }
-        if let contiguous { return try contiguous.get() }
-        return try Array(bytes).withUnsafeBytes { buffer in
-            Result { () throws(Failure) in try member(key, buffer: buffer) }
-        }.get()
+        try withBuffer(bytes) { buffer throws(Failure) in try member(key, buffer: buffer) }
     }
 
     private static func member(_ key: String, buffer: UnsafeRawBufferPointer) throws(Failure) -> JSONValue? {

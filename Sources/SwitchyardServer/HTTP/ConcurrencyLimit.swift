@@ -20,6 +20,7 @@ struct ConcurrencyLimit: Sendable {
 
     /// The most requests in flight; 0 for no limit.
     let limit: Int
+    /// Where refusals are counted.
     let metrics: GatewayMetrics
     private let slots = Slots()
 

@@ -68,12 +68,11 @@ enum ListenerRefusal: String {
 
 /// Sits after HTTP decoding on every client connection: reports a client that stops sending and
 /// the connection's close to `ClientWatch` (which cancels the upstream work of a client that hung
-/// up), counts connections per address and checks
-/// each request head against the listener limits. A request over a limit keeps only its method,
-/// path and a marker header (so nothing of what it sent is held), is answered by
-/// `ClientResponder` in OpenAI's error shape, and the connection is closed after the answer. The HTTP
-/// decoder itself stops at twice the limits (answering 400 and closing), so what a client can
-/// make the gateway hold stays bounded.
+/// up), counts connections per address and checks each request head against the listener limits.
+/// A request over a limit keeps only its method, path and a marker header (so nothing of what it
+/// sent is held), is answered by `ClientResponder` in OpenAI's error shape, and the connection is
+/// closed after the answer. The HTTP decoder itself stops at twice the limits (answering 400 and
+/// closing), so what a client can make the gateway hold stays bounded.
 final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart

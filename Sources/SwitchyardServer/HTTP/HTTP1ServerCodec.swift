@@ -53,8 +53,12 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapOutboundIn(data) {
         case .head(let response):
             var head = HTTPResponseHead(response)
-            // An informational answer (`100 Continue`) is followed by the real one.
-            if http10, head.status.code >= 200 {
+            if http10 {
+                // HTTP/1.0 has no interim answers: a `100 Continue` is not sent.
+                guard head.status.code >= 200 else {
+                    promise?.succeed(())
+                    return
+                }
                 head.version = .http1_0
                 closeAfterEnd = !head.headers.contains(name: "content-length")
                 let keepAlive = http10KeepAlive && !closeAfterEnd

@@ -102,6 +102,7 @@ public final class GatewayMetrics: Sendable {
         series.overhead.recordNanoseconds(max(overhead.nanoseconds, 0))
     }
 
+    /// Records the time from sending a request upstream to the upstream's status and headers.
     func upstreamLatency(provider: String, duration: Duration) {
         timers("switchyard_upstream_latency_seconds", [("provider", provider)]).recordNanoseconds(duration.nanoseconds)
     }
