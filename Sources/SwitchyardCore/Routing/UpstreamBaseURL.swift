@@ -30,10 +30,8 @@ public struct UpstreamBaseURL: Sendable, Equatable, CustomStringConvertible {
 
     /// The URL for `path` below this base.
     public func url(_ path: String) -> String {
-        "\(tls ? "https" : "http")://\(hostForURL):\(port)\(pathPrefix)\(path)"
+        "\(tls ? "https" : "http")://\(UpstreamTarget.urlHost(host)):\(port)\(pathPrefix)\(path)"
     }
-
-    private var hostForURL: String { host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host }
 
     /// The URL of the base itself.
     public var description: String { url("") }

@@ -52,7 +52,12 @@ public struct UpstreamTarget: Sendable, Equatable {
 
     /// The `Host` header: the port only when it is not the scheme's default.
     public var hostHeader: String {
-        let name = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
+        let name = Self.urlHost(host)
         return port == (tls ? 443 : 80) ? name : "\(name):\(port)"
+    }
+
+    /// `host` as a URL or a `Host` header writes it: an IPv6 literal in brackets.
+    static func urlHost(_ host: String) -> String {
+        host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
     }
 }

@@ -15,23 +15,20 @@ struct ChannelResponseWriter: ResponseBodyWriter {
     private var head: HTTPResponse?
     /// Whether each chunk is flushed as it comes (answers without a known length).
     private let streaming: Bool
-    /// Whether the connection is closed (output first) once the answer is out.
-    private let closing: Bool
 
-    /// A writer for an answer with `head`; `streaming` flushes each chunk, `closing` ends the
-    /// connection after the answer.
-    init(channel: any Channel, head: HTTPResponse, streaming: Bool, closing: Bool) {
+    /// A writer for an answer with `head`; `streaming` flushes each chunk.
+    init(channel: any Channel, head: HTTPResponse, streaming: Bool) {
         self.channel = channel
         self.head = head
         self.streaming = streaming
-        self.closing = closing
     }
 
     /// Writes `response` on `channel`; any failure closes the connection, since an answer cut short
-    /// cannot be repaired on it.
-    static func write(_ response: Response, to channel: any Channel, closing: Bool) async {
+    /// cannot be repaired on it. Whether the connection stays open afterwards is `HTTP1ServerCodec`'s
+    /// call.
+    static func write(_ response: Response, to channel: any Channel) async {
         var writer = ChannelResponseWriter(
-            channel: channel, head: response.head, streaming: response.body.contentLength == nil, closing: closing)
+            channel: channel, head: response.head, streaming: response.body.contentLength == nil)
         if writer.streaming { writer.writeHead() }
         do {
             try await response.body.write(writer)
@@ -52,13 +49,7 @@ struct ChannelResponseWriter: ResponseBodyWriter {
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
         writeHead()
-        guard closing else { return try await send(.end(trailingHeaders)) }
-        let channel = self.channel
-        let written = channel.eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(HTTPResponsePart.end(trailingHeaders), promise: written)
-        written.futureResult.whenComplete { _ in
-            channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
-        }
+        try await send(.end(trailingHeaders))
     }
 
     /// Writes and flushes `part`; waits for it to leave only while the client is not reading.

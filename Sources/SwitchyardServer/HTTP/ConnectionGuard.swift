@@ -115,7 +115,7 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         if let refusal = refusal(head) {
-            head.headerFields = [ListenerRefusal.marker: refusal.rawValue, .connection: "close"]
+            head.headerFields = [ListenerRefusal.marker: refusal.rawValue]
             if refusal == .requestLine { head.path = "/" }
         } else {
             // Only the guard may mark a request.

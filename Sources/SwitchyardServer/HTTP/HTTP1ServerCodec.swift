@@ -5,14 +5,17 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
 /// Converts a client connection's HTTP/1 parts to HTTPTypes and back, as NIOHTTPTypesHTTP1's
-/// `HTTP1ToHTTPServerCodec` does, with two differences:
+/// `HTTP1ToHTTPServerCodec` does, and keeps HTTP/1.x's rules on the connection's persistence,
+/// which the conversion loses (the version):
 /// - a request target in origin form (`/path?query`, what clients send) is taken as it is; the
 ///   library parses every target as a URL (`URLComponents`) only to return such a target unchanged;
-/// - a request that does not keep its connection alive by HTTP/1.x's rules (HTTP/1.0 without
-///   `connection: keep-alive`) is marked `connection: close` before its version is lost, so the
-///   connection closes after its answer and a client reading to the end is not left waiting;
-/// - an HTTP/1.0 request is answered in HTTP/1.0, which has no chunked encoding: an answer
-///   without a known length (a stream) is sent as it is and ends when the connection closes.
+/// - the connection closes once an answer's end is written when the request does not keep it
+///   alive (`connection: close`, or HTTP/1.0 without `keep-alive`) or the answer says
+///   `connection: close` (a refusal, a body left unread), so a client reading to the end is not
+///   left waiting; the output closes first, so the answer is not cut by a reset;
+/// - an HTTP/1.0 request is answered in HTTP/1.0, which has no chunked encoding and no interim
+///   answers: an answer without a known length (a stream) is sent as it is and ends when the
+///   connection closes, and a `100 Continue` is not sent.
 final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -20,12 +23,10 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let secure: Bool
-    /// Whether the request being answered is HTTP/1.0 (NIO's pipelining handler passes the next
-    /// request on only once this one's answer is out).
-    private var http10 = false
-    /// Whether that HTTP/1.0 request asked to keep the connection.
-    private var http10KeepAlive = false
-    /// Whether the connection closes once the answer's end is written (an HTTP/1.0 stream).
+    /// The request being answered (NIO's pipelining handler passes the next one on only once this
+    /// one's answer is out): its version, and whether it keeps the connection alive.
+    private var current = (http10: false, keepAlive: true)
+    /// Whether the connection closes once the answer's end is written.
     private var closeAfterEnd = false
 
     /// A codec for a connection with TLS (`https` requests) or without.
@@ -33,10 +34,8 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(var head):
-            http10 = head.version == .http1_0
-            http10KeepAlive = http10 && head.isKeepAlive
-            if !head.isKeepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        case .head(let head):
+            current = (head.version == .http1_0, head.isKeepAlive)
             do {
                 context.fireChannelRead(wrapInboundOut(.head(try request(head))))
             } catch {
@@ -53,29 +52,36 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapOutboundIn(data) {
         case .head(let response):
             var head = HTTPResponseHead(response)
-            if http10 {
-                // HTTP/1.0 has no interim answers: a `100 Continue` is not sent.
-                guard head.status.code >= 200 else {
+            if head.status.code < 200 {
+                // An interim answer (`100 Continue`), before the real one; HTTP/1.0 has none.
+                if current.http10 {
                     promise?.succeed(())
-                    return
+                } else {
+                    context.write(wrapOutboundOut(.head(head)), promise: promise)
                 }
+                return
+            }
+            let unframed = current.http10 && !head.headers.contains(name: "content-length")
+            closeAfterEnd = !current.keepAlive || unframed || head.headers.first(name: "connection") == "close"
+            if current.http10 {
                 head.version = .http1_0
-                closeAfterEnd = !head.headers.contains(name: "content-length")
-                let keepAlive = http10KeepAlive && !closeAfterEnd
-                head.headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+                head.headers.replaceOrAdd(name: "connection", value: closeAfterEnd ? "close" : "keep-alive")
+            } else if closeAfterEnd {
+                head.headers.replaceOrAdd(name: "connection", value: "close")
             }
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .body(let body):
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: promise)
         case .end(let trailers):
-            guard closeAfterEnd else {
-                return context.write(wrapOutboundOut(.end(trailers.map(HTTPHeaders.init))), promise: promise)
-            }
+            let end = wrapOutboundOut(.end(trailers.map(HTTPHeaders.init)))
+            guard closeAfterEnd else { return context.write(end, promise: promise) }
             closeAfterEnd = false
             let written = promise ?? context.eventLoop.makePromise()
-            context.write(wrapOutboundOut(.end(nil)), promise: written)
+            context.write(end, promise: written)
             let channel = context.channel
-            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            written.futureResult.whenComplete { _ in
+                channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+            }
         }
     }
 

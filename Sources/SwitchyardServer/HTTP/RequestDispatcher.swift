@@ -78,13 +78,12 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
         if closeAfterAnswer, context.channel.isActive { context.close(promise: nil) }
     }
 
-    /// Answers the request read so far (once), closing the connection afterwards when asked to,
-    /// when the client asked to, or when the connection guard refused the request.
+    /// Answers the request read so far (once); `closing` (a body left unread) marks the answer
+    /// `connection: close`, so the codec closes the connection after it.
     private func dispatch(_ context: ChannelHandlerContext, closing: Bool) {
         guard let head else { return }
         self.head = nil
         let channel = context.channel
-        let closing = closing || head.headerFields[.connection]?.lowercased() == "close"
         let request = Request(head: head, body: RequestBody(buffer: body))
         var requestContext = GatewayRequestContext(channel: channel)
         requestContext.bodyOverLimit = received > bodyLimit
@@ -96,7 +95,8 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
             var response = await responder(request, requestContext)
             response.headers[.date] = HTTPDate.now
             response.headers[.server] = "switchyard"
-            await ChannelResponseWriter.write(response, to: channel, closing: closing)
+            if closing { response.headers[.connection] = "close" }
+            await ChannelResponseWriter.write(response, to: channel)
             channel.eventLoop.execute { done.value.0.answered(done.value.1) }
         }
     }

@@ -161,12 +161,17 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// expiry that finds data arrived since re-arms from the last arrival instead of failing, so
     /// a stream costs one timer per idle period, not one per chunk.
     private func arm(_ deadline: NIODeadline, _ what: String?) {
-        timer?.cancel()
-        timer = nil
+        disarm()
         guard let context, let expiry else { return }
         timerDeadline = deadline
         timerReason = what
         timer = try? context.eventLoop.scheduleCallback(at: deadline, handler: expiry)
+    }
+
+    /// Cancels the pending expiry, if any.
+    private func disarm() {
+        timer?.cancel()
+        timer = nil
     }
 
     /// The event loop calls back for `timer`. A callback already due when it was cancelled may
@@ -242,8 +247,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
             state = .collecting(promise, answer)
             armIdle()
         case (.end, .collecting(let promise, let answer)):
-            timer?.cancel()
-            timer = nil
+            disarm()
             state = .idle
             if answer.head.isKeepAlive, let owner {
                 self.owner = nil
@@ -262,14 +266,12 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         case (.body(let chunk), .streaming(let source, _)):
             if source.yield(chunk) == .stopProducing {
                 demand = false
-                timer?.cancel()
-                timer = nil
+                disarm()
             } else {
                 armIdle()
             }
         case (.end, .streaming(let source, let keepAlive)):
-            timer?.cancel()
-            timer = nil
+            disarm()
             state = .idle
             // Pooled before the consumer sees the end, so its next request finds this connection;
             // a new exchange can only start on a later event-loop tick, after `finish()`.
@@ -324,8 +326,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Ends the exchange with `error` and closes the connection; later calls do nothing.
     private func fail(_ error: TransportError) {
-        timer?.cancel()
-        timer = nil
+        disarm()
         owner = nil
         switch state {
         case .awaitingHead(let promise, _): promise.fail(error)
