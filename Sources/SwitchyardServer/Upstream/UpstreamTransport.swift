@@ -61,7 +61,7 @@ public struct UpstreamResponse: Sendable {
 }
 
 /// Why an upstream exchange failed, in the kinds the metrics and the client-facing status need.
-public struct TransportError: Error, Sendable, CustomStringConvertible {
+public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The failure kind.
     public enum Kind: String, Sendable {
         /// No connection could be made (refused, DNS, TLS handshake).

@@ -1,0 +1,53 @@
+import NIOCore
+import NIOHTTP1
+
+/// The response body as the pipeline reads it: chunks as they arrive; an iteration cancelled by
+/// its task ends in `CancellationError`, never in a silent, clean end.
+struct UpstreamBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let producer: UpstreamExchangeHandler.Body
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: UpstreamExchangeHandler.Body.AsyncIterator
+
+        mutating func next() async throws -> ByteBuffer? {
+            let chunk = try await base.next()
+            if chunk == nil, Task.isCancelled { throw CancellationError() }
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: producer.makeAsyncIterator()) }
+}
+
+extension UpstreamResponse {
+    /// The answer with `head`'s status and headers and `body`.
+    init(_ head: HTTPResponseHead, body: some AsyncSequence<ByteBuffer, any Error> & Sendable) {
+        self.init(
+            status: Int(head.status.code), headers: head.headers.map { (name: $0.name, value: $0.value) }, body: body)
+    }
+}
+
+extension TimeAmount {
+    /// A duration from fractional seconds, as configuration gives them.
+    static func interval(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1e9)) }
+}
+
+/// The body of an answer read whole before it was handed over: the one buffer, or the failure
+/// that ended the reading (surfacing, as for a streamed body, when the body is read).
+struct WholeBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let result: Result<ByteBuffer, TransportError>
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var result: Result<ByteBuffer, TransportError>?
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let result else { return nil }
+            self.result = nil
+            return try result.get()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(result: result) }
+}

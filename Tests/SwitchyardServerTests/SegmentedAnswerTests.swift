@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+
+/// Every provider's answers, streamed and not, cut into arbitrary pieces by `SegmentingUpstream`,
+/// must reach the client complete, in time and byte for byte as when the upstream writes each
+/// answer in one piece (ids and timestamps aside). An upstream connection left with its read held
+/// once stalled the next answer on it until the client gave up; these runs catch any such stall.
+@Suite("Answers cut into arbitrary pieces reach the client whole")
+struct SegmentedAnswerTests {
+    /// One kind of request the gateway forwards.
+    struct Exchange: Sendable {
+        let name: String
+        let path: String
+        let body: String
+    }
+
+    static let exchanges: [Exchange] = {
+        var list: [Exchange] = []
+        for model in ["gpt-4o", "gemini-2.0-flash", "claude-3-5-haiku-latest", "llama3.2"] {
+            for stream in [false, true] {
+                let body =
+                    #"{"model":"\#(model)","stream":\#(stream),"stream_options":"#
+                    + #"{"include_usage":true},"messages":[{"role":"user","content":"Say hello."}]}"#
+                list.append(
+                    Exchange(name: "\(model) \(stream ? "stream" : "answer")", path: "/v1/chat/completions", body: body)
+                )
+            }
+        }
+        for model in ["text-embedding-3-small", "text-embedding-004", "ollama/nomic-embed-text"] {
+            list.append(
+                Exchange(
+                    name: "\(model) embeddings", path: "/v1/embeddings", body: #"{"model":"\#(model)","input":"hello"}"#
+                ))
+        }
+        return list
+    }()
+
+    /// How long an exchange may take before it counts as late: the answers are a few kilobytes on
+    /// loopback, normally done in milliseconds.
+    static let lateAfter = Duration.seconds(5)
+
+    /// What one exchange gave the client, its identifying values blanked.
+    struct Outcome: Sendable {
+        var body: String
+        var duration: Duration
+    }
+
+    /// Runs `body` against a gateway whose four providers are one `SegmentingUpstream`, with the
+    /// reference answer of each exchange (read while the upstream writes answers whole).
+    static func withSegmentingGateway(
+        _ body: (TestGateway, SegmentingUpstream, [String], UInt64) async throws -> Void
+    ) async throws {
+        let seed =
+            ProcessInfo.processInfo.environment["SEGMENT_SEED"].flatMap { UInt64($0) } ?? .random(in: 0...(1 << 48))
+        let upstream = try await SegmentingUpstream(seed: seed)
+        var environment = ["ENABLE_RATE_LIMITING": "true", "MAX_TOKENS": "2000000000"]
+        for provider in ["OPENAI", "GEMINI", "ANTHROPIC", "OLLAMA"] {
+            environment["\(provider)_DOMAIN"] = "127.0.0.1"
+            environment["\(provider)_PORT"] = String(upstream.port)
+            environment["\(provider)_TLS"] = "false"
+        }
+        do {
+            try await TestGateway.with(environment: environment) { gateway in
+                upstream.cut(false)
+                var references: [String] = []
+                for exchange in exchanges {
+                    let outcome = try await run(exchange, on: gateway)
+                    #expect(outcome.body.hasPrefix("200 "), "\(exchange.name): \(outcome.body)")
+                    references.append(outcome.body)
+                }
+                upstream.cut(true)
+                try await body(gateway, upstream, references, seed)
+            }
+        } catch {
+            await upstream.stop()
+            throw error
+        }
+        await upstream.stop()
+    }
+
+    /// Sends one exchange and reads its whole answer.
+    static func run(_ exchange: Exchange, on gateway: TestGateway) async throws -> Outcome {
+        var request = HTTPClientRequest(url: gateway.base + exchange.path)
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer sk-segments")
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: exchange.body))
+        let start = ContinuousClock.now
+        let response = try await gateway.client.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 22)
+        let text = "\(response.status.code) " + String(buffer: bytes)
+        return Outcome(body: normalized(text), duration: ContinuousClock.now - start)
+    }
+
+    /// `text` with the values that differ between two answers to the same request (the ids and
+    /// timestamps the gateway makes) blanked.
+    static func normalized(_ text: String) -> String {
+        text.replacing(/"(id|created)":("[^"]*"|[0-9]+)/) { "\"\($0.1)\":0" }
+    }
+
+    /// Runs `count` exchanges, `index` picking the kind, and checks each against its reference.
+    /// Returns the failures, described.
+    static func check(
+        _ indices: some Sequence<Int>, on gateway: TestGateway, references: [String]
+    ) async -> [String] {
+        var failures: [String] = []
+        for index in indices {
+            let kind = index % exchanges.count
+            do {
+                let outcome = try await run(exchanges[kind], on: gateway)
+                if outcome.body != references[kind] {
+                    failures.append("#\(index) \(exchanges[kind].name): answer differs: \(outcome.body.suffix(300))")
+                } else if outcome.duration > lateAfter {
+                    failures.append("#\(index) \(exchanges[kind].name): late (\(outcome.duration))")
+                }
+            } catch {
+                failures.append("#\(index) \(exchanges[kind].name): \(error)")
+            }
+        }
+        return failures
+    }
+
+    @Test("700 sequential exchanges, every provider and shape, on fresh and reused upstream connections")
+    func sequential() async throws {
+        try await Self.withSegmentingGateway { gateway, upstream, references, seed in
+            let before = upstream.server.connections
+            let failures = await Self.check(0..<700, on: gateway, references: references)
+            #expect(failures.isEmpty, "seed \(seed): \(failures.count) of 700 failed: \(failures.prefix(5))")
+            // About one answer in ten closes its connection; the rest are reused.
+            let opened = upstream.server.connections - before
+            #expect(opened > 20 && opened < 200, "\(opened) upstream connections for 700 exchanges")
+        }
+    }
+
+    @Test("1,600 exchanges from 16 concurrent clients, every provider and shape")
+    func concurrent() async throws {
+        try await Self.withSegmentingGateway { gateway, upstream, references, seed in
+            let failures = await withTaskGroup(of: [String].self) { group in
+                for client in 0..<16 {
+                    group.addTask {
+                        await Self.check(
+                            stride(from: client, to: 1_600, by: 16), on: gateway, references: references)
+                    }
+                }
+                return await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(failures.isEmpty, "seed \(seed): \(failures.count) of 1600 failed: \(failures.prefix(5))")
+            #expect(upstream.answers >= 1_600)
+        }
+    }
+}
