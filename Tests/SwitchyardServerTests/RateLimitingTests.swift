@@ -39,6 +39,28 @@ struct RateLimitingTests {
         }
     }
 
+    @Test(
+        "A body that repeats a member name is a 400 naming it, before counting or sending",
+        arguments: ["gpt-4o", "gemini-2.0-flash", "claude-3-5-haiku-latest", "llama3.2"])
+    func repeatedMember(model: String) async throws {
+        let prompt = String(repeating: "many words of a long prompt ", count: 100)
+        let body =
+            #"{"model":"\#(model)","messages":[{"role":"user","content":"\#(prompt)"}],"#
+            + #""messages":[{"role":"user","content":"hi"}]}"#
+        try await TestGateway.with(environment: ["ENABLE_RATE_LIMITING": "true", "MAX_TOKENS": "200"]) { gw in
+            let refused = try await gw.send("/v1/chat/completions", body: body)
+            #expect(refused.status == 400)
+            let error = try TestGateway.error(in: refused.body)
+            #expect(error["type"] as? String == "invalid_request_error")
+            #expect(error["param"] as? String == "messages")
+            let nested = try await gw.send(
+                "/v1/embeddings", body: #"{"model":"text-embedding-3-small","input":"a","input":"b"}"#)
+            #expect(nested.status == 400)
+            #expect(try TestGateway.error(in: nested.body)["param"] as? String == "input")
+            #expect(await gw.mock.log.requests.isEmpty)
+        }
+    }
+
     @Test("Request limits and model budgets from the config file: -requests headers, then 429s of type requests")
     func configuredBudgets() async throws {
         let yaml = """

@@ -2,11 +2,27 @@
 /// request and every usage-bearing answer; Foundation's `JSONDecoder` spends most of its time
 /// there in generic `Decodable` machinery, which a direct byte scan does not need. Nesting is
 /// bounded so hostile input cannot exhaust the stack; invalid UTF-8 is refused, not repaired.
+/// An object that repeats a member name is refused too: readers disagree on which of the two
+/// counts (JavaScript and this parser's tree keep the last, `JSONDecoder` the first), so a body
+/// that repeats one could be counted as one thing and sent as another.
 public struct JSONParser {
     /// Why a body is not JSON; the offset is for diagnostics and tests, never shown to clients.
-    public struct Failure: Error, Equatable {
+    public struct Failure: Error, Equatable, CustomStringConvertible {
         /// The byte offset where parsing stopped.
         public var offset: Int
+        /// The member name an object repeated, when that is why.
+        public var repeatedKey: String?
+
+        /// A failure at `offset`; `repeatedKey` when an object repeated that member name.
+        public init(offset: Int, repeatedKey: String? = nil) {
+            self.offset = offset
+            self.repeatedKey = repeatedKey
+        }
+
+        /// What is wrong, for error messages (it holds no part of the document but a member name).
+        public var description: String {
+            repeatedKey.map { "an object repeats the member `\($0)`" } ?? "not valid JSON at byte \(offset)"
+        }
     }
 
     /// The deepest nesting of arrays and objects accepted.
@@ -18,9 +34,8 @@ public struct JSONParser {
         try parseNotingIrregularities(bytes).value
     }
 
-    /// Parses like `parse` and tells whether the document was irregular: an object repeated a key
-    /// (the last one is kept) or a `\u` escape was a lone surrogate (it became U+FFFD). Both are
-    /// read here as JavaScript reads them; stricter readers such as `JSONDecoder` differ.
+    /// Parses like `parse` and tells whether the document was irregular: a `\u` escape was a lone
+    /// surrogate (it became U+FFFD, as JavaScript reads it; `JSONDecoder` refuses it).
     static func parseNotingIrregularities(
         _ bytes: some Collection<UInt8>
     ) throws(Failure) -> (value: JSONValue, irregular: Bool) {
@@ -43,7 +58,7 @@ public struct JSONParser {
     }
 
     /// Checks that `bytes` are one JSON object exactly as `parse` would, and returns the value of
-    /// its top-level member `key` (nil when it has none; the last one when repeated), building no
+    /// its top-level member `key` (nil when it has none; a failure when it is repeated), building no
     /// other value. For an answer that passes through unchanged and is read for one member only
     /// (a completion's `usage`): its other members cost a scan, not a tree.
     /// - Throws: `Failure` when the bytes are not one valid JSON value, or not an object.
@@ -56,7 +71,9 @@ public struct JSONParser {
             guard parser.current == UInt8(ascii: "{") else { throw parser.failure() }
             var found: JSONValue?
             try parser.sequence(depth: 1, close: UInt8(ascii: "}")) { parser throws(Failure) in
+                let start = parser.index
                 if try parser.memberKey() == key {
+                    guard found == nil else { throw Failure(offset: start, repeatedKey: key) }
                     found = try parser.value(depth: 1)
                 } else {
                     try parser.skipValue(depth: 1)
@@ -80,7 +97,7 @@ public struct JSONParser {
 
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
-    /// Whether a key repeated or a lone surrogate was replaced.
+    /// Whether a lone surrogate was replaced.
     private var irregular = false
 
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
@@ -131,8 +148,11 @@ public struct JSONParser {
         // Room for the common object (a message, usage, a choice) without growing it key by key.
         var members = [String: JSONValue](minimumCapacity: 8)
         try sequence(depth: depth, close: UInt8(ascii: "}")) { parser throws(Failure) in
+            let start = parser.index
             let key = try parser.memberKey()
-            if members.updateValue(try parser.value(depth: depth), forKey: key) != nil { parser.irregular = true }
+            if members.updateValue(try parser.value(depth: depth), forKey: key) != nil {
+                throw Failure(offset: start, repeatedKey: key)
+            }
         }
         return .object(members)
     }

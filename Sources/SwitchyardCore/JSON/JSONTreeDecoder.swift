@@ -6,15 +6,23 @@ import Foundation
 /// The translating adapters decode every client request and every provider answer (each stream
 /// event too) into Codable types; `JSONDecoder` spent about a quarter of a Gemini conversion's
 /// machine time in its own machinery. The walk refuses whatever it cannot decode exactly as
-/// `JSONDecoder` would (integers beyond 2^53, which the tree holds as `Double`; repeated keys and
-/// lone surrogates, which the parser reads as JavaScript does; any mismatch; bytes that are not
-/// JSON), and `JSONDecoder` then decodes the same bytes, so its values and its errors (the 400
-/// messages that name a field) stay the answer.
+/// `JSONDecoder` would (integers beyond 2^53, which the tree holds as `Double`; lone surrogates,
+/// which the parser reads as JavaScript does; any mismatch; bytes that are not JSON), and
+/// `JSONDecoder` then decodes the same bytes, so its values and its errors (the 400 messages that
+/// name a field) stay the answer. An object that repeats a member name is refused by the parser
+/// and never reaches `JSONDecoder`, which would read the name's first value where every other
+/// reader here reads the last.
 public enum JSONTreeDecoder {
-    /// Decodes `T` from JSON `bytes`; the error, when there is one, is `JSONDecoder`'s.
+    /// Decodes `T` from JSON `bytes`; the error, when there is one, is `JSONDecoder`'s, or the
+    /// parser's `JSONParser.Failure` for a repeated member name.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
-        if let decoded = try? walk(type, from: bytes) { return decoded }
-        return try JSONDecoder().decode(type, from: bytes as? Data ?? Data(bytes))
+        do {
+            return try walk(type, from: bytes)
+        } catch let failure as JSONParser.Failure where failure.repeatedKey != nil {
+            throw failure
+        } catch {
+            return try JSONDecoder().decode(type, from: bytes as? Data ?? Data(bytes))
+        }
     }
 
     /// Decodes `T` by the walk alone (for tests that compare it with `JSONDecoder`).

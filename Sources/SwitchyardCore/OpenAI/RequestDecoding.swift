@@ -11,9 +11,20 @@ public enum RequestDecoding {
             return try JSONTreeDecoder.decode(T.self, from: body)
         } catch let error as DecodingError {
             throw .invalidRequest(describe(error), param: param(of: error))
+        } catch let error as JSONParser.Failure {
+            throw invalidJSON(error)
         } catch {
             throw .invalidRequest("The request body is not valid JSON.")
         }
+    }
+
+    /// The 400 for a body `JSONParser` refused: one that names the member an object repeated, or
+    /// the plain "not valid JSON".
+    public static func invalidJSON(_ failure: JSONParser.Failure) -> GatewayError {
+        guard let key = failure.repeatedKey else { return .invalidRequest("The request body is not valid JSON.") }
+        return .invalidRequest(
+            "The request body repeats the member `\(key)` in one object; each name may appear only once.",
+            param: key)
     }
 
     static func path(_ codingPath: [any CodingKey]) -> String {

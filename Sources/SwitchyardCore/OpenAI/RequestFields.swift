@@ -15,7 +15,7 @@ public struct RequestFields {
         do {
             value = try JSONParser.parse(body)
         } catch {
-            throw .invalidRequest("The request body is not valid JSON.")
+            throw RequestDecoding.invalidJSON(error)
         }
         guard let object = value.objectValue else {
             throw .invalidRequest("The request body must be a JSON object.")
