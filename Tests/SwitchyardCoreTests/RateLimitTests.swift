@@ -103,6 +103,32 @@ struct RateLimitTests {
         #expect(whole.decisions.map(\.remaining) == [0])
     }
 
+    @Test("The completion allowance: a stated max_tokens is reserved whole; the default is cut to fit the budget")
+    func completionAllowance() async throws {
+        let limiter = RateLimiter(
+            policy: RateLimitPolicy(windowSeconds: 600, perUser: BudgetLimits(tokens: 100)),
+            store: InMemoryRateLimitStore(clock: TestClock().read))
+        let stated = try await limiter.reserve(
+            user: "a", model: "m", provider: "openai", tokens: 30, completion: .stated(50))
+        #expect(stated.tokens == 80)
+        await #expect {
+            try await limiter.reserve(user: "b", model: "m", provider: "openai", tokens: 30, completion: .stated(71))
+        } throws: { error in
+            (error as? GatewayError)?.message.hasPrefix(
+                "Request too large: its prompt and the completion it allows come to 101 tokens") == true
+        }
+        let capped = try await limiter.reserve(
+            user: "c", model: "m", provider: "openai", tokens: 30, completion: .byDefault(256))
+        #expect(capped.tokens == 100)
+        let small = try await limiter.reserve(
+            user: "d", model: "m", provider: "openai", tokens: 30, completion: .byDefault(16))
+        #expect(small.tokens == 46)
+        // Settling gives back what was reserved and not spent.
+        await limiter.settle(stated, actual: 35)
+        let rest = try await limiter.reserve(user: "a", model: "m", provider: "openai", tokens: 65)
+        #expect(rest.decisions.map(\.remaining) == [0])
+    }
+
     static let key = GatewayKey(name: "team", digest: [], limits: BudgetLimits(tokens: 500, requests: 4))
     static let policy = RateLimitPolicy(
         windowSeconds: 600, perUser: BudgetLimits(tokens: 1000, requests: 3),

@@ -30,6 +30,8 @@ final class SegmentingUpstream: Sendable {
         /// Whether answers are cut; off, every answer goes out in one write.
         let cutting = Atomic<Bool>(true)
         let answered = Atomic<Int>(0)
+        /// When the last byte of each answer was written, by the request's `x-request-id`.
+        let written = Mutex<[String: ContinuousClock.Instant]>([:])
     }
 
     let server: ScriptedServer
@@ -38,6 +40,9 @@ final class SegmentingUpstream: Sendable {
     var port: Int { server.port }
     /// Answers written so far.
     var answers: Int { switches.answered.load(ordering: .relaxed) }
+
+    /// When the last byte of the answer to the request with `x-request-id: id` was written.
+    func written(_ id: String) -> ContinuousClock.Instant? { switches.written.withLock { $0[id] } }
 
     /// Starts the upstream; the cuts of the `n`th connection follow `seed` and `n`.
     init(seed: UInt64) async throws {
@@ -60,6 +65,9 @@ final class SegmentingUpstream: Sendable {
                         try await connection.channel.writeAndFlush(write)
                     }
                     switches.answered.add(1, ordering: .relaxed)
+                    if let id = Self.header("x-request-id", in: request) {
+                        switches.written.withLock { $0[id] = .now }
+                    }
                     if close { return }
                 }
             }
@@ -120,6 +128,15 @@ final class SegmentingUpstream: Sendable {
             return all[..<front].map { [$0] } + (back > front ? [Array(all[front..<back])] : [])
                 + all[back...].map { [$0] }
         }
+    }
+
+    /// The value of the header `name` (lower-case) in `request`.
+    static func header(_ name: String, in request: String) -> String? {
+        let head = request.components(separatedBy: "\r\n\r\n").first ?? ""
+        for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix(name + ":") {
+            return line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
     }
 
     /// The path and JSON body of a request as `ScriptedServer.readRequest` returns it.

@@ -70,6 +70,8 @@ public struct ConfigLoader: Sendable {
         rateLimit.windowMinutes = try values.int(.rateLimitWindowMin, default: 60, range: 1...(60 * 24 * 31))
         rateLimit.maxTokens = try values.int(.maxTokens, default: 1000, range: 1...Int(Int32.max))
         rateLimit.maxRequests = try values.optionalInt(.maxRequests, range: 1...Int(Int32.max))
+        rateLimit.completionReserveTokens = try values.int(
+            .completionReserveTokens, default: 0, range: 0...Int(Int32.max))
         rateLimit.budgets = try buildBudgets(file?.budgets ?? [], providers: providers)
         rateLimit.userHeader = try values.string(.userHeader, default: "user").lowercased()
         rateLimit.redisURL = try values.optionalString(.redisURL)

@@ -95,6 +95,9 @@ public struct RateLimitSettings: Sendable, Equatable {
     public var maxTokens: Int = 1000
     /// Requests per user per window; nil means requests are not limited.
     public var maxRequests: Int?
+    /// Completion tokens reserved for a request that states no `max_tokens`, capped so that a
+    /// request alone never exceeds a budget by it; 0 reserves the prompt only.
+    public var completionReserveTokens: Int = 0
     /// Model and route budgets from the config file (per user, on top of the global one).
     public var budgets: [ModelBudget] = []
     /// Request header that names the user.

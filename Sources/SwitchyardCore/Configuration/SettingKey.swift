@@ -23,6 +23,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case rateLimitWindowMin = "rate_limit_window_min"
     case maxTokens = "max_tokens"
     case maxRequests = "max_requests"
+    case completionReserveTokens = "completion_reserve_tokens"
     case userHeader = "user_header"
     case redisURL = "redis_url"
     case rateLimitFailMode = "rate_limit_fail_mode"

@@ -11,6 +11,9 @@ public struct ChatRequestEnvelope: Sendable, Equatable {
     public var includeUsage: Bool?
     /// Tool definitions, kept raw for token counting.
     public var tools: [JSONValue]?
+    /// The most completion tokens the client allows (`max_completion_tokens`, else `max_tokens`):
+    /// what admission reserves for the answer.
+    public var maxCompletionTokens: Int?
     /// Set by the gateway when it must learn the exact usage (rate limiting): adapters then ask
     /// the upstream for usage even if the client did not, and hide it from such a client.
     public var accountUsage = false
@@ -35,6 +38,13 @@ public struct ChatRequestEnvelope: Sendable, Equatable {
                 .optional("include_usage", \.boolValue, "a boolean")
         }
         envelope.tools = try request.optional("tools", \.arrayValue, "an array")
+        for name in ["max_completion_tokens", "max_tokens"] where envelope.maxCompletionTokens == nil {
+            let limit = try request.optional(name, \.intValue, "an integer")
+            if let limit, limit < 0 {
+                throw .invalidRequest("`\(name)` must not be negative.", param: name)
+            }
+            envelope.maxCompletionTokens = limit
+        }
         if envelope.model.isEmpty {
             throw .invalidRequest("`model` must be a non-empty string.", param: "model")
         }

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The budgets of the contract and the config file: before forwarding, reserve the counted prompt
-/// (and one request) in every budget that applies, answer 429 when one does not fit, and settle
-/// the tokens with the actual usage when the answer ends.
+/// The budgets of the contract and the config file: before forwarding, reserve what a request may
+/// spend (its counted prompt, the completion it allows, and one request) in every budget that
+/// applies, answer 429 when one does not fit, and settle the tokens with the actual usage when the
+/// answer ends, giving back what was reserved and not spent.
 public struct RateLimiter: Sendable {
     /// Which budgets apply to a request.
     public let policy: RateLimitPolicy
@@ -33,16 +34,40 @@ public struct RateLimiter: Sendable {
         /// True when the store failed and the request was let through without a reservation.
         public var unaccounted = false
 
-        /// Tokens reserved (the counted prompt), or 0 when no token budget applies.
+        /// Tokens reserved (the counted prompt and the completion allowance), or 0 when no token
+        /// budget applies.
         public var tokens: Int { checks.first { $0.kind == .tokens }?.amount ?? 0 }
     }
 
-    /// Reserves a request of `user` in every budget the policy applies to it, all or none.
+    /// The completion tokens a request reserves beside its prompt.
+    public enum CompletionAllowance: Sendable, Equatable {
+        /// What the request states (`max_tokens`): reserved whole.
+        case stated(Int)
+        /// The configured default for a request that states none: capped so that the request
+        /// alone fits the smallest token budget that applies when its prompt does.
+        case byDefault(Int)
+    }
+
+    /// Reserves a request of `user` in every budget the policy applies to it, all or none: `tokens`
+    /// (the counted prompt) and `completion`.
     /// - Throws: as `reserve(_:)`.
     public func reserve(
-        user: String, key: GatewayKey? = nil, model: String, provider: ProviderID, tokens: Int
+        user: String, key: GatewayKey? = nil, model: String, provider: ProviderID, tokens: Int,
+        completion: CompletionAllowance = .stated(0)
     ) async throws(GatewayError) -> Reservation {
-        try await reserve(policy.checks(user: user, key: key, model: model, provider: provider, tokens: tokens))
+        var checks = policy.checks(user: user, key: key, model: model, provider: provider, tokens: tokens)
+        let allowance: Int
+        switch completion {
+        case .stated(let stated):
+            allowance = stated
+        case .byDefault(let preferred):
+            let smallest = checks.lazy.filter { $0.kind == .tokens }.map(\.window.limit).min() ?? 0
+            allowance = min(preferred, max(0, smallest - tokens))
+        }
+        for index in checks.indices where checks[index].kind == .tokens {
+            checks[index].amount = tokens.addingReportingOverflow(allowance).overflow ? .max : tokens + allowance
+        }
+        return try await reserve(checks)
     }
 
     /// Reserves `checks`, all or none.
@@ -80,7 +105,7 @@ public struct RateLimiter: Sendable {
         let scope = check.scope.isEmpty ? "" : " (\(check.scope))"
         let message =
             check.amount > limit
-            ? "Request too large: the prompt has \(check.amount) tokens, more than the limit of \(limit) tokens per \(per)\(scope)."
+            ? "Request too large: its prompt and the completion it allows come to \(check.amount) tokens, more than the limit of \(limit) tokens per \(per)\(scope)."
             : "Rate limit reached for \(check.kind.rawValue) per \(per)\(scope): Limit \(limit), Used \(limit - decision.remaining), Requested \(check.amount). Please try again in \(Self.duration(decision.retryAfter))."
         var headers = Self.headers(zip([check], [decision]))
         headers["retry-after"] = String(Int(decision.retryAfter.rounded(.up)))

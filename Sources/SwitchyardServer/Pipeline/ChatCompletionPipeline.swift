@@ -57,17 +57,8 @@ extension Gateway {
             var headers = ForwardedHeaders.response(from: upstream.headers, contentType: "application/json")
             ForwardedHeaders.add(accounting?.headers ?? [:], to: &headers)
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: adapted.body))
-        } catch var error as GatewayError {
-            if let accounting {
-                await accounting.refund()
-                error.headers.merge(accounting.headers) { current, _ in current }
-            }
-            trace.finish(status: error.status)
-            throw error
         } catch {
-            await accounting?.refund()
-            trace.finish(status: 500)
-            throw error
+            throw await TokenAccounting.failed(error, accounting: accounting, trace: trace)
         }
     }
 }

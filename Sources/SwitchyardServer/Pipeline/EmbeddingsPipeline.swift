@@ -5,9 +5,11 @@ import NIOFoundationCompat
 import SwitchyardCore
 
 extension Gateway {
-    /// `POST /v1/embeddings`: read -> parse -> route -> adapt -> send -> convert -> measure.
+    /// `POST /v1/embeddings`: read -> parse -> route -> admit (the input's tokens, the request) ->
+    /// adapt -> send -> convert -> settle -> measure.
     func embeddings(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let trace = RequestTrace(route: "embeddings", requestID: context.requestID, gateway: self)
+        var accounting: TokenAccounting?
         do {
             let key = try authenticate(request)
             let body = try await RequestBodyReader.read(request, context: context, limit: config.maxBodyBytes)
@@ -19,6 +21,9 @@ extension Gateway {
             let plan = try plan(envelope.model)
             trace.routed(provider: plan[0].endpoint.id.rawValue, model: envelope.model)
             trace.identify(user: user(request, context, key: key))
+            accounting = try await TokenAccounting.reserve(
+                gateway: self, embeddingsInput: envelope.input, target: plan[0], request: request, context: context,
+                key: key, bodySize: body.readableBytes)
             let client = clientContext(request, context)
             let (dispatched, raw) = try await ClientPresence.cancelOnClose(context.channel) {
                 [self] () async throws(GatewayError) -> (Dispatched, ByteBuffer) in
@@ -32,15 +37,18 @@ extension Gateway {
             let converted = try decode(provider: provider) { () throws(GatewayError) in
                 try adapter.embeddingsResponse(raw, request: body)
             }
+            // Settled with the provider's count of the input; Gemini reports none, so ours stands.
+            let reported = (try? JSONParser.member("usage", ofObject: converted.readableBytesView))?["prompt_tokens"]?
+                .intValue
+            let usage = reported.flatMap { $0 > 0 ? TokenUsage(promptTokens: $0, completionTokens: 0) : nil }
+            trace.usage(usage)
+            await accounting?.settle(usage: usage, streamedText: "")
             trace.finish(status: 200)
-            return Response(
-                status: .ok,
-                headers: ForwardedHeaders.response(from: upstream.headers, contentType: "application/json"),
-                body: ResponseBody(byteBuffer: converted)
-            )
+            var headers = ForwardedHeaders.response(from: upstream.headers, contentType: "application/json")
+            ForwardedHeaders.add(accounting?.headers ?? [:], to: &headers)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: converted))
         } catch {
-            trace.finish(status: (error as? GatewayError)?.status ?? 500)
-            throw error
+            throw await TokenAccounting.failed(error, accounting: accounting, trace: trace)
         }
     }
 }
