@@ -18,6 +18,6 @@ struct HashKeyCommand: ParsableCommand {
             printError("switchyard: no key on standard input")
             throw ExitCode(1)
         }
-        print(SHA256.hex(key))
+        print(Hashing.sha256Hex(key))
     }
 }

@@ -17,7 +17,7 @@ struct SecurityTests {
             (String(repeating: "a", count: 1000), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"),
         ])
     func sha256(input: String, expected: String) {
-        #expect(SHA256.hex(input) == expected)
+        #expect(Hashing.sha256Hex(input) == expected)
     }
 
     @Test(
@@ -28,13 +28,13 @@ struct SecurityTests {
             ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
         ])
     func sha1(input: String, expected: String) {
-        #expect(SHA1.hex(input) == expected)
+        #expect(Hashing.sha1Hex(input) == expected)
     }
 
     static let keyring = GatewayKeyring(keys: [
-        GatewayKey(name: "team", digest: SHA256.digest(Array("sk-team".utf8))),
-        GatewayKey(name: "mini", digest: SHA256.digest(Array("sk-mini".utf8)), models: [ModelPattern("gpt-4o-mini")]),
-        GatewayKey(name: "old", digest: SHA256.digest(Array("sk-old".utf8)), expires: Date(timeIntervalSince1970: 1)),
+        GatewayKey(name: "team", digest: Hashing.sha256(Array("sk-team".utf8))),
+        GatewayKey(name: "mini", digest: Hashing.sha256(Array("sk-mini".utf8)), models: [ModelPattern("gpt-4o-mini")]),
+        GatewayKey(name: "old", digest: Hashing.sha256(Array("sk-old".utf8)), expires: Date(timeIntervalSince1970: 1)),
     ])
 
     @Test("The right key authenticates; missing, wrong and expired keys are 401")
@@ -69,7 +69,7 @@ struct SecurityTests {
         let yaml = """
             gateway_keys:
               - name: a
-                sha256: \(SHA256.hex("sk-a"))
+                sha256: \(Hashing.sha256Hex("sk-a"))
               - name: b
                 key_env: B_KEY
                 models: ["gpt-4o-mini"]
@@ -105,7 +105,7 @@ struct SecurityTests {
                 .checkExposure()
         }
         let path = try TemporaryFile.write(
-            "gateway_keys:\n  - name: a\n    sha256: \(SHA256.hex("k"))", suffix: ".yaml")
+            "gateway_keys:\n  - name: a\n    sha256: \(Hashing.sha256Hex("k"))", suffix: ".yaml")
         #expect(throws: Never.self) {
             try ConfigLoader(environment: ["GEMINI_API_KEY": "g"], configPath: path).load().checkExposure()
         }

@@ -11,12 +11,12 @@ struct AuthenticationTests {
         let yaml = """
             gateway_keys:
               - name: team
-                sha256: \(SHA256.hex("sk-gw-team"))
+                sha256: \(Hashing.sha256Hex("sk-gw-team"))
               - name: mini
-                sha256: \(SHA256.hex("sk-gw-mini"))
+                sha256: \(Hashing.sha256Hex("sk-gw-mini"))
                 models: ["gpt-4o-mini"]
               - name: old
-                sha256: \(SHA256.hex("sk-gw-old"))
+                sha256: \(Hashing.sha256Hex("sk-gw-old"))
                 expires: 2020-01-01
             """
         try await TestGateway.with(yaml: yaml, environment: ["OPENAI_API_KEY": "sk-provider"], body)

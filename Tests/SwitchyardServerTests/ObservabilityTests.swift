@@ -114,7 +114,7 @@ struct ObservabilityTests {
         let yaml = """
             gateway_keys:
               - name: team
-                sha256: \(SHA256.hex(secrets[0]))
+                sha256: \(Hashing.sha256Hex(secrets[0]))
             """
         let capture = LogCapture()
         try await TestGateway.with(
@@ -145,7 +145,7 @@ struct ObservabilityTests {
         for field in [
             "request_id=req_", "route=chat", "provider=openai", "model=gpt-4o", "status=200", "latency_ms=",
             "upstream_ms=", "tokens_in=7", "tokens_out=5",
-            "user=\(SHA256.hex("key:team/user:alice@example.com").prefix(16))",
+            "user=\(Hashing.sha256Hex("key:team/user:alice@example.com").prefix(16))",
         ] {
             #expect(streamed.contains(field), "\(field) missing from \(streamed)")
         }

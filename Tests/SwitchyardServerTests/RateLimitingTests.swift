@@ -172,7 +172,7 @@ struct RateLimitingTests {
         let yaml = """
             gateway_keys:
               - name: team
-                sha256: \(SHA256.hex("sk-gw-team"))
+                sha256: \(Hashing.sha256Hex("sk-gw-team"))
                 max_tokens: 25
             """
         try await TestGateway.with(yaml: yaml, environment: ["OPENAI_API_KEY": "sk-provider"]) { gw in

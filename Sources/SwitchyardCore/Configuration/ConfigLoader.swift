@@ -157,7 +157,7 @@ public struct ConfigLoader: Sendable {
                 guard let secret = environment[env], !secret.isEmpty else {
                     throw ConfigError("\(at): key_env names \(env), which is not set")
                 }
-                digest = SHA256.digest(Array(secret.utf8))
+                digest = Hashing.sha256(Array(secret.utf8))
             default:
                 throw ConfigError("\(at): give exactly one of sha256 and key_env")
             }

@@ -165,7 +165,7 @@ public struct RateLimiter: Sendable {
         let header = header.flatMap { $0.isEmpty ? nil : $0 }
         if let keyName { return "key:\(keyName)" + (header.map { "/user:\($0)" } ?? "") }
         if let header { return "user:\(header)" }
-        if let bearerToken, !bearerToken.isEmpty { return "token:" + SHA256.hex(bearerToken).prefix(32) }
+        if let bearerToken, !bearerToken.isEmpty { return "token:" + Hashing.sha256Hex(bearerToken).prefix(32) }
         return "ip:\(address ?? "unknown")"
     }
 }

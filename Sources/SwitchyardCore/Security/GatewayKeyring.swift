@@ -55,7 +55,7 @@ public struct GatewayKeyring: Sendable {
             throw .unauthorized(
                 "Missing API key: send your Switchyard key as `Authorization: Bearer <key>` or `x-api-key: <key>`.")
         }
-        let digest = SHA256.digest(Array(secret.utf8))
+        let digest = Hashing.sha256(Array(secret.utf8))
         var match: GatewayKey?
         for key in keys {
             var difference: UInt8 = 0

@@ -112,7 +112,7 @@ final class RequestTrace: Sendable {
             metadata["tokens_in"] = "\(usage.promptTokens)"
             metadata["tokens_out"] = "\(usage.completionTokens)"
         }
-        if let user = snapshot.user { metadata["user"] = "\(SHA256.hex(user).prefix(16))" }
+        if let user = snapshot.user { metadata["user"] = "\(Hashing.sha256Hex(user).prefix(16))" }
         logger.info("request", metadata: metadata)
     }
 

@@ -65,13 +65,26 @@ public final class RedisRateLimitStore: RateLimitStore {
 
     static func key(_ user: String) -> String { "switchyard:rl:\(user)" }
 
-    /// Runs `script` by hash, loading it with `EVAL` when Redis does not know it yet.
-    func run(_ script: String, keys: [String], arguments: [String]) async throws -> RESPValue {
-        let sha = SHA1.hex(script)
+    /// A Lua script and the digest Redis names it by, computed once.
+    struct LuaScript: Sendable {
+        let text: String
+        let digest: String
+
+        init(_ text: String) {
+            self.text = text
+            digest = Hashing.sha1Hex(text)
+        }
+    }
+
+    static let reserve = LuaScript(reserveScript)
+    static let settle = LuaScript(settleScript)
+
+    /// Runs `script` by its digest, loading it with `EVAL` when Redis does not know it yet.
+    func run(_ script: LuaScript, keys: [String], arguments: [String]) async throws -> RESPValue {
         do {
-            return try await redis.send(["EVALSHA", sha, String(keys.count)] + keys + arguments)
+            return try await redis.send(["EVALSHA", script.digest, String(keys.count)] + keys + arguments)
         } catch RedisError.server(let message) where message.hasPrefix("NOSCRIPT") {
-            return try await redis.send(["EVAL", script, String(keys.count)] + keys + arguments)
+            return try await redis.send(["EVAL", script.text, String(keys.count)] + keys + arguments)
         }
     }
 
@@ -86,7 +99,7 @@ public final class RedisRateLimitStore: RateLimitStore {
                 String(check.window.limit),
             ]
         }
-        let reply = try await run(Self.reserveScript, keys: checks.map { Self.key($0.key) }, arguments: arguments)
+        let reply = try await run(Self.reserve, keys: checks.map { Self.key($0.key) }, arguments: arguments)
         guard case .array(let parts?) = reply, parts.count == checks.count + 1, case .array(let fits?) = parts[0],
             fits.count == checks.count
         else { throw RedisError.protocolViolation("unexpected script reply") }
@@ -115,7 +128,7 @@ public final class RedisRateLimitStore: RateLimitStore {
     public func settle(key: String, bucket: Int64, reserved: Int, actual: Int, window: SlidingWindow) async throws {
         let current = window.bucket(at: clock())
         _ = try await run(
-            Self.settleScript, keys: [Self.key(key)],
+            Self.settle, keys: [Self.key(key)],
             arguments: [
                 String(bucket), String(current), String(actual - reserved), String(Self.ttl(window.windowSeconds)),
             ])

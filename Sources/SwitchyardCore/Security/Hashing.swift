@@ -1,0 +1,33 @@
+import Crypto
+
+/// The digests the gateway needs, from swift-crypto: SHA-256 for gateway keys (stored as their
+/// hash) and for user ids in logs and rate-limit keys (so no token appears there), and SHA-1 for
+/// the name Redis gives a Lua script (`EVALSHA`), which is a name, not a protection.
+public enum Hashing {
+    /// The 32-byte SHA-256 digest of `bytes`.
+    public static func sha256(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(data: Array(bytes))
+        return Array(hasher.finalize())
+    }
+
+    /// The SHA-256 digest of `text`'s UTF-8 bytes, as lower-case hex.
+    public static func sha256Hex(_ text: String) -> String {
+        hex(SHA256.hash(data: Array(text.utf8)))
+    }
+
+    /// The SHA-1 digest of `text`'s UTF-8 bytes, as lower-case hex (Redis script names).
+    public static func sha1Hex(_ text: String) -> String {
+        hex(Insecure.SHA1.hash(data: Array(text.utf8)))
+    }
+
+    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
