@@ -139,8 +139,9 @@ struct ObservabilityTests {
             #expect(!lines.contains { $0.contains(secret) }, "\(secret) was logged")
         }
         let requests = lines.filter { $0.hasPrefix("info request ") }
-        #expect(requests.count == 4)  // two answers, the 500 and the 401 (/v1/models is not a model request)
+        #expect(requests.count == 5)  // two answers, the 500, the 401 and the model list
         #expect(requests.contains { $0.contains("status=401") && $0.contains("provider=none") })
+        #expect(requests.contains { $0.contains("route=models") && $0.contains("status=200") })
         let streamed = try #require(requests.first { $0.contains("ttft_ms=") })
         for field in [
             "request_id=req_", "route=chat", "provider=openai", "model=gpt-4o", "status=200", "latency_ms=",

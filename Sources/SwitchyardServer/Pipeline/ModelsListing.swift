@@ -12,8 +12,35 @@ extension Gateway {
     /// The client's own credential is an OpenAI-style key; it is never fanned out to Gemini or
     /// Anthropic, which are listed only when they have a server-side key.
     func models(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        _ = try authenticate(request)
-        let client = clientContext(request, context)
+        let trace = RequestTrace(route: "models", requestID: context.requestID, gateway: self)
+        do {
+            let key = try authenticate(request)
+            trace.identify(user: user(request, context, key: key))
+            let client = clientContext(request, context)
+            // A client that leaves stops the fan-out, as it stops any upstream request.
+            let listed = try await ClientPresence.cancelOnClose(context.channel) {
+                [self] () async throws(GatewayError) -> [ModelEntry] in
+                await listModels(client: client)
+            }
+            struct Listing: Encodable {
+                var object = "list"
+                var data: [ModelEntry]
+            }
+            let json = try JSONEncoder.gateway.encode(Listing(data: listed))
+            trace.finish(status: 200)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(data: json))
+            )
+        } catch {
+            trace.finish(status: (error as? GatewayError)?.status ?? 500)
+            throw error
+        }
+    }
+
+    /// Every provider's models, deduplicated and sorted, then the config routes' aliases.
+    private func listModels(client: ClientContext) async -> [ModelEntry] {
         let endpoints = config.router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }
         let listed = await withTaskGroup(of: [ModelEntry].self) { group in
             for endpoint in endpoints where endpoint.apiKey != nil || [.openai, .ollama].contains(endpoint.kind) {
@@ -36,16 +63,7 @@ extension Gateway {
                 data.append(ModelEntry(id: pattern.text, created: 0, ownedBy: "switchyard"))
             }
         }
-        struct Listing: Encodable {
-            var object = "list"
-            var data: [ModelEntry]
-        }
-        let json = try JSONEncoder.gateway.encode(Listing(data: data))
-        return Response(
-            status: .ok,
-            headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(data: json))
-        )
+        return data
     }
 
     func models(
