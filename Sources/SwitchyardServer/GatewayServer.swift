@@ -27,7 +27,10 @@ public struct GatewayServer: Sendable {
         let metrics = GatewayMetrics()
         gateway = Gateway(
             config: config,
-            transport: transport ?? NIOUpstreamTransport(),
+            transport: transport
+                ?? NIOUpstreamTransport(
+                    wholeBodyLimit: config.reliability.maxUpstreamAnswerBytes,
+                    idleConnectionsPerKey: config.reliability.upstreamIdleConnections),
             metrics: metrics,
             logger: logger,
             limiter: Self.limiter(config, metrics: metrics, logger: logger)
@@ -41,7 +44,10 @@ public struct GatewayServer: Sendable {
         let settings = config.rateLimit
         let store: any RateLimitStore
         if let url = settings.redisURL, let endpoint = try? RedisClient.Endpoint(url: url) {
-            store = RedisRateLimitStore(client: RedisClient(endpoint: endpoint))
+            store = RedisRateLimitStore(
+                client: RedisClient(
+                    endpoint: endpoint, poolSize: settings.redisPoolSize,
+                    timeout: .nanoseconds(Int64(settings.redisTimeoutSeconds * 1e9))))
         } else {
             store = InMemoryRateLimitStore()
         }

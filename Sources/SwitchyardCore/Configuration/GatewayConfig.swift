@@ -104,6 +104,10 @@ public struct RateLimitSettings: Sendable, Equatable {
     public var userHeader: String = "user"
     /// Redis URL for shared state across instances; nil means in memory.
     public var redisURL: String?
+    /// Pipelined connections to Redis.
+    public var redisPoolSize: Int = 4
+    /// How long one Redis command may take before the store counts as failed.
+    public var redisTimeoutSeconds: Double = 0.5
     /// When the store (Redis) fails: serve anyway (true, the default) or answer 503.
     public var failOpen: Bool = true
 

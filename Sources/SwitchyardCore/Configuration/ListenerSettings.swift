@@ -14,6 +14,9 @@ public struct ListenerSettings: Sendable, Equatable {
     public var maxConnectionsPerAddress: Int = 1024
     /// A connection that sends nothing (between requests, or mid-request) for this long is closed.
     public var idleTimeoutSeconds: Double = 60
+    /// How much of an oversized body is read and thrown away so that the client still receives
+    /// the 413 (as nginx's lingering close does); past it the connection is closed.
+    public var maxDiscardBytes: Int = 64 << 20
 
     /// Creates settings with the defaults.
     public init() {}

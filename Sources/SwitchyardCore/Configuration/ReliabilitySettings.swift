@@ -11,6 +11,10 @@ public struct ReliabilitySettings: Sendable, Equatable {
     public var breakerCooldownSeconds: Double = 30
     /// Requests handled at once before new ones are refused with 503 (0: no limit).
     public var maxConcurrentRequests: Int = 4096
+    /// Idle keep-alive connections kept per provider address and event loop; more are closed.
+    public var upstreamIdleConnections: Int = 512
+    /// The largest upstream answer read whole (a non-streamed answer); a larger one is a 502.
+    public var maxUpstreamAnswerBytes: Int = 64 << 20
 
     /// The defaults.
     public init() {}

@@ -26,6 +26,8 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case completionReserveTokens = "completion_reserve_tokens"
     case userHeader = "user_header"
     case redisURL = "redis_url"
+    case redisPoolSize = "redis_pool_size"
+    case redisTimeoutSeconds = "redis_timeout_seconds"
     case rateLimitFailMode = "rate_limit_fail_mode"
     case logLevel = "log_level"
     case logFormat = "log_format"
@@ -41,6 +43,8 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case circuitBreakerFailures = "circuit_breaker_failures"
     case circuitBreakerCooldownSeconds = "circuit_breaker_cooldown_seconds"
     case maxConcurrentRequests = "max_concurrent_requests"
+    case upstreamIdleConnections = "upstream_idle_connections"
+    case maxUpstreamAnswerBytes = "max_upstream_answer_bytes"
     case defaultProvider = "default_provider"
     case tlsCertFile = "tls_cert_file"
     case tlsKeyFile = "tls_key_file"
@@ -49,6 +53,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case maxHeaderCount = "max_header_count"
     case maxConnectionsPerAddress = "max_connections_per_address"
     case clientIdleTimeoutSeconds = "client_idle_timeout_seconds"
+    case maxDiscardBytes = "max_discard_bytes"
 
     /// The environment variable name.
     public var environmentName: String { rawValue.uppercased() }

@@ -46,7 +46,8 @@ struct GatewayHTTPChannel: ServerChildChannel {
             try pipeline.addHandler(
                 HTTPConnectionStateHandler(
                     idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)), logger: logger))
-            try pipeline.addHandler(RequestDispatcher(responder: responder, bodyLimit: bodyLimit))
+            try pipeline.addHandler(
+                RequestDispatcher(responder: responder, bodyLimit: bodyLimit, discardBound: limits.maxDiscardBytes))
             return Value(channel: channel)
         }
     }

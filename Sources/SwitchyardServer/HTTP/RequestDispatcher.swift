@@ -14,13 +14,12 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
     /// What answers a request (`ClientResponder`); errors are answers too.
     typealias Responder = @Sendable (Request, GatewayRequestContext) async -> Response
 
-    /// How much of an oversized body is read and thrown away so the client still receives the 413
-    /// instead of a reset connection (as nginx's lingering close does); past it the request is
-    /// answered at once and the connection closed.
-    static let discardBound = 64 * 1024 * 1024
-
     private let responder: Responder
     private let bodyLimit: Int
+    /// How much of an oversized body is read and thrown away so the client still receives the 413
+    /// instead of a reset connection; past it the request is answered at once and the connection
+    /// closed.
+    private let discardBound: Int
     private var head: HTTPRequest?
     private var body = ByteBuffer()
     private var received = 0
@@ -31,9 +30,10 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
     private var closeAfterAnswer = false
 
     /// A dispatcher answering through `responder`, keeping at most `bodyLimit` bytes of a body.
-    init(responder: @escaping Responder, bodyLimit: Int) {
+    init(responder: @escaping Responder, bodyLimit: Int, discardBound: Int) {
         self.responder = responder
         self.bodyLimit = bodyLimit
+        self.discardBound = discardBound
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -50,7 +50,7 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
             received += chunk.readableBytes
             if received <= bodyLimit {
                 if body.readableBytes == 0 { body = chunk } else { body.writeImmutableBuffer(chunk) }
-            } else if received > bodyLimit + Self.discardBound {
+            } else if received > bodyLimit + discardBound {
                 dispatch(context, closing: true)  // once: `dispatch` answers a request only once
             }
         case .end:

@@ -146,7 +146,7 @@ public final class Gateway: Sendable {
     ) async throws(GatewayError) -> ByteBuffer {
         defer { trace?.upstreamEnded() }
         do {
-            return try await response.collect(limit: UpstreamResponse.maximumWholeBody)
+            return try await response.collect(limit: config.reliability.maxUpstreamAnswerBytes)
         } catch {
             if error.kind != .cancelled {
                 metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)

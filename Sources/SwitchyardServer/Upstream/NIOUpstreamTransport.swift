@@ -28,7 +28,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
     private let homeLoop: any EventLoop
     private let idle = Mutex<[PoolKey: [UpstreamConnection]]>([:])
     private let tlsContext: Result<NIOSSLContext, any Error>
-    private let maxIdlePerKey = 512
+    private let maxIdlePerKey: Int
     private let wholeBodyLimit: Int
     /// Parsed upstream URLs and their `Host` headers: the same few URLs come back on every request.
     private let targets = Mutex<[String: (UpstreamTarget, String)]>([:])
@@ -40,13 +40,16 @@ public final class NIOUpstreamTransport: UpstreamTransport {
     ///   - group: the event loops connections live on.
     ///   - trustRoots: the certificate authorities HTTPS providers are verified against (the system's by default).
     ///   - wholeBodyLimit: the most bytes of an answer read whole (`readsWholeAnswer`).
+    ///   - idleConnectionsPerKey: idle connections kept per provider address and event loop.
     public init(
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         trustRoots: NIOSSLTrustRoots = .default,
-        wholeBodyLimit: Int = UpstreamResponse.maximumWholeBody
+        wholeBodyLimit: Int = ReliabilitySettings().maxUpstreamAnswerBytes,
+        idleConnectionsPerKey: Int = ReliabilitySettings().upstreamIdleConnections
     ) {
         self.group = group
         self.wholeBodyLimit = wholeBodyLimit
+        self.maxIdlePerKey = idleConnectionsPerKey
         self.homeLoop = group.next()
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12

@@ -37,9 +37,6 @@ public struct UpstreamResponse: Sendable {
         headers.first { $0.name.lowercased() == name }?.value
     }
 
-    /// The largest answer the gateway reads whole (64 MiB).
-    public static let maximumWholeBody = 64 << 20
-
     /// Reads the whole body, up to `limit` bytes.
     /// - Throws: `TransportError` when reading fails, times out or exceeds `limit`.
     public func collect(limit: Int) async throws(TransportError) -> ByteBuffer {
