@@ -4,8 +4,8 @@ import Foundation
 public struct ChatCompletionRequest: Decodable, Sendable, Equatable {
     /// A message of the conversation.
     public struct Message: Decodable, Sendable, Equatable {
-        /// `system`, `developer`, `user`, `assistant` or `tool`.
-        public var role: String
+        /// Who wrote the message.
+        public var role: Role
         /// The content: text, parts, or nothing (an assistant turn that only calls tools).
         public var content: Content?
         /// Optional participant name.

@@ -58,9 +58,9 @@ public struct ChatRequestEnvelope: Sendable, Equatable {
                     param: "messages[\(index)].role"
                 )
             }
-            if !["system", "developer", "user", "assistant", "tool", "function"].contains(role) {
+            if Role(rawValue: role) == nil {
                 throw .invalidRequest(
-                    "`messages[\(index)].role` is `\(role)`; expected system, developer, user, assistant or tool.",
+                    "`messages[\(index)].role` is `\(role)`; expected \(Role.listed).",
                     param: "messages[\(index)].role"
                 )
             }

@@ -46,9 +46,9 @@ public struct AnthropicAdapter: ProviderAdapter {
         }
         for (index, m) in r.messages.enumerated() {
             switch m.role {
-            case "system", "developer":
+            case .system, .developer:
                 if !m.text.isEmpty { system.append(m.text) }
-            case "user":
+            case .user:
                 var blocks: [JSONValue] = []
                 for part in m.content?.parts ?? [] {
                     switch part.type {
@@ -76,7 +76,7 @@ public struct AnthropicAdapter: ProviderAdapter {
                     }
                 }
                 append("user", blocks)
-            case "assistant":
+            case .assistant:
                 var blocks: [JSONValue] = []
                 if !m.text.isEmpty { blocks.append(["type": "text", "text": .string(m.text)]) }
                 for call in m.toolCalls ?? [] {
@@ -86,14 +86,12 @@ public struct AnthropicAdapter: ProviderAdapter {
                     ])
                 }
                 append("assistant", blocks)
-            case "tool", "function":
+            case .tool, .function:
                 guard let id = m.toolCallID else {
                     throw .invalidRequest(
                         "A tool message needs `tool_call_id`.", param: "messages[\(index)].tool_call_id")
                 }
                 append("user", [["type": "tool_result", "tool_use_id": .string(id), "content": .string(m.text)]])
-            default:
-                throw .invalidRequest("Unknown role `\(m.role)`.", param: "messages[\(index)].role")
             }
         }
         switch r.responseFormat?.type {

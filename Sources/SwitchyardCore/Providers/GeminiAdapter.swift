@@ -50,10 +50,10 @@ public struct GeminiAdapter: ProviderAdapter {
         }
         for (index, m) in r.messages.enumerated() {
             switch m.role {
-            case "system", "developer":
+            case .system, .developer:
                 let text = m.text
                 if !text.isEmpty { system.append(["text": .string(text)]) }
-            case "user":
+            case .user:
                 var parts: [JSONValue] = []
                 for part in m.content?.parts ?? [] {
                     switch part.type {
@@ -69,7 +69,7 @@ public struct GeminiAdapter: ProviderAdapter {
                     }
                 }
                 append("user", parts)
-            case "assistant":
+            case .assistant:
                 var parts: [JSONValue] = []
                 let text = m.text
                 if !text.isEmpty { parts.append(["text": .string(text)]) }
@@ -84,7 +84,7 @@ public struct GeminiAdapter: ProviderAdapter {
                     parts.append(.object(part))
                 }
                 append("model", parts)
-            case "tool", "function":
+            case .tool, .function:
                 guard let name = m.toolCallID.flatMap({ toolNames[$0] }) ?? m.name else {
                     throw .invalidRequest(
                         "This tool message answers a call id that no earlier assistant message made.",
@@ -94,8 +94,6 @@ public struct GeminiAdapter: ProviderAdapter {
                 var response = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
                 if response.objectValue == nil { response = ["content": response] }
                 append("user", [["functionResponse": ["name": .string(name), "response": response]]])
-            default:
-                throw .invalidRequest("Unknown role `\(m.role)`.", param: "messages[\(index)].role")
             }
         }
         var body: [String: JSONValue] = [

@@ -35,10 +35,10 @@ public struct OllamaAdapter: ProviderAdapter {
         for (index, m) in r.messages.enumerated() {
             var out: [String: JSONValue] = [:]
             switch m.role {
-            case "system", "developer":
+            case .system, .developer:
                 out["role"] = "system"
                 out["content"] = .string(m.text)
-            case "user":
+            case .user:
                 out["role"] = "user"
                 var text = ""
                 var images: [JSONValue] = []
@@ -55,7 +55,7 @@ public struct OllamaAdapter: ProviderAdapter {
                 }
                 out["content"] = .string(text)
                 if !images.isEmpty { out["images"] = .array(images) }
-            case "assistant":
+            case .assistant:
                 out["role"] = "assistant"
                 out["content"] = .string(m.text)
                 if let calls = m.toolCalls, !calls.isEmpty {
@@ -66,12 +66,10 @@ public struct OllamaAdapter: ProviderAdapter {
                     }
                     out["tool_calls"] = .array(converted)
                 }
-            case "tool", "function":
+            case .tool, .function:
                 out["role"] = "tool"
                 out["content"] = .string(m.text)
                 out.set("tool_name", (m.toolCallID.flatMap { toolNames[$0] } ?? m.name).map(JSONValue.string))
-            default:
-                throw .invalidRequest("Unknown role `\(m.role)`.", param: "messages[\(index)].role")
             }
             messages.append(.object(out))
         }
