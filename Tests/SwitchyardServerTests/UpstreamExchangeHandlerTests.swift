@@ -65,6 +65,14 @@ struct UpstreamExchangeHandlerTests {
 
         struct Pending: Error {}
 
+        /// A harness whose first exchange has received `parts`, and that exchange's response.
+        static func started(after parts: [HTTPClientResponsePart]) throws -> (Harness, UpstreamResponse) {
+            let harness = try Harness()
+            let future = harness.execute()
+            try harness.deliver(parts)
+            return (harness, try completed(future))
+        }
+
         var reads: Int { counter.reads }
         var timesPooled: Int { pooled.withLockedValue { $0 } }
     }
@@ -78,10 +86,7 @@ struct UpstreamExchangeHandlerTests {
         "Body parts past the consumer's buffer and the end in one read: the connection is pooled reading, and the next answer is read"
     )
     func burstWithEnd() throws {
-        let harness = try Harness()
-        let first = harness.execute()
-        try harness.deliver([Self.head])
-        let response = try Harness.completed(first)
+        let (harness, response) = try Harness.started(after: [Self.head])
         #expect(response.status == 200)
         let readsBefore = harness.reads
         // Nobody reads the body yet: its buffer passes the high watermark within this read.
@@ -99,10 +104,7 @@ struct UpstreamExchangeHandlerTests {
 
     @Test("A full consumer holds the socket's reads back until it asks for more")
     func heldUntilDemand() throws {
-        let harness = try Harness()
-        let future = harness.execute()
-        try harness.deliver([Self.head])
-        let response = try Harness.completed(future)
+        let (harness, response) = try Harness.started(after: [Self.head])
         try harness.deliver(Self.bodies(9))
         let held = harness.reads
         harness.channel.pipeline.read()
@@ -118,10 +120,7 @@ struct UpstreamExchangeHandlerTests {
 
     @Test("A consumer that leaves between reads closes the connection; it is never pooled")
     func consumerLeaves() throws {
-        let harness = try Harness()
-        let future = harness.execute()
-        try harness.deliver([Self.head] + Self.bodies(3))
-        let response = try Harness.completed(future)
+        let (harness, response) = try Harness.started(after: [Self.head] + Self.bodies(3))
         let handler = try harness.channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self)
         handler.consumerTerminated(exchange: 1)
         #expect(!harness.channel.isActive)

@@ -6,9 +6,7 @@ extension ConfigLoader {
         var names: Set<String> = []
         for (index, entry) in entries.enumerated() {
             let at = "config file: gateway_keys[\(index)] (`\(entry.name)`)"
-            guard !entry.name.isEmpty, names.insert(entry.name).inserted else {
-                throw ConfigError("\(at): every key needs a unique, non-empty name")
-            }
+            try Self.requireUniqueName(entry.name, among: &names, at: at, of: "key")
             let digest: [UInt8]
             switch (entry.sha256, entry.keyEnv) {
             case (let hex?, nil):

@@ -42,9 +42,7 @@ extension ConfigLoader {
         var names: Set<String> = []
         for (index, entry) in entries.enumerated() {
             let at = "config file: rate_limits[\(index)] (`\(entry.name)`)"
-            guard !entry.name.isEmpty, names.insert(entry.name).inserted else {
-                throw ConfigError("\(at): every budget needs a unique, non-empty name")
-            }
+            try Self.requireUniqueName(entry.name, among: &names, at: at, of: "budget")
             let limits = try Self.limits(tokens: entry.maxTokens, requests: entry.maxRequests, at: at)
             guard !limits.isEmpty else { throw ConfigError("\(at): give max_tokens, max_requests or both") }
             let provider = entry.provider.map(ProviderID.init(rawValue:))

@@ -81,4 +81,12 @@ public struct ConfigLoader: Sendable {
         ])
     }
 
+    /// Checks that an entry's `name` is not empty and not taken by an earlier entry of its list.
+    static func requireUniqueName(
+        _ name: String, among names: inout Set<String>, at: String, of kind: String
+    ) throws(ConfigError) {
+        guard !name.isEmpty, names.insert(name).inserted else {
+            throw ConfigError("\(at): every \(kind) needs a unique, non-empty name")
+        }
+    }
 }

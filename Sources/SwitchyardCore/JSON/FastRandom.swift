@@ -22,8 +22,9 @@ public enum FastRandom {
         Double(next() >> 11) * 0x1.0p-53
     }
 
-    /// SplitMix64's finalizer: a bijection on 64 bits that spreads every input bit over the output.
-    static func mix(_ value: UInt64) -> UInt64 {
+    /// SplitMix64's finalizer: a bijection on 64 bits that spreads every input bit over the output
+    /// (also what seeded generators in the tests step through).
+    public static func mix(_ value: UInt64) -> UInt64 {
         var z = value
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
