@@ -8,6 +8,30 @@ enum AdapterSupport {
         ByteBuffer(bytes: JSONWriter.bytes(value))
     }
 
+    /// The headers of every upstream request: a JSON body, the request id, then `credential` (the
+    /// provider's own header with the server-side key or the client's), then `extra`.
+    static func headers(
+        _ client: ClientContext, credential: (name: String, value: String)?,
+        extra: [(name: String, value: String)] = []
+    ) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = [
+            ("content-type", "application/json"), ("x-request-id", client.requestID),
+        ]
+        if let credential { headers.append(credential) }
+        return headers + extra
+    }
+
+    /// The client-facing error for a provider's error answer: `map` applied to the error envelope
+    /// `E` when the body is one, else the body reshaped as it is.
+    static func upstreamError<E: Decodable>(
+        _ envelope: E.Type, status: Int, body: ByteBuffer, provider: String, map: (E) -> GatewayError
+    ) -> GatewayError {
+        guard let decoded = try? JSONDecoder().decode(E.self, from: Data(buffer: body)) else {
+            return UpstreamErrorReshaper.reshape(status: status, body: body, provider: provider)
+        }
+        return map(decoded)
+    }
+
     /// Decodes a provider's answer, or throws a 502 naming the provider.
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer, provider: String) throws(GatewayError) -> T
     {

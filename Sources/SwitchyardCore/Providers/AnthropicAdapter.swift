@@ -335,10 +335,9 @@ public struct AnthropicAdapter: ProviderAdapter {
             }
             var error: Failure
         }
-        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(buffer: body)) else {
-            return UpstreamErrorReshaper.reshape(status: status, body: body, provider: "Anthropic")
+        return AdapterSupport.upstreamError(Envelope.self, status: status, body: body, provider: "Anthropic") {
+            Self.error(status: status, type: $0.error.type, message: $0.error.message ?? "")
         }
-        return Self.error(status: status, type: envelope.error.type, message: envelope.error.message ?? "")
     }
 
     static func error(status: Int, type: String?, message: String) -> GatewayError {
@@ -359,11 +358,8 @@ public struct AnthropicAdapter: ProviderAdapter {
     }
 
     func headers(_ endpoint: ProviderEndpoint, _ client: ClientContext) -> [(name: String, value: String)] {
-        var h: [(name: String, value: String)] = [
-            ("content-type", "application/json"), ("anthropic-version", Self.version),
-            ("x-request-id", client.requestID),
-        ]
-        if let key = endpoint.apiKey?.value ?? client.bearerToken { h.append(("x-api-key", key)) }
-        return h
+        AdapterSupport.headers(
+            client, credential: (endpoint.apiKey?.value ?? client.bearerToken).map { ("x-api-key", $0) },
+            extra: [("anthropic-version", Self.version)])
     }
 }

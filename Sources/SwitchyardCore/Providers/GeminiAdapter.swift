@@ -372,10 +372,9 @@ public struct GeminiAdapter: ProviderAdapter {
     /// `{"error":{"code","message","status"}}`, mapped by its status name.
     public func upstreamError(status: Int, body: ByteBuffer) -> GatewayError {
         struct Envelope: Decodable { var error: Answer.Failure }
-        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(buffer: body)) else {
-            return UpstreamErrorReshaper.reshape(status: status, body: body, provider: "Gemini")
+        return AdapterSupport.upstreamError(Envelope.self, status: status, body: body, provider: "Gemini") {
+            Self.error(status: status, statusName: $0.error.status, message: $0.error.message ?? "")
         }
-        return Self.error(status: status, statusName: envelope.error.status, message: envelope.error.message ?? "")
     }
 
     static func error(status: Int, statusName: String?, message: String) -> GatewayError {
@@ -397,10 +396,7 @@ public struct GeminiAdapter: ProviderAdapter {
     }
 
     func headers(_ endpoint: ProviderEndpoint, _ client: ClientContext) -> [(name: String, value: String)] {
-        var h: [(name: String, value: String)] = [
-            ("content-type", "application/json"), ("x-request-id", client.requestID),
-        ]
-        if let key = endpoint.apiKey?.value ?? client.bearerToken { h.append(("x-goog-api-key", key)) }
-        return h
+        AdapterSupport.headers(
+            client, credential: (endpoint.apiKey?.value ?? client.bearerToken).map { ("x-goog-api-key", $0) })
     }
 }

@@ -263,19 +263,14 @@ public struct OllamaAdapter: ProviderAdapter {
     /// `{"error":"…"}` with its status.
     public func upstreamError(status: Int, body: ByteBuffer) -> GatewayError {
         struct Failure: Decodable { var error: String }
-        guard let failure = try? JSONDecoder().decode(Failure.self, from: Data(buffer: body)) else {
-            return UpstreamErrorReshaper.reshape(status: status, body: body, provider: "Ollama")
+        return AdapterSupport.upstreamError(Failure.self, status: status, body: body, provider: "Ollama") {
+            GatewayError(
+                status: status, type: GatewayError.openAIType(forStatus: status), message: $0.error,
+                code: status == 404 ? "model_not_found" : nil)
         }
-        return GatewayError(
-            status: status, type: GatewayError.openAIType(forStatus: status), message: failure.error,
-            code: status == 404 ? "model_not_found" : nil)
     }
 
     func headers(_ client: ClientContext) -> [(name: String, value: String)] {
-        var h: [(name: String, value: String)] = [
-            ("content-type", "application/json"), ("x-request-id", client.requestID),
-        ]
-        if let auth = client.authorization { h.append(("authorization", auth)) }
-        return h
+        AdapterSupport.headers(client, credential: client.authorization.map { ("authorization", $0) })
     }
 }

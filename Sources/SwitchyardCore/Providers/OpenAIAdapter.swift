@@ -125,16 +125,12 @@ public struct OpenAIAdapter: ProviderAdapter {
 
     func headers(endpoint: ProviderEndpoint, client: ClientContext, accept: String?) -> [(name: String, value: String)]
     {
-        var h: [(name: String, value: String)] = [
-            ("content-type", "application/json"), ("x-request-id", client.requestID),
-        ]
-        if let key = endpoint.apiKey {
-            h.append(("authorization", "Bearer \(key.value)"))
-        } else if let auth = client.authorization {
-            h.append(("authorization", auth))
-        }
-        if let accept { h.append(("accept", accept)) }
-        return h
+        AdapterSupport.headers(
+            client,
+            credential: (endpoint.apiKey.map { "Bearer \($0.value)" } ?? client.authorization).map {
+                ("authorization", $0)
+            },
+            extra: accept.map { [("accept", $0)] } ?? [])
     }
 
     func renamed(_ body: ByteBuffer, target: ModelRouter.Target) throws(GatewayError) -> ByteBuffer {
