@@ -35,15 +35,8 @@ public struct AnthropicAdapter: ProviderAdapter {
     /// The native request body.
     func nativeChat(_ r: ChatCompletionRequest, model: String, stream: Bool) throws(GatewayError) -> JSONValue {
         var system: [String] = []
-        var turns: [(role: String, blocks: [JSONValue])] = []
-        func append(_ role: String, _ blocks: [JSONValue]) {
-            guard !blocks.isEmpty else { return }
-            if let last = turns.last, last.role == role {
-                turns[turns.count - 1].blocks += blocks
-            } else {
-                turns.append((role, blocks))
-            }
-        }
+        var turns = MergedTurns()
+        func append(_ role: String, _ blocks: [JSONValue]) { turns.append(role, blocks) }
         for (index, m) in r.messages.enumerated() {
             switch m.role {
             case .system, .developer:
@@ -106,7 +99,7 @@ public struct AnthropicAdapter: ProviderAdapter {
         var body: [String: JSONValue] = [
             "model": .string(model),
             "max_tokens": .number(Double(r.outputLimit ?? Self.defaultMaxTokens)),
-            "messages": .array(turns.map { ["role": .string($0.role), "content": .array($0.blocks)] }),
+            "messages": turns.json(piecesKey: "content"),
         ]
         if stream { body["stream"] = .bool(true) }
         if !system.isEmpty { body["system"] = .string(system.joined(separator: "\n\n")) }

@@ -39,15 +39,8 @@ public struct GeminiAdapter: ProviderAdapter {
     func nativeChat(_ r: ChatCompletionRequest) throws(GatewayError) -> JSONValue {
         let toolNames = AdapterSupport.toolNames(in: r.messages)
         var system: [JSONValue] = []
-        var contents: [(role: String, parts: [JSONValue])] = []
-        func append(_ role: String, _ parts: [JSONValue]) {
-            guard !parts.isEmpty else { return }
-            if let last = contents.last, last.role == role {
-                contents[contents.count - 1].parts += parts
-            } else {
-                contents.append((role, parts))
-            }
-        }
+        var contents = MergedTurns()
+        func append(_ role: String, _ parts: [JSONValue]) { contents.append(role, parts) }
         for (index, m) in r.messages.enumerated() {
             switch m.role {
             case .system, .developer:
@@ -97,7 +90,7 @@ public struct GeminiAdapter: ProviderAdapter {
             }
         }
         var body: [String: JSONValue] = [
-            "contents": .array(contents.map { ["role": .string($0.role), "parts": .array($0.parts)] })
+            "contents": contents.json(piecesKey: "parts")
         ]
         if !system.isEmpty { body["systemInstruction"] = ["parts": .array(system)] }
         if let tools = r.tools, !tools.isEmpty {
