@@ -4,8 +4,8 @@ import Foundation
 /// `JSONDecoder` as the authority whenever the walk cannot decide.
 ///
 /// The translating adapters decode every client request and every provider answer (each stream
-/// event too) into Codable types; `JSONDecoder` spent about a quarter of a Gemini conversion's
-/// machine time in its own machinery. The walk refuses whatever it cannot decode exactly as
+/// event too) into Codable types, and `JSONDecoder`'s generic machinery is costly on that path
+/// (measurements in `bench/RESULTS.md`). The walk refuses whatever it cannot decode exactly as
 /// `JSONDecoder` would (integers beyond 2^53, which the tree holds as `Double`; lone surrogates,
 /// which the parser reads as JavaScript does; any mismatch; bytes that are not JSON), and
 /// `JSONDecoder` then decodes the same bytes, so its values and its errors (the 400 messages that

@@ -6,9 +6,8 @@ import SwitchyardCore
 /// Answers every client request, in straight-line code: gives it an id (echoed as
 /// `x-request-id`), answers what the connection guard refused, admits it under the concurrency
 /// limit, calls its route, and turns every error into OpenAI's JSON error shape with its status.
-///
-/// It replaces Hummingbird's router and two middlewares: for five fixed routes, their trie lookup,
-/// middleware chain and context copies cost about 7% of the gateway's CPU per request.
+/// A fixed route table rather than a general router: there are few routes, and each request
+/// should cost no more than its own work (measurements in `bench/RESULTS.md`).
 struct ClientResponder: Sendable {
     /// The shared request state and the routes' handlers.
     let gateway: Gateway

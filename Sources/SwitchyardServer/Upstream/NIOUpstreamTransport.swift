@@ -10,9 +10,9 @@ import Synchronization
 /// provider address and event loop (most recently used first; a request running on an event loop
 /// takes that loop's connections, so its exchange never leaves the thread), TLS through
 /// swift-nio-ssl, response bodies relayed chunk by chunk as NIO reads them (no re-buffering) with
-/// backpressure to the socket, or handed over whole when the caller reads them whole. It replaces
-/// AsyncHTTPClient on the hot path, where that client's generality cost about three quarters of
-/// an nginx proxy's throughput.
+/// backpressure to the socket, or handed over whole when the caller reads them whole. A client of
+/// our own rather than a general one, because every request pays for the upstream hop
+/// (measurements in `bench/RESULTS.md`).
 public final class NIOUpstreamTransport: UpstreamTransport {
     struct PoolKey: Hashable {
         var host: String
