@@ -61,49 +61,66 @@ struct RateLimitingTests {
         }
     }
 
-    @Test("200 concurrent streams with max_tokens 5: admission reserves prompt and completion, so the budget holds")
-    func concurrentReservations() async throws {
-        let environment = [
+    @Test(
+        "200 concurrent streams with max_tokens 5: admission reserves prompt and completion, so the budget holds",
+        arguments: [false, true])
+    func concurrentReservations(throughRedis: Bool) async throws {
+        var environment = [
             "ENABLE_RATE_LIMITING": "true", "MAX_TOKENS": "1000", "MAX_CONNECTIONS_PER_ADDRESS": "0",
             "MAX_CONCURRENT_REQUESTS": "0",
         ]
-        try await TestGateway.with(environment: environment) { gw in
-            var configuration = HTTPClient.Configuration()
-            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            // Each stream holds its reservation for 1.5 s (the mock thinks), so all 200 overlap.
-            // Counted prompt 8, max_tokens 5: 13 reserved; the mock reports 7 + 5 = 12 spent.
-            let body =
-                #"{"model":"gpt-thinking-stream","stream":true,"max_tokens":5,"#
-                + #""messages":[{"role":"user","content":"hello"}]}"#
-            let statuses = await withTaskGroup(of: Int.self) { group in
-                for _ in 0..<200 {
-                    group.addTask {
-                        var request = HTTPClientRequest(url: gw.base + "/v1/chat/completions")
-                        request.method = .POST
-                        request.headers.add(name: "user", value: "alice")
-                        request.body = .bytes(ByteBuffer(string: body))
-                        guard let response = try? await client.execute(request, timeout: .seconds(20)),
-                            (try? await response.body.collect(upTo: 1 << 20)) != nil
-                        else { return 0 }
-                        return Int(response.status.code)
-                    }
-                }
-                return await group.reduce(into: []) { $0.append($1) }
-            }
-            try await client.shutdown()
-            let admitted = statuses.filter { $0 == 200 }.count
-            #expect(Set(statuses).isSubset(of: [200, 429]), "\(Set(statuses))")
-            #expect(admitted <= 1000 / 13, "\(admitted) admitted")
-            #expect(admitted >= 60, "\(admitted) admitted")
-            // Settled at what was spent: the next request sees 1000 - 12 per admitted stream, less its own 8.
-            let next = try await gw.send(
-                "/v1/chat/completions",
-                body: TestGateway.chatBody(model: "gpt-4o").replacing(
-                    "{", with: #"{"max_tokens":0,"#, maxReplacements: 1),
-                headers: [("user", "alice")])
-            #expect(next.headers["x-ratelimit-remaining-tokens"] == [String(1000 - 12 * admitted - 8)])
+        guard throughRedis else {
+            try await TestGateway.with(environment: environment) { gw in try await Self.reserveConcurrently(on: [gw]) }
+            return
         }
+        // Two instances sharing one Redis, the requests spread over both.
+        let redis = try await RedisServer()
+        defer { redis.stop() }
+        environment["REDIS_URL"] = redis.url
+        try await TestGateway.with(environment: environment) { first in
+            try await TestGateway.with(environment: environment) { second in
+                try await Self.reserveConcurrently(on: [first, second])
+            }
+        }
+    }
+
+    /// Sends 200 streams of one user at once, spread over `gateways`, and checks that no more were
+    /// admitted than fit and that each was settled at what it spent.
+    static func reserveConcurrently(on gateways: [TestGateway]) async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // Each stream holds its reservation for 1.5 s (the mock thinks), so all 200 overlap.
+        // Counted prompt 8, max_tokens 5: 13 reserved; the mock reports 7 + 5 = 12 spent.
+        let body =
+            #"{"model":"gpt-thinking-stream","stream":true,"max_tokens":5,"#
+            + #""messages":[{"role":"user","content":"hello"}]}"#
+        let statuses = await withTaskGroup(of: Int.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    var request = HTTPClientRequest(url: gateways[index % gateways.count].base + "/v1/chat/completions")
+                    request.method = .POST
+                    request.headers.add(name: "user", value: "alice")
+                    request.body = .bytes(ByteBuffer(string: body))
+                    guard let response = try? await client.execute(request, timeout: .seconds(20)),
+                        (try? await response.body.collect(upTo: 1 << 20)) != nil
+                    else { return 0 }
+                    return Int(response.status.code)
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        try await client.shutdown()
+        let admitted = statuses.filter { $0 == 200 }.count
+        #expect(Set(statuses).isSubset(of: [200, 429]), "\(Set(statuses))")
+        #expect(admitted <= 1000 / 13, "\(admitted) admitted")
+        #expect(admitted >= 60, "\(admitted) admitted")
+        // Settled at what was spent: the next request sees 1000 - 12 per admitted stream, less its own 8.
+        let next = try await gateways[0].send(
+            "/v1/chat/completions",
+            body: TestGateway.chatBody(model: "gpt-4o").replacing("{", with: #"{"max_tokens":0,"#, maxReplacements: 1),
+            headers: [("user", "alice")])
+        #expect(next.headers["x-ratelimit-remaining-tokens"] == [String(1000 - 12 * admitted - 8)])
     }
 
     @Test("Embeddings are admitted and settled like chat: token and request limits, headers, the provider's count")
