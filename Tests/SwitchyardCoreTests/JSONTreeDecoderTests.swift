@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 
 @testable import SwitchyardCore
@@ -58,6 +59,24 @@ struct JSONTreeDecoderTests {
                 try ChatCompletionRequest.decode(Data(Self.refused[index].utf8))
             }
         }
+    }
+
+    @Test(
+        "Adapters decode the tree parsed at the edge to what decoding the bytes gives; a lone surrogate keeps no tree")
+    func parsedOnce() throws {
+        let bigSeed = #"{"model":"m","seed":9007199254740993,"messages":[{"role":"user","content":"x"}]}"#
+        for text in Self.requests + [bigSeed] where text.contains("\"messages\":[{") {
+            let envelope = try ChatRequestEnvelope.parse(Array(text.utf8))
+            #expect(envelope.document != nil)
+            let fromTree = try ChatCompletionRequest.decode(envelope, body: ByteBuffer(string: text))
+            #expect(fromTree == (try ChatCompletionRequest.decode(Data(text.utf8))), "\(text)")
+        }
+        #expect(
+            try ChatCompletionRequest.decode(
+                ChatRequestEnvelope.parse(Array(bigSeed.utf8)), body: ByteBuffer(string: bigSeed)
+            ).seed == 9_007_199_254_740_993)
+        let surrogate = try ChatRequestEnvelope.parse(Array(Self.refused[2].utf8))
+        #expect(surrogate.document == nil)
     }
 
     @Test("On 20,000 mutated requests the walk never decodes what JSONDecoder refuses, nor differently")

@@ -25,6 +25,15 @@ public enum JSONTreeDecoder {
         }
     }
 
+    /// Decodes `T` from `tree`, the document `bytes` were already parsed into, or from the bytes
+    /// when the walk cannot decide (as `decode(_:from:)`), so a body is parsed once.
+    public static func decode<T: Decodable>(
+        _ type: T.Type, tree: JSONValue?, orBytes bytes: some Collection<UInt8>
+    ) throws -> T {
+        if let tree, let decoded = try? TreeDecoder(value: tree).decode(type) { return decoded }
+        return try decode(type, from: bytes)
+    }
+
     /// Decodes `T` by the walk alone (for tests that compare it with `JSONDecoder`).
     static func walk<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
         let (value, irregular) = try JSONParser.parseNotingIrregularities(bytes)

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOFoundationCompat
 
 /// A full OpenAI chat completion request, for adapters that translate it to another API.
 public struct ChatCompletionRequest: Decodable, Sendable, Equatable {
@@ -223,6 +225,16 @@ public struct ChatCompletionRequest: Decodable, Sendable, Equatable {
     /// Decodes a client body, turning problems into 400s naming the field.
     public static func decode(_ body: Data) throws(GatewayError) -> ChatCompletionRequest {
         try RequestDecoding.decode(body)
+    }
+
+    /// Decodes the request `chat` was parsed from, walking the tree parsed at the edge when there
+    /// is one rather than parsing `body` again.
+    public static func decode(
+        _ chat: ChatRequestEnvelope, body: ByteBuffer
+    ) throws(GatewayError)
+        -> ChatCompletionRequest
+    {
+        try RequestDecoding.decode(Data(buffer: body), tree: chat.document.map(JSONValue.object))
     }
 }
 

@@ -14,6 +14,9 @@ public struct ChatRequestEnvelope: Sendable, Equatable {
     /// The most completion tokens the client allows (`max_completion_tokens`, else `max_tokens`):
     /// what admission reserves for the answer.
     public var maxCompletionTokens: Int?
+    /// The whole request as parsed at the edge, for the adapters that translate it (nil when it
+    /// must be decoded from the bytes again).
+    public var document: [String: JSONValue]?
     /// Set by the gateway when it must learn the exact usage (rate limiting): adapters then ask
     /// the upstream for usage even if the client did not, and hide it from such a client.
     public var accountUsage = false
@@ -33,6 +36,7 @@ public struct ChatRequestEnvelope: Sendable, Equatable {
             model: try request.required("model", \.stringValue, "a string"),
             messages: try request.required("messages", \.arrayValue, "an array"),
             stream: try request.optional("stream", \.boolValue, "a boolean") ?? false)
+        envelope.document = request.document
         if let options = try request.optional("stream_options", \.objectValue, "an object") {
             envelope.includeUsage = try RequestFields(object: options, path: "stream_options")
                 .optional("include_usage", \.boolValue, "a boolean")

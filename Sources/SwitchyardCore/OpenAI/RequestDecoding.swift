@@ -3,12 +3,15 @@ import Foundation
 /// Decodes client request bodies and turns decoding failures into 400 errors that name the field.
 public enum RequestDecoding {
     /// Decodes `T` from `body` or throws a 400 `GatewayError` naming what is wrong.
-    public static func decode<T: Decodable>(_ body: Data, as type: T.Type = T.self) throws(GatewayError) -> T {
+    /// `tree`, when given, is the body already parsed: it is walked instead of parsing again.
+    public static func decode<T: Decodable>(
+        _ body: Data, tree: JSONValue? = nil, as type: T.Type = T.self
+    ) throws(GatewayError) -> T {
         if body.isEmpty {
             throw .invalidRequest("The request body is empty; expected a JSON object.")
         }
         do {
-            return try JSONTreeDecoder.decode(T.self, from: body)
+            return try JSONTreeDecoder.decode(T.self, tree: tree, orBytes: body)
         } catch let error as DecodingError {
             throw .invalidRequest(describe(error), param: param(of: error))
         } catch let error as JSONParser.Failure {

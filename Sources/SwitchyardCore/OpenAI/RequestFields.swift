@@ -4,6 +4,9 @@
 public struct RequestFields {
     private let object: [String: JSONValue]
     private let path: String
+    /// The whole object, when every later reader may take it as parsed (no lone surrogate, which
+    /// `JSONDecoder` would refuse where the tree holds U+FFFD).
+    public private(set) var document: [String: JSONValue]?
 
     /// Parses `body`, which must be one JSON object.
     /// - Throws: a 400 `GatewayError` for an empty body, invalid JSON or a non-object.
@@ -11,16 +14,17 @@ public struct RequestFields {
         if body.isEmpty {
             throw .invalidRequest("The request body is empty; expected a JSON object.")
         }
-        let value: JSONValue
+        let parsed: (value: JSONValue, irregular: Bool)
         do {
-            value = try JSONParser.parse(body)
+            parsed = try JSONParser.parseNotingIrregularities(body)
         } catch {
             throw RequestDecoding.invalidJSON(error)
         }
-        guard let object = value.objectValue else {
+        guard let object = parsed.value.objectValue else {
             throw .invalidRequest("The request body must be a JSON object.")
         }
         self.init(object: object, path: "")
+        if !parsed.irregular { document = object }
     }
 
     /// Reads a nested object whose fields are named under `path` in errors.

@@ -24,7 +24,7 @@ public struct AnthropicAdapter: ProviderAdapter {
     public func chatRequest(
         _ chat: ChatRequestEnvelope, body: ByteBuffer, target: ModelRouter.Target, client: ClientContext
     ) throws(GatewayError) -> UpstreamRequest {
-        let request = try ChatCompletionRequest.decode(Data(buffer: body))
+        let request = try ChatCompletionRequest.decode(chat, body: body)
         try AdapterSupport.requireSingleChoice(request, provider: "Anthropic")
         return UpstreamRequest(
             method: "POST", url: target.endpoint.baseURL.url("/v1/messages"), headers: headers(target.endpoint, client),

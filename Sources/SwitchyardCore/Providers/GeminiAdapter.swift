@@ -21,7 +21,7 @@ public struct GeminiAdapter: ProviderAdapter {
     public func chatRequest(
         _ chat: ChatRequestEnvelope, body: ByteBuffer, target: ModelRouter.Target, client: ClientContext
     ) throws(GatewayError) -> UpstreamRequest {
-        let request = try ChatCompletionRequest.decode(Data(buffer: body))
+        let request = try ChatCompletionRequest.decode(chat, body: body)
         if chat.stream, let n = request.n, n > 1 {
             throw .invalidRequest("Streaming from Gemini returns one choice; `n` must be 1 with `stream`.", param: "n")
         }

@@ -17,7 +17,7 @@ public struct OllamaAdapter: ProviderAdapter {
     public func chatRequest(
         _ chat: ChatRequestEnvelope, body: ByteBuffer, target: ModelRouter.Target, client: ClientContext
     ) throws(GatewayError) -> UpstreamRequest {
-        let request = try ChatCompletionRequest.decode(Data(buffer: body))
+        let request = try ChatCompletionRequest.decode(chat, body: body)
         try AdapterSupport.requireSingleChoice(request, provider: "Ollama")
         return UpstreamRequest(
             method: "POST",
