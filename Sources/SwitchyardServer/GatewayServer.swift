@@ -47,7 +47,7 @@ public struct GatewayServer: Sendable {
             store = RedisRateLimitStore(
                 client: RedisClient(
                     endpoint: endpoint, poolSize: settings.redisPoolSize,
-                    timeout: .nanoseconds(Int64(settings.redisTimeoutSeconds * 1e9))))
+                    timeout: .interval(settings.redisTimeoutSeconds)))
         } else {
             store = InMemoryRateLimitStore()
         }

@@ -89,7 +89,7 @@ struct UpstreamExchangeStateMachineTests {
                 switch part {
                 case .head: carry(machine.head(head(), now: now))
                 case .body: carry(machine.body(ByteBuffer(string: "x"), now: now))
-                case .end: carry(machine.end(now: now))
+                case .end: carry(machine.end())
                 }
             }
             if machine.read() { reading = true }
@@ -187,7 +187,7 @@ struct UpstreamExchangeStateMachineTests {
         #expect(machine.consumerFull() == Machine.Action(timer: .cancel))
         #expect(machine.read() == false)
         #expect(machine.body(ByteBuffer(string: "b"), now: Self.now).delivery == .bodyPart(ByteBuffer(string: "b")))
-        let end = machine.end(now: Self.now)
+        let end = machine.end()
         #expect(end == Machine.Action(timer: .cancel, channel: .pool(read: true), delivery: .bodyEnd))
         #expect(machine.isReusable)
         #expect(machine.read() == true)
@@ -201,7 +201,7 @@ struct UpstreamExchangeStateMachineTests {
             return
         }
         _ = machine.head(Self.head(), now: Self.now)
-        _ = machine.end(now: Self.now)
+        _ = machine.end()
         _ = machine.start(whole: nil, timeouts: Self.timeouts, now: Self.now)
         _ = machine.head(Self.head(), now: Self.now)
         _ = machine.consumerFull()
@@ -218,7 +218,7 @@ struct UpstreamExchangeStateMachineTests {
         _ = machine.body(ByteBuffer(string: "ab"), now: Self.now)
         _ = machine.body(ByteBuffer(string: "cd"), now: Self.now)
         #expect(machine.read() == true, "an answer read whole is never held back")
-        let end = machine.end(now: Self.now)
+        let end = machine.end()
         #expect(end.delivery == .whole(Self.head(), .success(ByteBuffer(string: "abcd"))))
         #expect(end.channel == .pool(read: false))
 
@@ -237,7 +237,7 @@ struct UpstreamExchangeStateMachineTests {
         var machine = Machine()
         _ = machine.start(whole: nil, timeouts: Self.timeouts, now: Self.now)
         _ = machine.head(Self.head(keepAlive: false), now: Self.now)
-        #expect(machine.end(now: Self.now).channel == .close)
+        #expect(machine.end().channel == .close)
     }
 
     @Test("A part with no exchange waiting for it (bytes after an answer's end) closes the connection")

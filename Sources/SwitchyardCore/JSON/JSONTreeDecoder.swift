@@ -10,8 +10,7 @@ import Foundation
 /// which the parser reads as JavaScript does; any mismatch; bytes that are not JSON), and
 /// `JSONDecoder` then decodes the same bytes, so its values and its errors (the 400 messages that
 /// name a field) stay the answer. An object that repeats a member name is refused by the parser
-/// and never reaches `JSONDecoder`, which would read the name's first value where every other
-/// reader here reads the last.
+/// and never reaches `JSONDecoder`, which would read the name's first value.
 public enum JSONTreeDecoder {
     /// Decodes `T` from JSON `bytes`; the error, when there is one, is `JSONDecoder`'s, or the
     /// parser's `JSONParser.Failure` for a repeated member name.
@@ -30,8 +29,10 @@ public enum JSONTreeDecoder {
     public static func decode<T: Decodable>(
         _ type: T.Type, tree: JSONValue?, orBytes bytes: some Collection<UInt8>
     ) throws -> T {
-        if let tree, let decoded = try? TreeDecoder(value: tree).decode(type) { return decoded }
-        return try decode(type, from: bytes)
+        guard let tree else { return try decode(type, from: bytes) }
+        // A parsed tree repeats no name: where the walk cannot decide, JSONDecoder does.
+        if let decoded = try? TreeDecoder(value: tree).decode(type) { return decoded }
+        return try JSONDecoder().decode(type, from: bytes as? Data ?? Data(bytes))
     }
 
     /// Decodes `T` by the walk alone (for tests that compare it with `JSONDecoder`).

@@ -4,9 +4,12 @@
 public struct RequestFields {
     private let object: [String: JSONValue]
     private let path: String
-    /// The whole object, when every later reader may take it as parsed (no lone surrogate, which
+    /// Whether every later reader may take the object as parsed (no lone surrogate, which
     /// `JSONDecoder` would refuse where the tree holds U+FFFD).
-    public private(set) var document: [String: JSONValue]?
+    private var regular = false
+
+    /// The whole object of a body parsed here, when later readers may take it as parsed.
+    public var document: [String: JSONValue]? { regular ? object : nil }
 
     /// Parses `body`, which must be one JSON object.
     /// - Throws: a 400 `GatewayError` for an empty body, invalid JSON or a non-object.
@@ -24,7 +27,7 @@ public struct RequestFields {
             throw .invalidRequest("The request body must be a JSON object.")
         }
         self.init(object: object, path: "")
-        if !parsed.irregular { document = object }
+        regular = !parsed.irregular
     }
 
     /// Reads a nested object whose fields are named under `path` in errors.

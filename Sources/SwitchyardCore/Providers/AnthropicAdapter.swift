@@ -297,7 +297,7 @@ public struct AnthropicAdapter: ProviderAdapter {
     }
 
     /// Never called: `embeddingsRequest` always throws.
-    public func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> ByteBuffer {
+    public func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> AdaptedResponse {
         throw .badGateway("Anthropic offers no embeddings.")
     }
 

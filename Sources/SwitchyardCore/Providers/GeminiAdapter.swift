@@ -331,14 +331,15 @@ public struct GeminiAdapter: ProviderAdapter {
     }
 
     /// Converts `{"embeddings":[{"values":[…]}]}`; Gemini reports no token usage here (0).
-    public func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> ByteBuffer {
+    public func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> AdaptedResponse {
         struct Answer: Decodable {
             struct Embedding: Decodable { var values: [Double] }
             var embeddings: [Embedding]
         }
         let answer = try AdapterSupport.decode(Answer.self, from: body, provider: "Gemini")
-        return try EmbeddingsRequest.decode(request).responseBody(
+        let converted = try EmbeddingsRequest.decode(request).responseBody(
             vectors: answer.embeddings.map(\.values), promptTokens: 0)
+        return AdaptedResponse(body: converted, usage: nil)
     }
 
     /// `GET {base}/v1beta/models`.

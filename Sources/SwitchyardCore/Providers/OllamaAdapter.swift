@@ -228,7 +228,7 @@ public struct OllamaAdapter: ProviderAdapter {
     }
 
     /// Converts `{"embeddings":[[…]],"prompt_eval_count"}`.
-    public func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> ByteBuffer {
+    public func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> AdaptedResponse {
         struct Answer: Decodable {
             var embeddings: [[Double]]
             var promptEvalCount: Int?
@@ -238,8 +238,9 @@ public struct OllamaAdapter: ProviderAdapter {
             }
         }
         let answer = try AdapterSupport.decode(Answer.self, from: body, provider: "Ollama")
-        return try EmbeddingsRequest.decode(request).responseBody(
+        let converted = try EmbeddingsRequest.decode(request).responseBody(
             vectors: answer.embeddings, promptTokens: answer.promptEvalCount ?? 0)
+        return AdaptedResponse(body: converted, usage: .embedding(promptTokens: answer.promptEvalCount))
     }
 
     /// `GET /api/tags`.

@@ -68,12 +68,15 @@ public struct OpenAIAdapter: ProviderAdapter {
     }
 
     /// Checks the embeddings answer is a JSON object and passes it on.
-    public func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> ByteBuffer {
-        struct AnyObject: Decodable {}
-        guard (try? JSONDecoder().decode(AnyObject.self, from: Data(buffer: body))) != nil else {
+    public func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> AdaptedResponse {
+        // One scan checks the answer is an object and reads its usage; the vectors pass unbuilt.
+        let usage: JSONValue?
+        do {
+            usage = try JSONParser.member("usage", ofObject: body.readableBytesView)
+        } catch {
             throw .badGateway("The upstream answered the embeddings request with a body that is not a JSON object.")
         }
-        return body
+        return AdaptedResponse(body: body, usage: .embedding(promptTokens: usage?["prompt_tokens"]?.intValue))
     }
 
     /// `GET {base}/models`.

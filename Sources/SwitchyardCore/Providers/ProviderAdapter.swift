@@ -35,8 +35,9 @@ public protocol ProviderAdapter: Sendable {
         client: ClientContext
     ) throws(GatewayError) -> UpstreamRequest
 
-    /// Converts a successful embeddings body into OpenAI's shape; `request` is the client's body.
-    func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> ByteBuffer
+    /// Converts a successful embeddings body into OpenAI's shape, with the provider's count of the
+    /// input when it gave one; `request` is the client's body.
+    func embeddingsResponse(_ body: ByteBuffer, request: ByteBuffer) throws(GatewayError) -> AdaptedResponse
 
     /// The request that lists this provider's models.
     func modelsRequest(endpoint: ProviderEndpoint, client: ClientContext) -> UpstreamRequest
@@ -113,6 +114,13 @@ public struct TokenUsage: Codable, Sendable, Equatable {
     public init(promptTokens: Int, completionTokens: Int) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
+    }
+
+    /// The usage of an embeddings request whose provider counted `promptTokens` input tokens; nil
+    /// when it gave no count (or 0, as Gemini's answers carry none).
+    public static func embedding(promptTokens: Int?) -> TokenUsage? {
+        guard let promptTokens, promptTokens > 0 else { return nil }
+        return TokenUsage(promptTokens: promptTokens, completionTokens: 0)
     }
 
     /// Reads OpenAI's `usage` object; nil unless both counts are whole numbers.

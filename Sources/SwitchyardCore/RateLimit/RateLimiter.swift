@@ -64,8 +64,9 @@ public struct RateLimiter: Sendable {
             let smallest = checks.lazy.filter { $0.kind == .tokens }.map(\.window.limit).min() ?? 0
             allowance = min(preferred, max(0, smallest - tokens))
         }
+        let (sum, overflow) = tokens.addingReportingOverflow(allowance)
         for index in checks.indices where checks[index].kind == .tokens {
-            checks[index].amount = tokens.addingReportingOverflow(allowance).overflow ? .max : tokens + allowance
+            checks[index].amount = overflow ? .max : sum
         }
         return try await reserve(checks)
     }

@@ -6,9 +6,7 @@ import Crypto
 public enum Hashing {
     /// The 32-byte SHA-256 digest of `bytes`.
     public static func sha256(_ bytes: some Sequence<UInt8>) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(data: Array(bytes))
-        return Array(hasher.finalize())
+        Array(SHA256.hash(data: Array(bytes)))
     }
 
     /// The SHA-256 digest of `text`'s UTF-8 bytes, as lower-case hex.

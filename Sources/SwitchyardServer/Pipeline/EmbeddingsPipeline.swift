@@ -38,15 +38,12 @@ extension Gateway {
                 try adapter.embeddingsResponse(raw, request: body)
             }
             // Settled with the provider's count of the input; Gemini reports none, so ours stands.
-            let reported = (try? JSONParser.member("usage", ofObject: converted.readableBytesView))?["prompt_tokens"]?
-                .intValue
-            let usage = reported.flatMap { $0 > 0 ? TokenUsage(promptTokens: $0, completionTokens: 0) : nil }
-            trace.usage(usage)
-            await accounting?.settle(usage: usage, streamedText: "")
+            trace.usage(converted.usage)
+            await accounting?.settle(usage: converted.usage, streamedText: "")
             trace.finish(status: 200)
             var headers = ForwardedHeaders.response(from: upstream.headers, contentType: "application/json")
             ForwardedHeaders.add(accounting?.headers ?? [:], to: &headers)
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: converted))
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: converted.body))
         } catch {
             throw await TokenAccounting.failed(error, accounting: accounting, trace: trace)
         }

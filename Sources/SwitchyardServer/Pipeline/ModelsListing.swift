@@ -34,7 +34,7 @@ extension Gateway {
                 body: ResponseBody(byteBuffer: ByteBuffer(data: json))
             )
         } catch {
-            trace.finish(status: (error as? GatewayError)?.status ?? 500)
+            trace.finish(error: error)
             throw error
         }
     }

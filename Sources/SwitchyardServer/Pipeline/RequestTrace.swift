@@ -88,6 +88,11 @@ final class RequestTrace: Sendable {
         metrics.tokens(provider: provider, model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
     }
 
+    /// Records a request that ended in `error`: its status, or 500 for an error that has none.
+    func finish(error: any Error) {
+        finish(status: (error as? GatewayError)?.status ?? 500)
+    }
+
     /// Records the outcome; later calls do nothing.
     func finish(status: Int) {
         upstreamEnded()

@@ -102,12 +102,9 @@ struct TokenAccounting: Sendable {
     /// rate-limit headers on the error, and records the status. Returns the error to throw.
     static func failed(_ error: any Error, accounting: TokenAccounting?, trace: RequestTrace) async -> any Error {
         await accounting?.refund()
-        guard var error = error as? GatewayError else {
-            trace.finish(status: 500)
-            return error
-        }
-        if let accounting { error.headers.merge(accounting.headers) { current, _ in current } }
-        trace.finish(status: error.status)
+        trace.finish(error: error)
+        guard var error = error as? GatewayError, let accounting else { return error }
+        error.headers.merge(accounting.headers) { current, _ in current }
         return error
     }
 }

@@ -28,11 +28,6 @@ extension UpstreamResponse {
     }
 }
 
-extension TimeAmount {
-    /// A duration from fractional seconds, as configuration gives them.
-    static func interval(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1e9)) }
-}
-
 /// The body of an answer read whole before it was handed over: the one buffer, or the failure
 /// that ended the reading (surfacing, as for a streamed body, when the body is read).
 struct WholeBody: AsyncSequence, Sendable {

@@ -53,10 +53,6 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         promise: EventLoopPromise<UpstreamResponse>, timeouts: UpstreamTimeouts, whole: Int?,
         owner: UpstreamConnection
     ) -> Bool {
-        guard context != nil else {
-            promise.fail(TransportError(.protocolViolation, "the connection closed before the request was sent"))
-            return false
-        }
         switch machine.start(whole: whole, timeouts: timeouts, now: now) {
         case .send(_, let deadline):
             self.promise = promise
@@ -74,7 +70,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch unwrapInboundIn(data) {
         case .head(let head): run(machine.head(head, now: now))
         case .body(let part): run(machine.body(part, now: now))
-        case .end: run(machine.end(now: now))
+        case .end: run(machine.end())
         }
     }
 

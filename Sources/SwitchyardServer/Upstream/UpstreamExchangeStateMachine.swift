@@ -175,7 +175,7 @@ struct UpstreamExchangeStateMachine {
 
     /// The body ended: the exchange is over. The connection goes back to its pool when the
     /// provider keeps it alive, with the read held back for a full consumer released first.
-    mutating func end(now: NIODeadline) -> Action {
+    mutating func end() -> Action {
         let keepAlive: Bool
         let delivery: Delivery
         switch state {

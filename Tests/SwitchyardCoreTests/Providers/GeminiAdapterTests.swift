@@ -175,10 +175,10 @@ struct GeminiAdapterTests {
                     #"{"requests":[{"model":"models/text-embedding-004","content":{"parts":[{"text":"a"}]},"outputDimensionality":2},{"model":"models/text-embedding-004","content":{"parts":[{"text":"b"}]},"outputDimensionality":2}]}"#
                 ))
         let answer = ByteBuffer(string: #"{"embeddings":[{"values":[0.5,-1]},{"values":[0.25,2]}]}"#)
-        let floats = json(String(buffer: try adapter.embeddingsResponse(answer, request: request)))
+        let floats = json(String(buffer: try adapter.embeddingsResponse(answer, request: request).body))
         #expect(floats["data"]?.arrayValue?[1]["embedding"] == [.number(0.25), .number(2)])
         let b64Request = ByteBuffer(string: #"{"model":"text-embedding-004","input":"a","encoding_format":"base64"}"#)
-        let b64 = json(String(buffer: try adapter.embeddingsResponse(answer, request: b64Request)))
+        let b64 = json(String(buffer: try adapter.embeddingsResponse(answer, request: b64Request).body))
         let encoded = try #require(b64["data"]?.arrayValue?.first?["embedding"]?.stringValue)
         let data = try #require(Data(base64Encoded: encoded))
         let values = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }

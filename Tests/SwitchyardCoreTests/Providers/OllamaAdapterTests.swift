@@ -143,7 +143,8 @@ struct OllamaAdapterTests {
             String(
                 buffer: try adapter.embeddingsResponse(
                     ByteBuffer(string: #"{"model":"nomic","embeddings":[[0.5,0.25]],"prompt_eval_count":2}"#),
-                    request: request)))
+                    request: request
+                ).body))
         #expect(out["data"]?.arrayValue?.first?["embedding"] == [.number(0.5), .number(0.25)])
         #expect(out["usage"]?["prompt_tokens"] == .number(2))
     }
