@@ -108,14 +108,13 @@ extension GatewayServer {
         _ = try config.listener.tls.map { files throws(ConfigError) in try ListenerTLS.configuration(files) }
     }
 
-    /// The client listener's connections: HTTP/1.1, with TLS when configured, each answered by
-    /// `ClientResponder` on its own event loop.
+    /// The client listener's connections: HTTP/1.1, with TLS when configured, each request run by
+    /// `RequestLifecycle` on the connection's event loop.
     static func proxyChannel(_ gateway: Gateway) throws -> GatewayHTTPChannel {
         let listener = gateway.config.listener
         let tls = try listener.tls.map { files in try NIOSSLContext(configuration: ListenerTLS.configuration(files)) }
-        let responder = ClientResponder(gateway: gateway)
         return GatewayHTTPChannel(
-            responder: { request, context in await responder.respond(to: request, context: context) },
+            lifecycle: RequestLifecycle(gateway: gateway),
             limits: listener, bodyLimit: gateway.config.maxBodyBytes, registry: ConnectionRegistry(), tls: tls)
     }
 }

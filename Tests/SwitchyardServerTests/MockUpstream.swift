@@ -14,15 +14,19 @@ import NIOFoundationCompat
 /// - `gpt-cut-stream`: streams two chunks, then ends without `[DONE]`.
 /// - `gpt-endless-stream`: a chunk every 50 ms for up to 10 s; records when the gateway goes away.
 /// - `gpt-thinking-stream`: sends its head, then a normal stream after 1.5 s.
+/// - `gpt-gated-stream`: sends its head, then a normal stream once the test opens the gate
+///   (`log.openGate()`), or after 20 s.
 /// - anything else: a normal answer (stream or not) that echoes the model and authorization.
 final class MockUpstream: Sendable {
     /// What the mock saw.
     actor Log {
         var requests: [(headers: HTTPFields, body: String)] = []
         var endlessStreamEnded: ContinuousClock.Instant?
+        var gateOpen = false
 
         func record(_ headers: HTTPFields, _ body: String) { requests.append((headers, body)) }
         func endlessEnded() { endlessStreamEnded = .now }
+        func openGate() { gateOpen = true }
     }
 
     let log = Log()
@@ -111,6 +115,10 @@ final class MockUpstream: Sendable {
                     await log.endlessEnded()
                 default:
                     if model == "gpt-thinking-stream" { try await Task.sleep(for: .milliseconds(1500)) }
+                    let gated = ContinuousClock.now
+                    while model == "gpt-gated-stream", await !log.gateOpen, ContinuousClock.now - gated < .seconds(20) {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
                     for i in 0..<streamChunks {
                         try await writer.write(ByteBuffer(string: chunk(model, i)))
                         try await Task.sleep(for: .milliseconds(10))

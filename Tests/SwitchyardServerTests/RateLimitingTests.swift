@@ -90,25 +90,32 @@ struct RateLimitingTests {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        // Each stream holds its reservation for 1.5 s (the mock thinks), so all 200 overlap.
+        // Each stream holds its reservation until every answer's head is in (the mock's gate), so
+        // all 200 overlap however slowly they arrive.
         // Counted prompt 8, max_tokens 5: 13 reserved; the mock reports 7 + 5 = 12 spent.
         let body =
-            #"{"model":"gpt-thinking-stream","stream":true,"max_tokens":5,"#
+            #"{"model":"gpt-gated-stream","stream":true,"max_tokens":5,"#
             + #""messages":[{"role":"user","content":"hello"}]}"#
-        let statuses = await withTaskGroup(of: Int.self) { group in
+        let heads = await withTaskGroup(of: HTTPClientResponse?.self) { group in
             for index in 0..<200 {
                 group.addTask {
                     var request = HTTPClientRequest(url: gateways[index % gateways.count].base + "/v1/chat/completions")
                     request.method = .POST
                     request.headers.add(name: "user", value: "alice")
                     request.body = .bytes(ByteBuffer(string: body))
-                    guard let response = try? await client.execute(request, timeout: .seconds(20)),
-                        (try? await response.body.collect(upTo: 1 << 20)) != nil
-                    else { return 0 }
-                    return Int(response.status.code)
+                    return try? await client.execute(request, timeout: .seconds(20))
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
+        }
+        for gateway in gateways { await gateway.mock.log.openGate() }
+        var statuses: [Int] = []
+        for head in heads {
+            guard let head, (try? await head.body.collect(upTo: 1 << 20)) != nil else {
+                statuses.append(0)
+                continue
+            }
+            statuses.append(Int(head.status.code))
         }
         try await client.shutdown()
         let admitted = statuses.filter { $0 == 200 }.count

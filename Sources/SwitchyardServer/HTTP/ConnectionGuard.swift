@@ -31,13 +31,10 @@ final class ConnectionRegistry: Sendable {
 }
 
 /// Why a request was refused before routing.
-enum ListenerRefusal: String {
+enum ListenerRefusal: String, Sendable {
     case connections
     case requestLine = "request-line"
     case headers
-
-    /// The header the guard puts on a refused request, read by `ClientResponder`.
-    static let marker = HTTPField.Name("switchyard-refused")!
 
     /// The client-facing error.
     func error(_ limits: ListenerSettings) -> GatewayError {
@@ -66,16 +63,24 @@ enum ListenerRefusal: String {
     }
 }
 
-/// Sits after HTTP decoding on every client connection: reports a client that stops sending and
-/// the connection's close to `ClientWatch` (which cancels the upstream work of a client that hung
-/// up), counts connections per address and checks each request head against the listener limits.
-/// A request over a limit keeps only its method, path and a marker header (so nothing of what it
-/// sent is held), is answered by `ClientResponder` in OpenAI's error shape, and the connection is
+/// A request part as the connection guard passes it on: a head comes with the listener's refusal
+/// of it, if any.
+enum ClientRequestPart {
+    /// A request head; a refused one keeps only its method (nothing of what the client sent is
+    /// held).
+    case head(HTTPRequest, refusal: ListenerRefusal?)
+    case body(ByteBuffer)
+    case end
+}
+
+/// Sits after HTTP decoding on every client connection: counts connections per address and checks
+/// each request head against the listener limits. A request over a limit is passed on with its
+/// refusal, answered by the request lifecycle in OpenAI's error shape, and the connection is
 /// closed after the answer. The HTTP decoder itself stops at twice the limits (answering 400 and
 /// closing), so what a client can make the gateway hold stays bounded.
 final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
+    typealias InboundOut = ClientRequestPart
 
     private let limits: ListenerSettings
     private let registry: ConnectionRegistry
@@ -99,29 +104,18 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
         address = nil
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        ClientWatch.shared.closed(context.channel)
-        context.fireChannelInactive()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed { ClientWatch.shared.clientLeft(context.channel) }
-        context.fireUserInboundEventTriggered(event)
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .head(var head) = unwrapInboundIn(data) else {
-            context.fireChannelRead(data)
-            return
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if let refusal = refusal(head) {
+                let stripped = HTTPRequest(method: head.method, scheme: nil, authority: nil, path: "/")
+                context.fireChannelRead(wrapInboundOut(.head(stripped, refusal: refusal)))
+            } else {
+                context.fireChannelRead(wrapInboundOut(.head(head, refusal: nil)))
+            }
+        case .body(let body): context.fireChannelRead(wrapInboundOut(.body(body)))
+        case .end: context.fireChannelRead(wrapInboundOut(.end))
         }
-        if let refusal = refusal(head) {
-            head.headerFields = [ListenerRefusal.marker: refusal.rawValue]
-            if refusal == .requestLine { head.path = "/" }
-        } else {
-            // Only the guard may mark a request.
-            head.headerFields[ListenerRefusal.marker] = nil
-        }
-        context.fireChannelRead(wrapInboundOut(.head(head)))
     }
 
     private func refusal(_ head: HTTPRequest) -> ListenerRefusal? {

@@ -5,12 +5,12 @@ import NIOHTTP1
 import NIOSSL
 import SwitchyardCore
 
-/// HTTP/1.1 (with TLS when configured) on each client connection, answered by `RequestDispatcher`
-/// on the connection's event loop, with no async-sequence bridge between the channel and the
+/// HTTP/1.1 (with TLS when configured) on each client connection, each request run by
+/// `RequestDispatcher` on the connection's event loop, with no async-sequence bridge between the channel and the
 /// request. In front of it: NIO's decoder with hard limits (400 and close beyond them), its
-/// pipelining handler (one request at a time), the conversion to HTTPTypes, the connection guard
-/// and Hummingbird's connection state handler (the idle timeout, and finishing in-flight answers
-/// on graceful shutdown).
+/// pipelining handler (one request at a time), the conversion to HTTPTypes, Hummingbird's connection state
+/// handler (the idle timeout, and finishing in-flight answers on graceful shutdown) and the
+/// connection guard.
 struct GatewayHTTPChannel: ServerChildChannel {
     /// A set-up client connection.
     struct Value: ServerChildChannelValue {
@@ -18,8 +18,8 @@ struct GatewayHTTPChannel: ServerChildChannel {
         let channel: any Channel
     }
 
-    /// What answers each request.
-    let responder: RequestDispatcher.Responder
+    /// What runs each request.
+    let lifecycle: RequestLifecycle
     /// The listener limits and idle timeout.
     let limits: ListenerSettings
     /// Bodies beyond this many bytes are answered 413.
@@ -42,12 +42,12 @@ struct GatewayHTTPChannel: ServerChildChannel {
                 withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
             try pipeline.addHandler(HTTP1ServerCodec(secure: tls != nil))
-            try pipeline.addHandler(ConnectionGuard(limits: limits, registry: registry))
             try pipeline.addHandler(
                 HTTPConnectionStateHandler(
                     idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)), logger: logger))
+            try pipeline.addHandler(ConnectionGuard(limits: limits, registry: registry))
             try pipeline.addHandler(
-                RequestDispatcher(responder: responder, bodyLimit: bodyLimit, discardBound: limits.maxDiscardBytes))
+                RequestDispatcher(lifecycle: lifecycle, bodyLimit: bodyLimit, discardBound: limits.maxDiscardBytes))
             return Value(channel: channel)
         }
     }

@@ -34,6 +34,25 @@ enum ClientRoute {
     static func isLimited(_ path: String) -> Bool {
         path.hasPrefix("/v1/")
     }
+
+    /// The `route` label of the request metrics and log line.
+    var label: String {
+        switch self {
+        case .chatCompletions: "chat"
+        case .embeddings: "embeddings"
+        case .models: "models"
+        case .health: "health"
+        case .ready: "ready"
+        }
+    }
+
+    /// Whether requests count in the request metrics and get a log line: probes do not.
+    var isRecorded: Bool {
+        switch self {
+        case .health, .ready: false
+        case .chatCompletions, .embeddings, .models: true
+        }
+    }
 }
 
 extension Gateway {
@@ -48,13 +67,5 @@ extension Gateway {
             )
         }
         return router
-    }
-
-    static func statusResponse(_ status: HTTPResponse.Status, _ json: String) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: json))
-        )
     }
 }

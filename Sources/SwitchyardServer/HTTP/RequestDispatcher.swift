@@ -1,46 +1,48 @@
 import HTTPTypes
-import Hummingbird
 import NIOCore
 import NIOHTTPTypes
 
 /// The last handler on a client connection: collects each request's head and body (up to the body
-/// limit; beyond it only counts, so the pipeline can answer 413; a client that expects it is told
-/// to continue first), then answers it in a task on the
-/// connection's event loop and writes the answer straight to the channel. NIO's pipelining handler
-/// holds the next request back until this answer's end is written, so one request runs at a time.
+/// limit; beyond it only counts, so the lifecycle can answer 413; a client that expects it is told
+/// to continue first), then runs the request's lifecycle in a task on the connection's event loop.
+/// NIO's pipelining handler holds the next request back until this answer's end is written, so
+/// one request runs at a time. The task is this handler's: a client that hangs up or stops
+/// sending cancels it at once, also while the provider is silent, instead of the gateway waiting
+/// for an answer nobody will read (and paying for its tokens).
 final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
+    typealias InboundIn = ClientRequestPart
 
-    /// What answers a request (`ClientResponder`); errors are answers too.
-    typealias Responder = @Sendable (Request, GatewayRequestContext) async -> Response
-
-    private let responder: Responder
+    private let lifecycle: RequestLifecycle
     private let bodyLimit: Int
     /// How much of an oversized body is read and thrown away so the client still receives the 413
     /// instead of a reset connection; past it the request is answered at once and the connection
     /// closed.
     private let discardBound: Int
-    private var head: HTTPRequest?
+    private var head: (request: HTTPRequest, refusal: ListenerRefusal?)?
     private var body = ByteBuffer()
     private var received = 0
-    /// Whether an answer is being made or written; the next request waits for it (NIO's
-    /// pipelining handler holds it back).
-    private var answering = false
-    /// Whether the connection closes once the current answer is out (the client closed its side).
-    private var closeAfterAnswer = false
+    /// The request being answered; the next request waits for it (NIO's pipelining handler holds
+    /// it back).
+    private var answering: Task<Void, Never>?
+    /// The number of the request being answered, so a late notice of an earlier one's end does
+    /// not clear it.
+    private var answerNumber = 0
+    /// Whether the client has stopped sending: the request in progress is cancelled, and so is any
+    /// later one (like nginx, a client that shuts its side down is taken as gone).
+    private var clientLeft = false
 
-    /// A dispatcher answering through `responder`, keeping at most `bodyLimit` bytes of a body.
-    init(responder: @escaping Responder, bodyLimit: Int, discardBound: Int) {
-        self.responder = responder
+    /// A dispatcher running `lifecycle`, keeping at most `bodyLimit` bytes of a body.
+    init(lifecycle: RequestLifecycle, bodyLimit: Int, discardBound: Int) {
+        self.lifecycle = lifecycle
         self.bodyLimit = bodyLimit
         self.discardBound = discardBound
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head):
-            self.head = head
-            if head.headerFields[.expect]?.lowercased() == "100-continue" {
+        case .head(let request, let refusal):
+            head = (request, refusal)
+            if request.headerFields[.expect]?.lowercased() == "100-continue" {
                 // The client waits for this before it sends the body (curl does for large bodies).
                 context.writeAndFlush(NIOAny(HTTPResponsePart.head(HTTPResponse(status: .continue))), promise: nil)
             }
@@ -61,9 +63,15 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             // The client sends no more requests: close now, or once the current answer is out.
-            if answering { closeAfterAnswer = true } else { context.close(promise: nil) }
+            clientLeft = true
+            if let answering { answering.cancel() } else { context.close(promise: nil) }
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        answering?.cancel()
+        context.fireChannelInactive()
     }
 
     /// A malformed request (NIO's error handler has answered 400 already) or a broken connection:
@@ -72,10 +80,11 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    /// Runs on the loop when an answer has been handed to the channel.
-    private func answered(_ context: ChannelHandlerContext) {
-        answering = false
-        if closeAfterAnswer, context.channel.isActive { context.close(promise: nil) }
+    /// Runs on the loop when the lifecycle of request `number` has ended.
+    private func answered(_ context: ChannelHandlerContext, number: Int) {
+        guard number == answerNumber else { return }
+        answering = nil
+        if clientLeft, context.channel.isActive { context.close(promise: nil) }
     }
 
     /// Answers the request read so far (once); `closing` (a body left unread) marks the answer
@@ -83,21 +92,20 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
     private func dispatch(_ context: ChannelHandlerContext, closing: Bool) {
         guard let head else { return }
         self.head = nil
-        let channel = context.channel
-        let request = Request(head: head, body: RequestBody(buffer: body))
-        var requestContext = GatewayRequestContext(channel: channel)
-        requestContext.bodyOverLimit = received > bodyLimit
+        let request = ClientRequest(
+            head: head.request, body: body, bodyOverLimit: received > bodyLimit, refusal: head.refusal,
+            closesConnection: closing)
         body = ByteBuffer()
-        answering = true
-        let responder = self.responder
+        let channel = context.channel
+        let lifecycle = self.lifecycle
         let done = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        Task(executorPreference: EventLoopExecutor.of(channel.eventLoop)) {
-            var response = await responder(request, requestContext)
-            response.headers[.date] = HTTPDate.now
-            response.headers[.server] = "switchyard"
-            if closing { response.headers[.connection] = "close" }
-            await ChannelResponseWriter.write(response, to: channel)
-            channel.eventLoop.execute { done.value.0.answered(done.value.1) }
+        answerNumber += 1
+        let number = answerNumber
+        let task = Task(executorPreference: EventLoopExecutor.of(channel.eventLoop)) {
+            await lifecycle.run(request, on: channel)
+            channel.eventLoop.execute { done.value.0.answered(done.value.1, number: number) }
         }
+        answering = task
+        if clientLeft || !channel.isActive { task.cancel() }
     }
 }

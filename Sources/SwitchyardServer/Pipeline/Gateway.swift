@@ -1,6 +1,6 @@
 import HTTPTypes
-import Hummingbird
 import Logging
+import NIOCore
 import SwitchyardCore
 
 /// Everything a request needs, shared by all requests: configuration, adapters, the upstream
@@ -45,28 +45,26 @@ public final class Gateway: Sendable {
     }
 
     /// Checks the client's gateway key when keys are configured; returns it (nil without keys).
-    func authenticate(_ request: Request) throws(GatewayError) -> GatewayKey? {
+    func authenticate(_ headers: HTTPFields) throws(GatewayError) -> GatewayKey? {
         guard config.keyring.isEnabled else { return nil }
         let presented = GatewayKeyring.presentedKey(
-            authorization: request.headers[.authorization], apiKeyHeader: request.headers[HTTPField.Name("x-api-key")!])
+            authorization: headers[.authorization], apiKeyHeader: headers[HTTPField.Name("x-api-key")!])
         return try config.keyring.authenticate(presented)
     }
 
     /// What adapters may know of the client. With gateway keys the client's credential is the
     /// gateway key, which must never reach a provider, so nothing is passed through.
-    func clientContext(_ request: Request, _ context: GatewayRequestContext) -> ClientContext {
+    func clientContext(_ headers: HTTPFields, requestID: String) -> ClientContext {
         ClientContext(
-            authorization: config.keyring.isEnabled ? nil : request.headers[.authorization],
-            requestID: context.requestID)
+            authorization: config.keyring.isEnabled ? nil : headers[.authorization], requestID: requestID)
     }
 
-    /// The rate-limit user of a request (see `RateLimiter.user`).
-    func user(_ request: Request, _ context: GatewayRequestContext, key: GatewayKey?) -> String {
-        let userHeader = HTTPField.Name(config.rateLimit.userHeader).flatMap { request.headers[$0] }
+    /// The rate-limit user of a request from `address` (see `RateLimiter.user`).
+    func user(_ headers: HTTPFields, address: String?, key: GatewayKey?) -> String {
+        let userHeader = HTTPField.Name(config.rateLimit.userHeader).flatMap { headers[$0] }
         return RateLimiter.user(
-            header: userHeader, keyName: key?.name,
-            bearerToken: ClientContext.bearerToken(in: request.headers[.authorization]),
-            address: context.channel.remoteAddress?.ipAddress)
+            header: userHeader, keyName: key?.name, bearerToken: ClientContext.bearerToken(in: headers[.authorization]),
+            address: address)
     }
 
     /// The adapter for a routed target, or 501 when this build has none for its kind.
@@ -77,33 +75,16 @@ public final class Gateway: Sendable {
         return adapter
     }
 
-    /// Sends `request` upstream once; on failure counts it and answers with the client-facing error.
-    /// A non-2xx answer is read (bounded) and reshaped by the adapter. `trace` times the upstream.
-    func send(
-        _ request: UpstreamRequest,
-        adapter: any ProviderAdapter,
-        provider: ProviderID,
-        trace: RequestTrace? = nil
-    ) async throws(GatewayError) -> UpstreamResponse {
-        do {
-            return try await attempt(request, adapter: adapter, provider: provider, trace: trace)
-        } catch {
-            throw error.error
-        }
-    }
-
-    /// One attempt at `request`, its failure classified for retries, fallbacks and health.
+    /// One attempt at `request`: the time to the upstream's head is measured, a failure classified
+    /// for retries, fallbacks and health.
     func attempt(
-        _ request: UpstreamRequest,
-        adapter: any ProviderAdapter,
-        provider: ProviderID,
-        trace: RequestTrace?
+        _ request: UpstreamRequest, adapter: any ProviderAdapter, provider: ProviderID
     ) async throws(AttemptFailure) -> UpstreamResponse {
         let response: UpstreamResponse
-        trace?.upstreamSent()
+        let sent = ContinuousClock.now
         do {
             response = try await transport.execute(request)
-            trace?.upstreamResponded()
+            metrics.upstreamLatency(provider: provider.rawValue, duration: .now - sent)
         } catch {
             if error.kind != .cancelled {
                 metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
@@ -141,10 +122,7 @@ public final class Gateway: Sendable {
     }
 
     /// Reads a whole successful upstream body (bounded), counting failures.
-    func collect(
-        _ response: UpstreamResponse, provider: ProviderID, trace: RequestTrace? = nil
-    ) async throws(GatewayError) -> ByteBuffer {
-        defer { trace?.upstreamEnded() }
+    func collect(_ response: UpstreamResponse, provider: ProviderID) async throws(GatewayError) -> ByteBuffer {
         do {
             return try await response.collect(limit: config.reliability.maxUpstreamAnswerBytes)
         } catch {

@@ -1,41 +1,25 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
+import NIOCore
+import NIOFoundationCompat
 import SwitchyardCore
 
 extension Gateway {
-    /// `GET /v1/models`: the models of every configured provider this build can talk to, asked in
-    /// parallel; a provider that is down or refuses is left out rather than failing the list.
-    /// Models of providers declared in the config file are listed as `provider/model`, the form
-    /// that routes to them. Aliases from config routes are listed too.
+    /// `GET /v1/models`'s body: the models of every configured provider this build can talk to,
+    /// asked in parallel; a provider that is down or refuses is left out rather than failing the
+    /// list. Models of providers declared in the config file are listed as `provider/model`, the
+    /// form that routes to them. Aliases from config routes are listed too.
     ///
     /// The client's own credential is an OpenAI-style key; it is never fanned out to Gemini or
     /// Anthropic, which are listed only when they have a server-side key.
-    func models(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let trace = RequestTrace(route: "models", requestID: context.requestID, gateway: self)
+    func modelListing(client: ClientContext) async throws(GatewayError) -> ByteBuffer {
+        struct Listing: Encodable {
+            var object = "list"
+            var data: [ModelEntry]
+        }
         do {
-            let key = try authenticate(request)
-            trace.identify(user: user(request, context, key: key))
-            let client = clientContext(request, context)
-            // A client that leaves stops the fan-out, as it stops any upstream request.
-            let listed = try await ClientPresence.cancelOnClose(context.channel) {
-                [self] () async throws(GatewayError) -> [ModelEntry] in
-                await listModels(client: client)
-            }
-            struct Listing: Encodable {
-                var object = "list"
-                var data: [ModelEntry]
-            }
-            let json = try JSONEncoder.gateway.encode(Listing(data: listed))
-            trace.finish(status: 200)
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(data: json))
-            )
+            return ByteBuffer(data: try JSONEncoder.gateway.encode(Listing(data: await listModels(client: client))))
         } catch {
-            trace.finish(error: error)
-            throw error
+            throw GatewayError(status: 500, type: "server_error", message: "The model list could not be encoded.")
         }
     }
 
@@ -66,11 +50,13 @@ extension Gateway {
         return data
     }
 
+    /// The models one provider lists, named as they route (`provider/model` for declared ones);
+    /// none when it cannot be asked.
     func models(
         of endpoint: ProviderEndpoint, adapter: any ProviderAdapter, client: ClientContext
     ) async -> [ModelEntry] {
         do {
-            let response = try await send(
+            let response = try await attempt(
                 adapter.modelsRequest(endpoint: endpoint, client: client).readingWholeAnswer(), adapter: adapter,
                 provider: endpoint.id)
             let entries = try adapter.modelsResponse(

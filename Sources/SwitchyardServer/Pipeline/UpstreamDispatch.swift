@@ -36,7 +36,7 @@ extension Gateway {
     /// reached the client while it retries. Circuit-breaker outcomes are recorded per deployment.
     /// - Parameter build: the upstream request for a target, made by its adapter.
     func dispatch(
-        _ plan: [ModelRouter.Target], trace: RequestTrace,
+        _ plan: [ModelRouter.Target], record: inout RequestRecord,
         build: (ModelRouter.Target, any ProviderAdapter) throws(GatewayError) -> UpstreamRequest
     ) async throws(GatewayError) -> Dispatched {
         let policy = RetryPolicy(
@@ -49,18 +49,19 @@ extension Gateway {
             let adapter = try adapter(for: target)
             let request = try build(target, adapter)
             if index > 0 {
-                trace.routed(provider: target.endpoint.id.rawValue, model: target.requestedModel)
+                record.routed(provider: target.endpoint.id.rawValue, model: target.requestedModel)
                 metrics.fallback(provider: target.endpoint.id.rawValue)
             }
             for retry in 0...policy.maxRetries {
                 let failure: GatewayError
                 let outcome: AttemptOutcome
+                record.upstreamStarted()
                 do {
-                    let response = try await attempt(
-                        request, adapter: adapter, provider: target.endpoint.id, trace: trace)
+                    let response = try await attempt(request, adapter: adapter, provider: target.endpoint.id)
                     health.succeeded(target.deploymentKey)
                     return Dispatched(response: response, target: target, adapter: adapter)
                 } catch {
+                    record.upstreamEnded()
                     (failure, outcome) = (error.error, error.outcome)
                     switch error.deploymentHealthy {
                     case true?: health.succeeded(target.deploymentKey)

@@ -1,0 +1,65 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Writes one answer straight to the client's channel, from the request's task on that channel's
+/// event loop. A whole answer goes out as head, body and end in one flush. A stream's head is
+/// written unflushed: it leaves with the first chunk, or earlier on a flush of the channel (the
+/// relay asks for one when it starts waiting for the provider); each chunk is flushed. The task
+/// waits only while the client reads slower than the gateway writes.
+struct ClientAnswerWriter: Sendable {
+    /// The client connection.
+    let channel: any Channel
+    /// Whether the connection closes after this answer (a request body left unread).
+    let closesConnection: Bool
+    /// The request id every answer echoes.
+    let requestID: String
+
+    /// The head of an answer with `status` and `headers`, with the fields every answer carries.
+    func head(_ status: HTTPResponse.Status, _ headers: HTTPFields) -> HTTPResponse {
+        var head = HTTPResponse(status: status, headerFields: headers)
+        head.headerFields[.requestID] = requestID
+        head.headerFields[.date] = HTTPDate.now
+        head.headerFields[.server] = "switchyard"
+        if closesConnection { head.headerFields[.connection] = "close" }
+        return head
+    }
+
+    /// Writes a whole answer: head, body and end in one flush.
+    func whole(_ status: HTTPResponse.Status, _ headers: HTTPFields, body: ByteBuffer) {
+        var headers = headers
+        headers[.contentLength] = String(body.readableBytes)
+        channel.write(HTTPResponsePart.head(head(status, headers)), promise: nil)
+        if body.readableBytes > 0 { channel.write(HTTPResponsePart.body(body), promise: nil) }
+        channel.writeAndFlush(HTTPResponsePart.end(nil), promise: nil)
+    }
+
+    /// Starts a streamed answer: its head is written, not flushed.
+    func startStream(_ headers: HTTPFields) {
+        channel.write(HTTPResponsePart.head(head(.ok, headers)), promise: nil)
+    }
+
+    /// Writes and flushes one chunk of a stream; throws when the client is gone.
+    func chunk(_ buffer: ByteBuffer) async throws {
+        guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
+        try await send(.body(buffer))
+    }
+
+    /// Ends a stream.
+    func endStream() async throws {
+        try await send(.end(nil))
+    }
+
+    /// Writes and flushes `part`; waits for it to leave only while the client is not reading.
+    private func send(_ part: HTTPResponsePart) async throws {
+        guard !channel.isWritable else { return channel.writeAndFlush(part, promise: nil) }
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(part, promise: written)
+        try await written.futureResult.get()
+    }
+}
+
+extension HTTPField.Name {
+    /// `x-request-id`.
+    static let requestID = HTTPField.Name("x-request-id")!
+}

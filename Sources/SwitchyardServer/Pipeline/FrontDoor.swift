@@ -1,0 +1,45 @@
+import NIOCore
+import SwitchyardCore
+
+/// A client API the gateway serves in front of the providers: how its requests are read, what they
+/// may spend, and how the provider adapters' requests and answers are made for it. Pure
+/// conversions: the request lifecycle does all the I/O, so a new front door is a conforming type
+/// and a route, not a new request path.
+protocol FrontDoor: Sendable {
+    /// A request as this front door parsed it (once, at the edge).
+    associatedtype Parsed: Sendable
+
+    /// Parses and checks a request body, turning every problem into a 400 the client can act on.
+    /// `accountsUsage` (the budgets are on) asks adapters to learn the exact usage of streams.
+    func parse(_ body: ByteBuffer, accountsUsage: Bool) throws(GatewayError) -> Parsed
+
+    /// The model the request asks for: what routing, keys and budgets look at.
+    func model(of request: Parsed) -> String
+
+    /// What the request may spend, as admission reserves it; `counter` is the routed model's
+    /// tokenizer (nil without the rank files), `bodySize` the body's length in bytes.
+    func demand(of request: Parsed, counter: ChatTokenCounter?, bodySize: Int) -> TokenDemand
+
+    /// The upstream request for `target`, made by its adapter.
+    func upstreamRequest(
+        _ request: Parsed, body: ByteBuffer, target: ModelRouter.Target, adapter: any ProviderAdapter,
+        client: ClientContext
+    ) throws(GatewayError) -> UpstreamRequest
+
+    /// Converts a whole successful upstream answer into this front door's answer.
+    func answer(
+        _ raw: ByteBuffer, to request: Parsed, body: ByteBuffer, adapter: any ProviderAdapter
+    ) throws(GatewayError) -> AdaptedResponse
+
+    /// The converter of a streamed answer, or nil when the request asked for a whole one.
+    func streamTranscoder(for request: Parsed, adapter: any ProviderAdapter) -> (any ChatStreamTranscoder)?
+}
+
+/// What a request may spend in tokens: its counted prompt and the completion it allows.
+struct TokenDemand: Sendable, Equatable {
+    /// The prompt's tokens, counted at admission.
+    var prompt: Int
+    /// The completion tokens the request allows; nil when it does not say (the configured default
+    /// is reserved then).
+    var completion: Int?
+}

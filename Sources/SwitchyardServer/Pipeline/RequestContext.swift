@@ -1,0 +1,75 @@
+import HTTPTypes
+import NIOCore
+import SwitchyardCore
+
+/// A client request as its connection hands it over: the head, the body (at most the body limit)
+/// and what the connection already knows about it.
+struct ClientRequest: Sendable {
+    /// The request line and headers.
+    var head: HTTPRequest
+    /// The body, at most the body limit.
+    var body: ByteBuffer
+    /// Whether the client sent more than the body limit (only part of it was kept).
+    var bodyOverLimit: Bool
+    /// Why the listener refused the request before reading it, if it did.
+    var refusal: ListenerRefusal?
+    /// Whether the connection closes after this answer (a body left unread).
+    var closesConnection: Bool
+}
+
+/// One request on its way through the lifecycle's phases: what it is, and what each phase has
+/// found out so far. Phases fill it in order; the last phase reads all of it.
+struct RequestContext: Sendable {
+    /// What the client sent.
+    let request: ClientRequest
+    /// The client connection.
+    let channel: any Channel
+    /// The request id, taken from `x-request-id` or made; echoed on every answer.
+    let requestID: String
+    /// The endpoint, or nil for a method and path the gateway does not serve.
+    let route: ClientRoute?
+    /// Writes this request's answer to the client.
+    let writer: ClientAnswerWriter
+    /// The measurements the last phase records.
+    var record: RequestRecord
+    /// The gateway key that authenticated the request, when keys are configured.
+    var key: GatewayKey?
+    /// Whether the request holds a concurrency slot, given back when it ends.
+    var holdsSlot = false
+    /// The request's reservation in the budgets, settled when it ends.
+    var accounting: TokenAccounting?
+
+    /// The context of `request` on `channel`, before any phase has run.
+    init(_ request: ClientRequest, channel: any Channel, metrics: GatewayMetrics) {
+        self.request = request
+        self.channel = channel
+        self.requestID = Self.requestID(from: request.head.headerFields[.requestID])
+        self.route = request.refusal == nil ? ClientRoute(method: request.head.method, path: request.path) : nil
+        self.writer = ClientAnswerWriter(
+            channel: channel, closesConnection: request.closesConnection, requestID: requestID)
+        self.record = RequestRecord(
+            route: route?.label ?? "unknown", counted: route?.isRecorded ?? true, metrics: metrics)
+    }
+
+    /// The request's headers.
+    var headers: HTTPFields { request.head.headerFields }
+
+    /// Keeps a client-sent id when it is short and printable; otherwise makes one.
+    static func requestID(from header: String?) -> String {
+        if let header, !header.isEmpty, header.utf8.count <= 128,
+            header.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        {
+            return header
+        }
+        return RandomID.make("req_")
+    }
+}
+
+extension ClientRequest {
+    /// The request target's path, without its query.
+    var path: String {
+        let target = head.path ?? "/"
+        guard let query = target.firstIndex(of: "?") else { return target }
+        return String(target[..<query])
+    }
+}

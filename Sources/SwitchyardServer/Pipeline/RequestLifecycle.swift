@@ -1,0 +1,222 @@
+import HTTPTypes
+import NIOCore
+import NIOFoundationCompat
+import SwitchyardCore
+
+/// The one path every client request takes, phase by phase, over one `RequestContext`:
+///
+///     accept → (route) → authenticate → parse → authorize → plan → admit → attempt → relay → end
+///
+/// `run` is the whole story: each phase is a method below, in that order, and every request,
+/// whatever its endpoint and however it goes (answered, refused, failed upstream, client gone),
+/// ends in `end`, which answers a failure, settles the budgets, records the metrics and the log
+/// line, and gives back the concurrency slot. Endpoints answered by a provider are front doors
+/// (`FrontDoor`): they only convert; this type does the I/O.
+struct RequestLifecycle: Sendable {
+    /// The shared state: configuration, adapters, transport, budgets, metrics.
+    let gateway: Gateway
+    /// Overload protection for the API routes.
+    let concurrency: ConcurrencyLimit
+
+    /// The lifecycle of `gateway`'s listener, with its concurrency limit.
+    init(gateway: Gateway) {
+        self.gateway = gateway
+        self.concurrency = ConcurrencyLimit(
+            limit: gateway.config.reliability.maxConcurrentRequests, metrics: gateway.metrics)
+    }
+
+    /// How a request ended, as `end` needs to know it.
+    enum Outcome: Sendable {
+        /// The answer (or as much of it as the client took) has been written.
+        case answered(status: Int, usage: TokenUsage?, streamedText: String)
+        /// Nothing has been written: `end` answers with this error.
+        case failed(GatewayError)
+    }
+
+    /// Runs `request` from acceptance to its record. Never throws: every failure is an answer.
+    func run(_ request: ClientRequest, on channel: any Channel) async {
+        var context = RequestContext(request, channel: channel, metrics: gateway.metrics)
+        let outcome: Outcome
+        do throws(GatewayError) {
+            try accept(&context)
+            outcome = try await serve(&context)
+        } catch {
+            // Whatever failed after the client left failed because it left.
+            outcome = .failed(Task.isCancelled ? .clientClosed : error)
+        }
+        await end(&context, outcome)
+    }
+
+    /// Accept: a request the listener refused is answered as such; an API request takes a
+    /// concurrency slot or is refused with 503.
+    private func accept(_ context: inout RequestContext) throws(GatewayError) {
+        if let refusal = context.request.refusal { throw refusal.error(gateway.config.listener) }
+        if ClientRoute.isLimited(context.request.path) { context.holdsSlot = try concurrency.admit() }
+    }
+
+    /// The endpoint's phases.
+    private func serve(_ context: inout RequestContext) async throws(GatewayError) -> Outcome {
+        switch context.route {
+        case .chatCompletions?: return try await exchange(&context, through: ChatFrontDoor())
+        case .embeddings?: return try await exchange(&context, through: EmbeddingsFrontDoor())
+        case .models?:
+            try authenticate(&context)
+            let client = gateway.clientContext(context.headers, requestID: context.requestID)
+            let listing = try await gateway.modelListing(client: client)
+            // A client that left stopped the fan-out, and the list is partial.
+            if Task.isCancelled { throw .clientClosed }
+            return answer(&context, .ok, json: listing)
+        case .health?: return answer(&context, .ok, json: ByteBuffer(string: #"{"status":"ok"}"#))
+        case .ready?:
+            return gateway.readiness.isReady
+                ? answer(&context, .ok, json: ByteBuffer(string: #"{"status":"ready"}"#))
+                : answer(&context, .serviceUnavailable, json: ByteBuffer(string: #"{"status":"shutting_down"}"#))
+        case nil:
+            throw .unknownRoute(method: context.request.head.method.rawValue, path: context.request.path)
+        }
+    }
+
+    /// The phases of a request a provider answers, top to bottom.
+    private func exchange<Door: FrontDoor>(
+        _ context: inout RequestContext, through door: Door
+    ) async throws(GatewayError) -> Outcome {
+        try authenticate(&context)
+        let request = try await parse(&context, door)
+        let model = door.model(of: request)
+        try authorize(context, model: model)
+        let plan = try plan(&context, model: model)
+        try await admit(&context, request, door: door, target: plan[0])
+        let (body, client) = (
+            context.request.body, gateway.clientContext(context.headers, requestID: context.requestID)
+        )
+        let upstream = try await gateway.dispatch(plan, record: &context.record) {
+            target, adapter throws(GatewayError) in
+            try door.upstreamRequest(request, body: body, target: target, adapter: adapter, client: client)
+        }
+        return try await relay(&context, upstream, door: door, request: request)
+    }
+
+    /// Authenticate: the gateway key, when keys are configured.
+    private func authenticate(_ context: inout RequestContext) throws(GatewayError) {
+        context.key = try gateway.authenticate(context.headers)
+        let (headers, address, key) = (context.headers, context.channel.remoteAddress?.ipAddress, context.key)
+        context.record.identify(user: gateway.user(headers, address: address, key: key), logger: gateway.logger)
+    }
+
+    /// Parse: the body, once, by the front door (large bodies off the event loop).
+    private func parse<Door: FrontDoor>(
+        _ context: inout RequestContext, _ door: Door
+    ) async throws(GatewayError) -> Door.Parsed {
+        if context.request.bodyOverLimit { throw .bodyTooLarge(limit: gateway.config.maxBodyBytes) }
+        let (body, accountsUsage) = (context.request.body, gateway.limiter != nil)
+        return try await HeavyWork.run(bytes: body.readableBytes) { () throws(GatewayError) in
+            try door.parse(body, accountsUsage: accountsUsage)
+        }
+    }
+
+    /// Authorize: the key may use the model.
+    private func authorize(_ context: RequestContext, model: String) throws(GatewayError) {
+        if let key = context.key { try gateway.config.keyring.authorize(key, model: model) }
+    }
+
+    /// Plan: the deployments to try, in order, skipping those cooling down.
+    private func plan(_ context: inout RequestContext, model: String) throws(GatewayError) -> [ModelRouter.Target] {
+        let plan = try gateway.plan(model)
+        context.record.routed(provider: plan[0].endpoint.id.rawValue, model: model)
+        return plan
+    }
+
+    /// Admit: reserves what the request may spend (its prompt and the completion it allows) in
+    /// every budget that applies, or refuses it with 429.
+    private func admit<Door: FrontDoor>(
+        _ context: inout RequestContext, _ request: Door.Parsed, door: Door, target: ModelRouter.Target
+    ) async throws(GatewayError) {
+        guard let limiter = gateway.limiter else { return }
+        let counter = try? ChatTokenCounter(model: target.upstreamModel)
+        let size = context.request.body.readableBytes
+        let needed = await HeavyWork.run(bytes: size) { door.demand(of: request, counter: counter, bodySize: size) }
+        let user = gateway.user(context.headers, address: context.channel.remoteAddress?.ipAddress, key: context.key)
+        context.accounting = try await TokenAccounting.reserve(
+            needed, defaultCompletion: gateway.config.rateLimit.completionReserveTokens, limiter: limiter,
+            counter: counter, target: target, user: user, key: context.key, metrics: gateway.metrics)
+    }
+
+    /// Relay: the provider's answer, converted, to the client: read whole and written at once, or
+    /// streamed chunk by chunk.
+    private func relay<Door: FrontDoor>(
+        _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed
+    ) async throws(GatewayError) -> Outcome {
+        let (response, adapter, provider) = (upstream.response, upstream.adapter, upstream.target.endpoint.id)
+        var headers = ForwardedHeaders.response(from: response.headers, contentType: "application/json")
+        ForwardedHeaders.add(context.accounting?.headers ?? [:], to: &headers)
+        guard var transcoder = door.streamTranscoder(for: request, adapter: adapter) else {
+            let raw = try await gateway.collect(response, provider: provider)
+            context.record.upstreamEnded()
+            let body = context.request.body
+            let converted = try gateway.decode(provider: provider) { () throws(GatewayError) in
+                try door.answer(raw, to: request, body: body, adapter: adapter)
+            }
+            context.record.used(converted.usage)
+            context.writer.whole(.ok, headers, body: converted.body)
+            return .answered(status: 200, usage: converted.usage, streamedText: "")
+        }
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        context.writer.startStream(headers)
+        gateway.metrics.streamStarted()
+        defer { gateway.metrics.streamFinished() }
+        let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics)
+        let ending = await relay.relay(response.body, transcoder: &transcoder, record: &context.record)
+        context.record.used(transcoder.usage)
+        if case .upstreamFailed(let error) = ending {
+            gateway.logger.warning(
+                "stream failed upstream", metadata: ["provider": "\(context.record.provider)", "error": "\(error)"])
+        }
+        return .answered(
+            status: ending == .clientGone ? 499 : 200, usage: transcoder.usage, streamedText: transcoder.streamedText)
+    }
+
+    /// Writes a whole JSON answer of the gateway's own.
+    private func answer(_ context: inout RequestContext, _ status: HTTPResponse.Status, json: ByteBuffer) -> Outcome {
+        context.writer.whole(status, [.contentType: "application/json"], body: json)
+        return .answered(status: status.code, usage: nil, streamedText: "")
+    }
+
+    /// End, whatever happened: answers a failure in OpenAI's error shape (with the rate-limit
+    /// headers), settles the reservation (what was generated is charged; a failure before the
+    /// answer is refunded), records the metrics and the log line, and gives back the slot.
+    private func end(_ context: inout RequestContext, _ outcome: Outcome) async {
+        let status: Int
+        switch outcome {
+        case .answered(let answered, let usage, let streamedText):
+            status = answered
+            await context.accounting?.settle(usage: usage, streamedText: streamedText)
+        case .failed(var error):
+            status = error.status
+            await context.accounting?.refund()
+            if let accounting = context.accounting { error.headers.merge(accounting.headers) { current, _ in current } }
+            if status >= 500 {
+                gateway.logger.warning(
+                    "request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
+            }
+            var headers: HTTPFields = [.contentType: "application/json"]
+            for (name, value) in error.headers {
+                if let field = HTTPField.Name(name) { headers[field] = value }
+            }
+            context.writer.whole(HTTPResponse.Status(code: status), headers, body: ByteBuffer(data: error.jsonBody()))
+        }
+        context.record.record(
+            status: status, requestID: context.requestID, metrics: gateway.metrics, logger: gateway.logger)
+        if context.holdsSlot { concurrency.release() }
+    }
+}
+
+extension GatewayError {
+    /// The error a request ends with when its client went away first (nginx's 499); the client
+    /// never sees it, the metrics and the log line do.
+    static var clientClosed: GatewayError {
+        GatewayError(
+            status: 499, type: "invalid_request_error",
+            message: "The client closed the connection before the answer was ready.", code: "client_closed_request")
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import SwitchyardCore
+
+/// One request's measurements, gathered as its phases run and recorded once, by the lifecycle's
+/// last phase: the request metrics and the request's log line. A value in the request's context:
+/// one task runs a request from start to end, so nothing here is shared.
+struct RequestRecord: Sendable {
+    /// The route label (`chat`, `embeddings`, `models`, `unknown`).
+    let route: String
+    /// When the request started.
+    let started: ContinuousClock.Instant
+    /// Whether the request counts in the request metrics and gets a log line: API requests do,
+    /// health and readiness probes do not.
+    let counted: Bool
+    /// The provider serving the request, once planned.
+    private(set) var provider = "none"
+    /// The model asked for, once parsed.
+    private(set) var model = "none"
+    /// The user the limits apply to, for the log line (hashed there).
+    private var user: String?
+    /// When the current upstream exchange started, while one is open.
+    private var upstreamSent: ContinuousClock.Instant?
+    /// Time spent waiting on upstreams, so overhead is the rest.
+    private var upstreamWait: Duration = .zero
+    /// When the first streamed bytes left, after the start.
+    private var firstToken: Duration?
+    /// The answer's token usage, when known.
+    private(set) var usage: TokenUsage?
+
+    /// A record of a request on `route`, started now and, when `counted`, in flight.
+    init(route: String, counted: Bool, metrics: GatewayMetrics) {
+        self.route = route
+        self.started = .now
+        self.counted = counted
+        if counted { metrics.requestStarted() }
+    }
+
+    /// Names the provider and model once routing has chosen them.
+    mutating func routed(provider: String, model: String) {
+        self.provider = provider
+        self.model = model
+    }
+
+    /// Names the user for the log line, when the line will be written.
+    mutating func identify(user: @autoclosure () -> String, logger: Logger) {
+        guard logger.logLevel <= .info else { return }
+        self.user = user()
+    }
+
+    /// The request goes upstream now.
+    mutating func upstreamStarted() {
+        upstreamSent = .now
+    }
+
+    /// The upstream's answer has ended (or failed): from here the gateway waits on no one.
+    mutating func upstreamEnded() {
+        guard let sent = upstreamSent else { return }
+        upstreamWait += .now - sent
+        upstreamSent = nil
+    }
+
+    /// The first streamed bytes are on their way to the client.
+    mutating func firstBytes(metrics: GatewayMetrics) {
+        let elapsed = ContinuousClock.now - started
+        firstToken = elapsed
+        metrics.timeToFirstToken(provider: provider, duration: elapsed)
+    }
+
+    /// The answer's token usage.
+    mutating func used(_ usage: TokenUsage?) {
+        self.usage = usage
+    }
+
+    /// Records the outcome: the request metrics and, at `info`, the log line.
+    mutating func record(status: Int, requestID: String, metrics: GatewayMetrics, logger: Logger) {
+        upstreamEnded()
+        guard counted else { return }
+        if let usage {
+            metrics.tokens(
+                provider: provider, model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
+        }
+        let duration = ContinuousClock.now - started
+        metrics.requestFinished(
+            route: route, provider: provider, model: model, status: status, duration: duration,
+            overhead: duration - upstreamWait)
+        guard logger.logLevel <= .info else { return }
+        var metadata: Logger.Metadata = [
+            "request_id": "\(requestID)", "route": "\(route)", "provider": "\(provider)", "model": "\(model)",
+            "status": "\(status)", "latency_ms": "\(Self.milliseconds(duration))",
+            "upstream_ms": "\(Self.milliseconds(upstreamWait))",
+        ]
+        if let firstToken { metadata["ttft_ms"] = "\(Self.milliseconds(firstToken))" }
+        if let usage {
+            metadata["tokens_in"] = "\(usage.promptTokens)"
+            metadata["tokens_out"] = "\(usage.completionTokens)"
+        }
+        if let user { metadata["user"] = "\(Hashing.sha256Hex(user).prefix(16))" }
+        logger.info("request", metadata: metadata)
+    }
+
+    /// `duration` in milliseconds with three decimals, as the log line shows it.
+    static func milliseconds(_ duration: Duration) -> String {
+        let ms = Double(duration.nanoseconds) / 1_000_000
+        return String(format: "%.3f", ms)
+    }
+}
