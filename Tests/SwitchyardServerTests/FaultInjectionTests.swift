@@ -262,6 +262,47 @@ struct FaultInjectionTests {
         }
     }
 
+    @Test("A client that stops sending (half-closes) while the upstream thinks releases it within a second")
+    func clientHalfCloses() async throws {
+        let received = Atomic<Int>(0)
+        let closedAt = Mutex<ContinuousClock.Instant?>(nil)
+        // Reads the request, never answers, and notes when the gateway closes the connection.
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var iterator = inbound.makeAsyncIterator()
+                guard try await ScriptedServer.readRequest(&iterator) != nil else { return }
+                received.add(1, ordering: .relaxed)
+                do { while try await iterator.next() != nil {} } catch {}
+                closedAt.withLock { $0 = .now }
+            }
+        }
+        try await Self.with(server) { gw in
+            let body = TestGateway.chatBody(model: "gpt-4o")
+            let request =
+                "POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n"
+                + "content-length: \(body.utf8.count)\r\n\r\n" + body
+            let left = try await RawConnection.with(port: gw.ports.proxy) { _, outbound in
+                try await outbound.write(ByteBuffer(string: request))
+                let start = ContinuousClock.now
+                while received.load(ordering: .relaxed) == 0, ContinuousClock.now - start < .seconds(5) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try #require(received.load(ordering: .relaxed) == 1, "the request never reached the upstream")
+                outbound.finish()
+                // The connection stays open (half-closed) until the upstream is released.
+                let left = ContinuousClock.now
+                while closedAt.withLock({ $0 }) == nil, ContinuousClock.now - left < .seconds(5) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                return left
+            }
+            let closed = try #require(closedAt.withLock { $0 }, "the upstream request was never released")
+            #expect(closed - left < .seconds(1))
+            let metrics = try await gw.scrape()
+            #expect(metrics.value("switchyard_requests_total", ["route": "chat", "status": "499"]) == 1)
+        }
+    }
+
     @Test("Over the concurrency limit, requests get 503 at once instead of waiting")
     func overload() async throws {
         let server = try await ScriptedServer.upstream { _ in .answerThenHang("") }

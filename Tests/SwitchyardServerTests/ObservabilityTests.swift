@@ -35,6 +35,8 @@ final class LogCapture: Sendable {
 /// Metrics after real traffic, parsed as exposition format, and what the logs say (and never say).
 @Suite("Observability", .timeLimit(.minutes(1)))
 struct ObservabilityTests {
+    static let chat = "/v1/chat/completions"
+
     @Test("Each metric equals the traffic sent")
     func metricsMatchTraffic() async throws {
         let environment = ["ENABLE_RATE_LIMITING": "true", "MAX_TOKENS": "40", "UPSTREAM_MAX_RETRIES": "0"]
@@ -105,6 +107,31 @@ struct ObservabilityTests {
                     && m.has("switchyard_ratelimit_store_errors_total"))
             // No label carries a user.
             #expect(!m.samples.contains { $0.labels.values.contains { $0.contains("alice") || $0.contains("bob") } })
+        }
+    }
+
+    @Test("Every API request is recorded however it ends (listed, refused, unknown); probes are not")
+    func everyRequestRecorded() async throws {
+        try await TestGateway.with(environment: ["MAX_CONCURRENT_REQUESTS": "1"]) { gw in
+            #expect(try await gw.send("/v1/models", method: .GET).status == 200)
+            #expect(try await gw.send("/v1/nothing-here", method: .GET).status == 404)
+            #expect(try await gw.send("/health", method: .GET).status == 200)
+            #expect(try await gw.send("/ready", method: .GET).status == 200)
+            // One request holds the only slot; the next is refused.
+            async let held = gw.send(Self.chat, body: TestGateway.chatBody(model: "gpt-slow-head"))
+            let start = ContinuousClock.now
+            while try await gw.scrape().value("switchyard_requests_in_flight") < 1, .now - start < .seconds(2) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try await gw.send(Self.chat, body: TestGateway.chatBody(model: "gpt-4o")).status == 503)
+            #expect(try await held.status == 200)
+            let m = try await gw.scrape()
+            #expect(m.value("switchyard_requests_total", ["route": "models", "status": "200"]) == 1)
+            #expect(m.value("switchyard_requests_total", ["route": "unknown", "status": "404"]) == 1)
+            #expect(m.value("switchyard_requests_total", ["route": "chat", "status": "503"]) == 1)
+            #expect(m.value("switchyard_requests_total", ["route": "chat", "status": "200"]) == 1)
+            #expect(m.value("switchyard_requests_total") == 4)
+            #expect(m.value("switchyard_requests_in_flight") == 0)
         }
     }
 
