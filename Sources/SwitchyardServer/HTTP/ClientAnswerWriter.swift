@@ -3,10 +3,10 @@ import NIOCore
 import NIOHTTPTypes
 
 /// Writes one answer straight to the client's channel, from the request's task on that channel's
-/// event loop. A whole answer goes out as head, body and end in one flush. A stream's head is
-/// written unflushed: it leaves with the first chunk, or earlier on a flush of the channel (the
-/// relay asks for one when it starts waiting for the provider); each chunk is flushed. The task
-/// waits only while the client reads slower than the gateway writes.
+/// event loop. A whole answer goes out as head, body and end in one flush. A stream's head and
+/// chunks are flushed once the task next waits (a flush queued on the loop runs then): what the
+/// upstream delivered together leaves in one write, and nothing waits longer than the task's
+/// current step. The task waits only while the client reads slower than the gateway writes.
 struct ClientAnswerWriter: Sendable {
     /// The client connection.
     let channel: any Channel
@@ -39,10 +39,19 @@ struct ClientAnswerWriter: Sendable {
         channel.write(HTTPResponsePart.head(head(.ok, headers)), promise: nil)
     }
 
-    /// Writes and flushes one chunk of a stream; throws when the client is gone.
+    /// Writes one chunk of a stream, flushed once the task waits; throws when the client is gone.
     func chunk(_ buffer: ByteBuffer) async throws {
         guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
-        try await send(.body(buffer))
+        guard channel.isWritable else { return try await send(.body(buffer)) }
+        channel.write(HTTPResponsePart.body(buffer), promise: nil)
+        flushSoon()
+    }
+
+    /// Flushes the channel once the request's task (on the channel's loop) has finished its
+    /// current step.
+    func flushSoon() {
+        let channel = self.channel
+        channel.eventLoop.execute { channel.flush() }
     }
 
     /// Ends a stream.

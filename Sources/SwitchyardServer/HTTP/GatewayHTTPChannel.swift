@@ -6,11 +6,12 @@ import NIOSSL
 import SwitchyardCore
 
 /// HTTP/1.1 (with TLS when configured) on each client connection, each request run by
-/// `RequestDispatcher` on the connection's event loop, with no async-sequence bridge between the channel and the
-/// request. In front of it: NIO's decoder with hard limits (400 and close beyond them), its
-/// pipelining handler (one request at a time), the conversion to HTTPTypes, Hummingbird's connection state
-/// handler (the idle timeout, and finishing in-flight answers on graceful shutdown) and the
-/// connection guard.
+/// `RequestDispatcher` on the connection's event loop, with no async-sequence bridge between the
+/// channel and the request. In front of it: NIO's decoder with hard limits (400 and close beyond
+/// them), the conversion to HTTPTypes, Hummingbird's connection state handler (the idle timeout,
+/// and finishing in-flight answers on graceful shutdown) and the connection guard. Pipelined
+/// requests are queued by the dispatcher, not NIO's pipelining handler, which stops reading
+/// during every answer.
 struct GatewayHTTPChannel: ServerChildChannel {
     /// A set-up client connection.
     struct Value: ServerChildChannelValue {
@@ -39,7 +40,7 @@ struct GatewayHTTPChannel: ServerChildChannel {
             decoderLimits.maxHeaderListSize = decoderLimit
             decoderLimits.maxHeaderFieldCount = 2 * limits.maxHeaderCount
             try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false,
+                withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
             try pipeline.addHandler(HTTP1ServerCodec(secure: tls != nil))
             try pipeline.addHandler(

@@ -23,9 +23,12 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let secure: Bool
-    /// The request being answered (NIO's pipelining handler passes the next one on only once this
-    /// one's answer is out): its version, and whether it keeps the connection alive.
-    private var current = (http10: false, keepAlive: true)
+    /// The requests read and not yet answered, oldest first (a pipelining client sends the next
+    /// before the answer to the last): each one's version, and whether it keeps the connection
+    /// alive. Answers go out in order, so the first is the one being answered.
+    private var requests: CircularBuffer<(http10: Bool, keepAlive: Bool)> = []
+    /// The request being answered.
+    private var current: (http10: Bool, keepAlive: Bool) { requests.first ?? (false, true) }
     /// Whether the connection closes once the answer's end is written.
     private var closeAfterEnd = false
 
@@ -35,7 +38,7 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            current = (head.version == .http1_0, head.isKeepAlive)
+            requests.append((head.version == .http1_0, head.isKeepAlive))
             do {
                 context.fireChannelRead(wrapInboundOut(.head(try request(head))))
             } catch {
@@ -73,6 +76,7 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(let body):
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: promise)
         case .end(let trailers):
+            _ = requests.popFirst()
             let end = wrapOutboundOut(.end(trailers.map(HTTPHeaders.init)))
             guard closeAfterEnd else { return context.write(end, promise: promise) }
             closeAfterEnd = false

@@ -5,12 +5,23 @@ import NIOHTTPTypes
 /// The last handler on a client connection: collects each request's head and body (up to the body
 /// limit; beyond it only counts, so the lifecycle can answer 413; a client that expects it is told
 /// to continue first), then runs the request's lifecycle in a task on the connection's event loop.
-/// NIO's pipelining handler holds the next request back until this answer's end is written, so
-/// one request runs at a time. The task is this handler's: a client that hangs up or stops
+///
+/// One request runs at a time. The connection keeps reading while a request is answered, so a
+/// client that leaves is noticed at once and the socket's read interest never changes on the
+/// common path; a pipelined request that arrives meanwhile is queued, and reading stops until
+/// the answer before it is out. The task is this handler's: a client that hangs up or stops
 /// sending cancels it at once, also while the provider is silent, instead of the gateway waiting
 /// for an answer nobody will read (and paying for its tokens).
-final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
+final class RequestDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ClientRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// What arrived while a request was being answered, to be handled in order after it.
+    private enum Queued {
+        case part(ClientRequestPart)
+        case inputClosed
+    }
 
     private let lifecycle: RequestLifecycle
     private let bodyLimit: Int
@@ -30,6 +41,10 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
     /// Whether the client has stopped sending: the request in progress is cancelled, and so is any
     /// later one (like nginx, a client that shuts its side down is taken as gone).
     private var clientLeft = false
+    /// Parts of pipelined requests that arrived during an answer.
+    private var queued: CircularBuffer<Queued> = []
+    /// Whether NIO asked to read while requests were queued; the read is made once they are done.
+    private var readHeld = false
 
     /// A dispatcher running `lifecycle`, keeping at most `bodyLimit` bytes of a body.
     init(lifecycle: RequestLifecycle, bodyLimit: Int, discardBound: Int) {
@@ -39,7 +54,19 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        guard answering == nil, queued.isEmpty else { return queued.append(.part(part)) }
+        handle(part, context: context)
+    }
+
+    /// Reads are held while pipelined requests wait, so a client cannot queue without bound.
+    func read(context: ChannelHandlerContext) {
+        if queued.isEmpty { context.read() } else { readHeld = true }
+    }
+
+    /// One part of the request being read.
+    private func handle(_ part: ClientRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let request, let refusal):
             head = (request, refusal)
             if request.headerFields[.expect]?.lowercased() == "100-continue" {
@@ -62,11 +89,16 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
-            // The client sends no more requests: close now, or once the current answer is out.
-            clientLeft = true
-            if let answering { answering.cancel() } else { context.close(promise: nil) }
+            // Requests sent before it are answered first.
+            if queued.isEmpty { inputClosed(context) } else { queued.append(.inputClosed) }
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The client sends no more requests: close now, or once the current answer is out.
+    private func inputClosed(_ context: ChannelHandlerContext) {
+        clientLeft = true
+        if let answering { answering.cancel() } else { context.close(promise: nil) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -84,7 +116,17 @@ final class RequestDispatcher: ChannelInboundHandler, RemovableChannelHandler {
     private func answered(_ context: ChannelHandlerContext, number: Int) {
         guard number == answerNumber else { return }
         answering = nil
-        if clientLeft, context.channel.isActive { context.close(promise: nil) }
+        if clientLeft, context.channel.isActive { return context.close(promise: nil) }
+        while answering == nil, let next = queued.popFirst() {
+            switch next {
+            case .part(let part): handle(part, context: context)
+            case .inputClosed: inputClosed(context)
+            }
+        }
+        if queued.isEmpty, readHeld {
+            readHeld = false
+            context.read()
+        }
     }
 
     /// Answers the request read so far (once); `closing` (a body left unread) marks the answer

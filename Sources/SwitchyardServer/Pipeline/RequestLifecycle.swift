@@ -9,8 +9,8 @@ import SwitchyardCore
 ///
 /// `run` is the whole story: each phase is a method below, in that order, and every request,
 /// whatever its endpoint and however it goes (answered, refused, failed upstream, client gone),
-/// ends in `end`, which answers a failure, settles the budgets, records the metrics and the log
-/// line, and gives back the concurrency slot. Endpoints answered by a provider are front doors
+/// ends in `end`, which settles the budgets, writes the answer's last part (or the failure),
+/// records the metrics and the log line, and gives back the concurrency slot. Endpoints answered by a provider are front doors
 /// (`FrontDoor`): they only convert; this type does the I/O.
 struct RequestLifecycle: Sendable {
     /// The shared state: configuration, adapters, transport, budgets, metrics.
@@ -25,10 +25,13 @@ struct RequestLifecycle: Sendable {
             limit: gateway.config.reliability.maxConcurrentRequests, metrics: gateway.metrics)
     }
 
-    /// How a request ended, as `end` needs to know it.
+    /// How a request ended, as `end` needs to know it. `end` writes what is left to write, after
+    /// settling, so a client that has its answer sees the budgets already settled.
     enum Outcome: Sendable {
-        /// The answer (or as much of it as the client took) has been written.
-        case answered(status: Int, usage: TokenUsage?, streamedText: String)
+        /// A whole answer, to be written.
+        case whole(HTTPResponse.Status, HTTPFields, ByteBuffer, usage: TokenUsage?)
+        /// A stream whose chunks have been written; its end is still to be written.
+        case streamed(StreamRelay.Ending, usage: TokenUsage?, streamedText: String)
         /// Nothing has been written: `end` answers with this error.
         case failed(GatewayError)
     }
@@ -65,12 +68,12 @@ struct RequestLifecycle: Sendable {
             let listing = try await gateway.modelListing(client: client)
             // A client that left stopped the fan-out, and the list is partial.
             if Task.isCancelled { throw .clientClosed }
-            return answer(&context, .ok, json: listing)
-        case .health?: return answer(&context, .ok, json: ByteBuffer(string: #"{"status":"ok"}"#))
+            return answer(.ok, json: listing)
+        case .health?: return answer(.ok, json: ByteBuffer(string: #"{"status":"ok"}"#))
         case .ready?:
             return gateway.readiness.isReady
-                ? answer(&context, .ok, json: ByteBuffer(string: #"{"status":"ready"}"#))
-                : answer(&context, .serviceUnavailable, json: ByteBuffer(string: #"{"status":"shutting_down"}"#))
+                ? answer(.ok, json: ByteBuffer(string: #"{"status":"ready"}"#))
+                : answer(.serviceUnavailable, json: ByteBuffer(string: #"{"status":"shutting_down"}"#))
         case nil:
             throw .unknownRoute(method: context.request.head.method.rawValue, path: context.request.path)
         }
@@ -156,9 +159,7 @@ struct RequestLifecycle: Sendable {
             let converted = try gateway.decode(provider: provider) { () throws(GatewayError) in
                 try door.answer(raw, to: request, body: body, adapter: adapter)
             }
-            context.record.used(converted.usage)
-            context.writer.whole(.ok, headers, body: converted.body)
-            return .answered(status: 200, usage: converted.usage, streamedText: "")
+            return .whole(.ok, headers, converted.body, usage: converted.usage)
         }
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -167,30 +168,35 @@ struct RequestLifecycle: Sendable {
         defer { gateway.metrics.streamFinished() }
         let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics)
         let ending = await relay.relay(response.body, transcoder: &transcoder, record: &context.record)
-        context.record.used(transcoder.usage)
         if case .upstreamFailed(let error) = ending {
             gateway.logger.warning(
                 "stream failed upstream", metadata: ["provider": "\(context.record.provider)", "error": "\(error)"])
         }
-        return .answered(
-            status: ending == .clientGone ? 499 : 200, usage: transcoder.usage, streamedText: transcoder.streamedText)
+        return .streamed(ending, usage: transcoder.usage, streamedText: transcoder.streamedText)
     }
 
-    /// Writes a whole JSON answer of the gateway's own.
-    private func answer(_ context: inout RequestContext, _ status: HTTPResponse.Status, json: ByteBuffer) -> Outcome {
-        context.writer.whole(status, [.contentType: "application/json"], body: json)
-        return .answered(status: status.code, usage: nil, streamedText: "")
+    /// A whole JSON answer of the gateway's own.
+    private func answer(_ status: HTTPResponse.Status, json: ByteBuffer) -> Outcome {
+        .whole(status, [.contentType: "application/json"], json, usage: nil)
     }
 
-    /// End, whatever happened: answers a failure in OpenAI's error shape (with the rate-limit
-    /// headers), settles the reservation (what was generated is charged; a failure before the
-    /// answer is refunded), records the metrics and the log line, and gives back the slot.
+    /// End, whatever happened: settles the reservation (what was generated is charged; a failure
+    /// before the answer is refunded), then writes what is left of the answer (a whole answer, a
+    /// stream's end, or the failure in OpenAI's error shape with the rate-limit headers), records
+    /// the metrics and the log line, and gives back the slot.
     private func end(_ context: inout RequestContext, _ outcome: Outcome) async {
         let status: Int
         switch outcome {
-        case .answered(let answered, let usage, let streamedText):
-            status = answered
+        case .whole(let answered, let headers, let body, let usage):
+            context.record.used(usage)
+            await context.accounting?.settle(usage: usage, streamedText: "")
+            context.writer.whole(answered, headers, body: body)
+            status = answered.code
+        case .streamed(let ending, let usage, let streamedText):
+            context.record.used(usage)
             await context.accounting?.settle(usage: usage, streamedText: streamedText)
+            let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics)
+            status = await relay.finish(ending) == .clientGone ? 499 : 200
         case .failed(var error):
             status = error.status
             await context.accounting?.refund()

@@ -1,7 +1,8 @@
 import NIOCore
 import SwitchyardCore
 
-/// Relays a streamed upstream answer to the client chunk by chunk, converting on the way.
+/// Relays a streamed upstream answer to the client chunk by chunk, converting on the way, and ends
+/// it.
 ///
 /// Backpressure holds both ways: the next upstream chunk is read only after the previous one was
 /// written to the client. A client that goes away cancels the request's task, and so the upstream
@@ -23,19 +24,23 @@ struct StreamRelay {
     /// Counts upstream failures.
     let metrics: GatewayMetrics
 
-    /// Pulls upstream chunks, converts them and writes them, until either side ends; the stream's
-    /// end (or its error event) is written here. `transcoder` keeps what the stream said about its
-    /// usage.
+    /// Pulls upstream chunks, converts them and writes them, until either side ends. The stream's
+    /// end is left to `finish`, so the request can be settled before the client sees it end.
+    /// `transcoder` keeps what the stream said about its usage.
     func relay(
         _ body: any AsyncSequence<ByteBuffer, any Error> & Sendable, transcoder: inout any ChatStreamTranscoder,
         record: inout RequestRecord
     ) async -> Ending {
-        // The head is written, not flushed. This flush runs after the relay's first step: if the
-        // first chunk was already there, it has left with the head in one write and nothing is
-        // left; if the provider is still thinking, the head goes.
-        let channel = writer.channel
-        channel.eventLoop.execute { channel.flush() }
-        let ending = await pump(body, transcoder: &transcoder, record: &record)
+        // The head is written, not flushed: it leaves with the first chunk if that is already
+        // there, or alone once the relay waits for the provider.
+        writer.flushSoon()
+        return await pump(body, transcoder: &transcoder, record: &record)
+    }
+
+    /// Ends the stream as `ending` says: its end, after an error event when the upstream failed;
+    /// a client that went away has its connection closed. Returns how the stream ended for the
+    /// client.
+    func finish(_ ending: Ending) async -> Ending {
         do {
             switch ending {
             case .completed:
@@ -44,10 +49,10 @@ struct StreamRelay {
                 try await writer.chunk(Self.errorEvent(error))
                 try await writer.endStream()
             case .clientGone:
-                channel.close(promise: nil)
+                writer.channel.close(promise: nil)
             }
         } catch {
-            channel.close(promise: nil)
+            writer.channel.close(promise: nil)
             return .clientGone
         }
         return ending
