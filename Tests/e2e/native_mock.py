@@ -1,4 +1,4 @@
-"""A strict mock of the Gemini, Anthropic and Ollama native APIs on one loopback port.
+"""A strict mock of the OpenAI, Gemini, Anthropic and Ollama native APIs on one loopback port.
 
 Each handler validates the request as the real API would (unknown fields, roles, required
 headers and fields) and answers 400 in that provider's error shape when something is wrong, so a
@@ -7,6 +7,7 @@ model calls get_weather(city=Paris); after a tool result it answers with the tem
 otherwise it says hello."""
 import http.server
 import json
+import re
 import time
 
 WEATHER_ARGS = {"city": "Paris"}
@@ -69,6 +70,8 @@ class NativeMock(http.server.BaseHTTPRequestHandler):
                 return self.gemini(body)
             if self.path == "/v1/messages":
                 return self.anthropic(body)
+            if self.path == "/v1/chat/completions":
+                return self.openai_chat(body)
             if self.path == "/api/chat":
                 return self.ollama_chat(body)
             if self.path == "/api/embed":
@@ -131,7 +134,7 @@ class NativeMock(http.server.BaseHTTPRequestHandler):
     # -- Anthropic --------------------------------------------------------------------------
     def anthropic(self, body):
         require(self.headers.get("x-api-key"), "missing x-api-key")
-        require(self.headers.get("anthropic-version") == "2023-06-01", "missing anthropic-version")
+        require(re.fullmatch(r"20\d\d-\d\d-\d\d", self.headers.get("anthropic-version", "")), "missing anthropic-version")
         allowed = {"model", "max_tokens", "messages", "system", "stream", "temperature", "top_p", "top_k",
                    "stop_sequences", "metadata", "tools", "tool_choice"}
         require(set(body) <= allowed, f"unknown fields {set(body) - allowed}")
@@ -174,6 +177,54 @@ class NativeMock(http.server.BaseHTTPRequestHandler):
         self.send_json(200, {"id": "msg_1", "type": "message", "role": "assistant", "model": body["model"], "content": content,
                              "stop_reason": "tool_use" if calls_tool else "end_turn",
                              "usage": {"input_tokens": 13, "output_tokens": 6}})
+
+    # -- OpenAI -----------------------------------------------------------------------------
+    def openai_chat(self, body):
+        require(self.headers.get("authorization", "").startswith("Bearer "), "missing bearer credentials")
+        for m in body["messages"]:
+            require(m["role"] in ("system", "developer", "user", "assistant", "tool"), f"bad role {m['role']}")
+            if m["role"] == "tool":
+                require(m.get("tool_call_id"), "tool message without tool_call_id")
+        last = body["messages"][-1]
+        answered = last["role"] == "tool"
+        calls_tool = "tools" in body and not answered
+        usage = {"prompt_tokens": 15, "completion_tokens": 5, "total_tokens": 20}
+        names = [t["function"]["name"] for t in body.get("tools", [])]
+        require(all(re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", n) for n in names), f"invalid tool names {names}")
+        call = {"id": "call_e2e:1", "type": "function",
+                "function": {"name": names[0] if names else "get_weather", "arguments": json.dumps(WEATHER_ARGS)}}
+        text = "It is 21 degrees." if answered else "Hello from OpenAI"
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": None, "tool_calls": [call]} if calls_tool \
+                else {"role": "assistant", "content": text}
+            return self.send_json(200, {"id": "chatcmpl-e2e", "object": "chat.completion", "created": 1,
+                                        "model": body["model"], "usage": usage,
+                                        "choices": [{"index": 0, "message": message,
+                                                     "finish_reason": "tool_calls" if calls_tool else "stop"}]})
+        self.start_stream("text/event-stream")
+        def chunk(delta, finish=None):
+            self.chunk(b"data: " + json.dumps({"id": "chatcmpl-e2e", "object": "chat.completion.chunk", "created": 1,
+                                                "model": body["model"], "choices": [
+                                                    {"index": 0, "delta": delta, "finish_reason": finish}]}).encode()
+                       + b"\n\n")
+        chunk({"role": "assistant", "content": ""})
+        if calls_tool:
+            arguments = call["function"]["arguments"]
+            chunk({"tool_calls": [{"index": 0, "id": call["id"], "type": "function",
+                                   "function": {"name": call["function"]["name"], "arguments": ""}}]})
+            for piece in (arguments[:5], arguments[5:]):
+                chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+            chunk({}, "tool_calls")
+        else:
+            for word in text.split(" "):
+                chunk({"content": word + (" " if not word.endswith(".") and word != "OpenAI" else "")})
+            chunk({}, "stop")
+        if (body.get("stream_options") or {}).get("include_usage"):
+            self.chunk(b"data: " + json.dumps({"id": "chatcmpl-e2e", "object": "chat.completion.chunk", "created": 1,
+                                                "model": body["model"], "choices": [], "usage": usage}).encode()
+                       + b"\n\n")
+        self.chunk(b"data: [DONE]\n\n")
+        self.end_stream()
 
     # -- Ollama -----------------------------------------------------------------------------
     def ollama_chat(self, body):

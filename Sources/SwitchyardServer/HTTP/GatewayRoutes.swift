@@ -4,10 +4,12 @@ import Hummingbird
 import NIOCore
 import SwitchyardCore
 
-/// The client-facing endpoints: the OpenAI routes, health and readiness.
+/// The client-facing endpoints: the OpenAI and Anthropic routes, health and readiness.
 enum ClientRoute {
     case chatCompletions
     case embeddings
+    case messages
+    case countTokens
     case models
     case health
     case ready
@@ -18,6 +20,8 @@ enum ClientRoute {
         switch (method, path) {
         case (.post, "/v1/chat/completions"): self = .chatCompletions
         case (.post, "/v1/embeddings"): self = .embeddings
+        case (.post, "/v1/messages"): self = .messages
+        case (.post, "/v1/messages/count_tokens"): self = .countTokens
         case (.get, "/v1/models"): self = .models
         case (.get, "/health"): self = .health
         case (.get, "/ready"): self = .ready
@@ -40,6 +44,8 @@ enum ClientRoute {
         switch self {
         case .chatCompletions: "chat"
         case .embeddings: "embeddings"
+        case .messages: "messages"
+        case .countTokens: "count_tokens"
         case .models: "models"
         case .health: "health"
         case .ready: "ready"
@@ -50,7 +56,15 @@ enum ClientRoute {
     var isRecorded: Bool {
         switch self {
         case .health, .ready: false
-        case .chatCompletions, .embeddings, .models: true
+        case .chatCompletions, .embeddings, .messages, .countTokens, .models: true
+        }
+    }
+
+    /// How failures are answered: in Anthropic's shape on its routes, OpenAI's elsewhere.
+    var errorShape: ErrorShape {
+        switch self {
+        case .messages, .countTokens: .anthropic
+        case .chatCompletions, .embeddings, .models, .health, .ready: .openAI
         }
     }
 }

@@ -1,10 +1,12 @@
+import HTTPTypes
 import NIOCore
 import SwitchyardCore
 
 /// `POST /v1/chat/completions`: OpenAI's Chat Completions API, streamed or whole, for every
 /// provider.
 struct ChatFrontDoor: FrontDoor {
-    func parse(_ body: ByteBuffer, accountsUsage: Bool) throws(GatewayError) -> ChatRequestEnvelope {
+    func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> ChatRequestEnvelope
+    {
         var chat = try ChatRequestEnvelope.parse(body.readableBytesView)
         chat.accountUsage = accountsUsage
         return chat

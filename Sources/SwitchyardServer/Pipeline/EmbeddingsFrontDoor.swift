@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import NIOCore
 import NIOFoundationCompat
 import SwitchyardCore
@@ -12,7 +13,7 @@ struct EmbeddingsFrontDoor: FrontDoor {
         var input: JSONValue
     }
 
-    func parse(_ body: ByteBuffer, accountsUsage: Bool) throws(GatewayError) -> Envelope {
+    func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> Envelope {
         let envelope: Envelope = try RequestDecoding.decode(Data(buffer: body))
         guard !envelope.model.isEmpty else {
             throw GatewayError.invalidRequest("`model` must be a non-empty string.", param: "model")

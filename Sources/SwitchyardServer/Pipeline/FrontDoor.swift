@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 import SwitchyardCore
 
@@ -9,9 +10,10 @@ protocol FrontDoor: Sendable {
     /// A request as this front door parsed it (once, at the edge).
     associatedtype Parsed: Sendable
 
-    /// Parses and checks a request body, turning every problem into a 400 the client can act on.
-    /// `accountsUsage` (the budgets are on) asks adapters to learn the exact usage of streams.
-    func parse(_ body: ByteBuffer, accountsUsage: Bool) throws(GatewayError) -> Parsed
+    /// Parses and checks a request body, turning every problem into a 400 the client can act on;
+    /// `headers` are the request's. `accountsUsage` (the budgets are on) asks adapters to learn the
+    /// exact usage of streams.
+    func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> Parsed
 
     /// The model the request asks for: what routing, keys and budgets look at.
     func model(of request: Parsed) -> String

@@ -48,15 +48,17 @@ public final class Gateway: Sendable {
     func authenticate(_ headers: HTTPFields) throws(GatewayError) -> GatewayKey? {
         guard config.keyring.isEnabled else { return nil }
         let presented = GatewayKeyring.presentedKey(
-            authorization: headers[.authorization], apiKeyHeader: headers[HTTPField.Name("x-api-key")!])
+            authorization: headers[.authorization], apiKeyHeader: headers[.apiKey])
         return try config.keyring.authenticate(presented)
     }
 
     /// What adapters may know of the client. With gateway keys the client's credential is the
     /// gateway key, which must never reach a provider, so nothing is passed through.
+    /// An Anthropic client's `x-api-key` counts as its bearer token.
     func clientContext(_ headers: HTTPFields, requestID: String) -> ClientContext {
-        ClientContext(
-            authorization: config.keyring.isEnabled ? nil : headers[.authorization], requestID: requestID)
+        guard !config.keyring.isEnabled else { return ClientContext(authorization: nil, requestID: requestID) }
+        let authorization = headers[.authorization] ?? headers[.apiKey].map { "Bearer \($0)" }
+        return ClientContext(authorization: authorization, requestID: requestID)
     }
 
     /// The rate-limit user of a request from `address` (see `RateLimiter.user`).
@@ -132,4 +134,9 @@ public final class Gateway: Sendable {
             throw error.gatewayError(provider: provider)
         }
     }
+}
+
+extension HTTPField.Name {
+    /// `x-api-key`: Anthropic's credential header, also taken for gateway keys.
+    static let apiKey = HTTPField.Name("x-api-key")!
 }

@@ -54,6 +54,9 @@ struct RequestContext: Sendable {
     /// The request's headers.
     var headers: HTTPFields { request.head.headerFields }
 
+    /// How the request's failures are answered: its route's shape (OpenAI's for unknown routes).
+    var errorShape: ErrorShape { route?.errorShape ?? .openAI }
+
     /// Keeps a client-sent id when it is short and printable; otherwise makes one.
     static func requestID(from header: String?) -> String {
         if let header, !header.isEmpty, header.utf8.count <= 128,

@@ -62,6 +62,8 @@ struct RequestLifecycle: Sendable {
         switch context.route {
         case .chatCompletions?: return try await exchange(&context, through: ChatFrontDoor())
         case .embeddings?: return try await exchange(&context, through: EmbeddingsFrontDoor())
+        case .messages?: return try await exchange(&context, through: MessagesFrontDoor())
+        case .countTokens?: return try await countTokens(&context)
         case .models?:
             try authenticate(&context)
             let client = gateway.clientContext(context.headers, requestID: context.requestID)
@@ -99,6 +101,24 @@ struct RequestLifecycle: Sendable {
         return try await relay(&context, upstream, door: door, request: request)
     }
 
+    /// The phases of `count_tokens`: the prompt is counted locally, so nothing goes upstream and
+    /// no budget is spent (Claude Code asks often).
+    private func countTokens(_ context: inout RequestContext) async throws(GatewayError) -> Outcome {
+        try authenticate(&context)
+        if context.request.bodyOverLimit { throw .bodyTooLarge(limit: gateway.config.maxBodyBytes) }
+        let body = context.request.body
+        let request = try await HeavyWork.run(bytes: body.readableBytes) { () throws(GatewayError) in
+            try MessagesRequest.parse(body.readableBytesView, counting: true)
+        }
+        try authorize(context, model: request.model)
+        let target = try plan(&context, model: request.model)[0]
+        let counter = try? ChatTokenCounter(model: target.upstreamModel)
+        let tokens = await HeavyWork.run(bytes: body.readableBytes) {
+            request.inputTokens(counter: counter, bodySize: body.readableBytes)
+        }
+        return answer(.ok, json: ByteBuffer(string: #"{"input_tokens":\#(tokens)}"#))
+    }
+
     /// Authenticate: the gateway key, when keys are configured.
     private func authenticate(_ context: inout RequestContext) throws(GatewayError) {
         context.key = try gateway.authenticate(context.headers)
@@ -111,9 +131,9 @@ struct RequestLifecycle: Sendable {
         _ context: inout RequestContext, _ door: Door
     ) async throws(GatewayError) -> Door.Parsed {
         if context.request.bodyOverLimit { throw .bodyTooLarge(limit: gateway.config.maxBodyBytes) }
-        let (body, accountsUsage) = (context.request.body, gateway.limiter != nil)
+        let (body, headers, accountsUsage) = (context.request.body, context.headers, gateway.limiter != nil)
         return try await HeavyWork.run(bytes: body.readableBytes) { () throws(GatewayError) in
-            try door.parse(body, accountsUsage: accountsUsage)
+            try door.parse(body, headers: headers, accountsUsage: accountsUsage)
         }
     }
 
@@ -166,7 +186,7 @@ struct RequestLifecycle: Sendable {
         context.writer.startStream(headers)
         gateway.metrics.streamStarted()
         defer { gateway.metrics.streamFinished() }
-        let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics)
+        let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics, errorShape: context.errorShape)
         let ending = await relay.relay(response.body, transcoder: &transcoder, record: &context.record)
         if case .upstreamFailed(let error) = ending {
             gateway.logger.warning(
@@ -195,13 +215,12 @@ struct RequestLifecycle: Sendable {
         case .streamed(let ending, let usage, let streamedText):
             context.record.used(usage)
             await context.accounting?.settle(usage: usage, streamedText: streamedText)
-            let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics)
+            let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics, errorShape: context.errorShape)
             status = await relay.finish(ending) == .clientGone ? 499 : 200
         case .failed(var error):
-            status = error.status
             await context.accounting?.refund()
             if let accounting = context.accounting { error.headers.merge(accounting.headers) { current, _ in current } }
-            if status >= 500 {
+            if error.status >= 500 {
                 gateway.logger.warning(
                     "request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
             }
@@ -209,7 +228,9 @@ struct RequestLifecycle: Sendable {
             for (name, value) in error.headers {
                 if let field = HTTPField.Name(name) { headers[field] = value }
             }
-            context.writer.whole(HTTPResponse.Status(code: status), headers, body: ByteBuffer(data: error.jsonBody()))
+            let (answered, body) = context.errorShape.answer(error, requestID: context.requestID)
+            context.writer.whole(answered, headers, body: body)
+            status = answered.code
         }
         context.record.record(
             status: status, requestID: context.requestID, metrics: gateway.metrics, logger: gateway.logger)

@@ -6,8 +6,8 @@ import SwitchyardCore
 ///
 /// Backpressure holds both ways: the next upstream chunk is read only after the previous one was
 /// written to the client. A client that goes away cancels the request's task, and so the upstream
-/// read, at once; an upstream that fails mid-stream ends the stream with an OpenAI-shaped SSE error
-/// event, never a silent truncation.
+/// read, at once; an upstream that fails mid-stream ends the stream with an error event in the client API's
+/// shape, never a silent truncation.
 struct StreamRelay {
     /// How a relay ended.
     enum Ending: Sendable, Equatable {
@@ -23,6 +23,8 @@ struct StreamRelay {
     let writer: ClientAnswerWriter
     /// Counts upstream failures.
     let metrics: GatewayMetrics
+    /// How a failure mid-stream is told to the client.
+    let errorShape: ErrorShape
 
     /// Pulls upstream chunks, converts them and writes them, until either side ends. The stream's
     /// end is left to `finish`, so the request can be settled before the client sees it end.
@@ -46,7 +48,7 @@ struct StreamRelay {
             case .completed:
                 try await writer.endStream()
             case .upstreamFailed(let error):
-                try await writer.chunk(Self.errorEvent(error))
+                try await writer.chunk(errorShape.streamEvent(error))
                 try await writer.endStream()
             case .clientGone:
                 writer.channel.close(promise: nil)
@@ -102,14 +104,5 @@ struct StreamRelay {
             }
             if chunk == nil { return .completed }
         }
-    }
-
-    /// `data: {"error":{…}}` followed by a blank line: what OpenAI sends for an error mid-stream,
-    /// and what the official SDKs raise as an API error.
-    static func errorEvent(_ error: GatewayError) -> ByteBuffer {
-        var buffer = ByteBuffer(string: "data: ")
-        buffer.writeData(error.jsonBody())
-        buffer.writeString("\n\n")
-        return buffer
     }
 }

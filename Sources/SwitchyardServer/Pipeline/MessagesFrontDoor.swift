@@ -1,0 +1,104 @@
+import HTTPTypes
+import NIOCore
+import SwitchyardCore
+
+/// `POST /v1/messages`: Anthropic's Messages API, streamed or whole, for every provider. To an
+/// Anthropic upstream the request and its answer go through unchanged (but for `model` and the
+/// credentials); to any other it is translated into the canonical Chat request, sent through the
+/// provider's adapter, and the answer translated back, streams event by event.
+struct MessagesFrontDoor: FrontDoor {
+    /// A parsed Messages request with what its translation needs.
+    struct Exchange: Sendable {
+        /// The request as parsed.
+        var request: MessagesRequest
+        /// The canonical Chat request (parsed as chat requests are), or why there is none.
+        var chat: Result<(envelope: ChatRequestEnvelope, body: ByteBuffer), GatewayError>
+        /// The gateway's count of the translated prompt, for a stream's `message_start`.
+        var inputEstimate: Int
+        /// `anthropic-version` and `anthropic-beta` as the client sent them, for an Anthropic
+        /// upstream.
+        var version: String?
+        var beta: String?
+    }
+
+    func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> Exchange {
+        let request = try MessagesRequest.parse(body.readableBytesView)
+        let chat = request.chat.flatMap { document -> Result<(ChatRequestEnvelope, ByteBuffer), GatewayError> in
+            let bytes = ByteBuffer(bytes: JSONWriter.bytes(.object(document)))
+            do throws(GatewayError) {
+                var envelope = try ChatRequestEnvelope.parse(bytes.readableBytesView)
+                // The usage ends every Anthropic answer, so the adapters must learn it.
+                envelope.accountUsage = true
+                return .success((envelope, bytes))
+            } catch {
+                return .failure(error)
+            }
+        }
+        var estimate = 0
+        if request.stream, case .success(let translated) = chat {
+            let counter = try? ChatTokenCounter(model: request.model)
+            estimate =
+                counter?.promptTokens(messages: translated.0.messages, tools: translated.0.tools)
+                ?? body.readableBytes / 4
+        }
+        return Exchange(
+            request: request, chat: chat.map { (envelope: $0.0, body: $0.1) }, inputEstimate: estimate,
+            version: headers[Self.version], beta: headers[Self.beta])
+    }
+
+    func model(of exchange: Exchange) -> String { exchange.request.model }
+
+    /// The translated prompt as the model's tokenizer counts it (a quarter of the body's bytes when
+    /// it cannot be translated or counted), and `max_tokens`.
+    func demand(of exchange: Exchange, counter: ChatTokenCounter?, bodySize: Int) -> TokenDemand {
+        let prompt =
+            (try? exchange.chat.get()).flatMap { chat in
+                counter?.promptTokens(messages: chat.envelope.messages, tools: chat.envelope.tools)
+            } ?? bodySize / 4
+        return TokenDemand(prompt: prompt, completion: exchange.request.maxTokens)
+    }
+
+    func upstreamRequest(
+        _ exchange: Exchange, body: ByteBuffer, target: ModelRouter.Target, adapter: any ProviderAdapter,
+        client: ClientContext
+    ) throws(GatewayError) -> UpstreamRequest {
+        let streamed = exchange.request.stream
+        guard adapter.kind != .anthropic else {
+            return MessagesPassthrough.request(
+                exchange.request, body: body, target: target, client: client, version: exchange.version,
+                beta: exchange.beta
+            ).readingWholeAnswer(unless: streamed)
+        }
+        let chat = try exchange.chat.get()
+        return try adapter.chatRequest(chat.envelope, body: chat.body, target: target, client: client)
+            .readingWholeAnswer(unless: streamed)
+    }
+
+    func answer(
+        _ raw: ByteBuffer, to exchange: Exchange, body: ByteBuffer, adapter: any ProviderAdapter
+    ) throws(GatewayError) -> AdaptedResponse {
+        guard adapter.kind != .anthropic else {
+            return AdaptedResponse(body: raw, usage: MessagesPassthrough.usage(raw))
+        }
+        let chat = try exchange.chat.get()
+        let completion = try adapter.chatResponse(raw, chat: chat.envelope)
+        let message = try ChatToMessages.message(completion.body, request: exchange.request)
+        return AdaptedResponse(body: message.body, usage: message.usage ?? completion.usage)
+    }
+
+    func streamTranscoder(for exchange: Exchange, adapter: any ProviderAdapter) -> (any ChatStreamTranscoder)? {
+        guard exchange.request.stream else { return nil }
+        guard adapter.kind != .anthropic, case .success(let chat) = exchange.chat else {
+            return MessagesPassthroughTranscoder()
+        }
+        return MessagesStreamTranscoder(
+            inner: adapter.makeChatStreamTranscoder(chat: chat.envelope),
+            machine: MessagesStreamMachine(
+                model: exchange.request.model, inputEstimate: exchange.inputEstimate,
+                toolNames: exchange.request.toolNames),
+            counter: try? ChatTokenCounter(model: exchange.request.model))
+    }
+
+    static let version = HTTPField.Name("anthropic-version")!
+    static let beta = HTTPField.Name("anthropic-beta")!
+}
