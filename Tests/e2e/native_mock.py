@@ -70,6 +70,10 @@ class NativeMock(http.server.BaseHTTPRequestHandler):
                 return self.gemini(body)
             if self.path == "/v1/messages":
                 return self.anthropic(body)
+            if self.path == "/v1/messages/count_tokens":
+                require(self.headers.get("x-api-key"), "missing x-api-key")
+                require(set(body) <= {"model", "messages", "system", "tools", "tool_choice", "thinking"}, "unknown fields")
+                return self.send_json(200, {"input_tokens": 42})
             if self.path == "/v1/chat/completions":
                 return self.openai_chat(body)
             if self.path == "/api/chat":

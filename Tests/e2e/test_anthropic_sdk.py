@@ -198,6 +198,18 @@ def test_count_tokens(native):
     assert 0 < plain < with_system < with_tools
     assert c.messages.count_tokens(model="gemini-2.0-flash", messages=messages).input_tokens > 0
     assert len(NativeMock.seen) == before, "count_tokens went upstream"
+    # A route to Anthropic asks Anthropic's count.
+    assert c.messages.count_tokens(model=MODELS["anthropic"], messages=messages).input_tokens == 42
+    assert [s["path"] for s in NativeMock.seen[before:]] == ["/v1/messages/count_tokens"]
+
+
+def test_models_in_anthropic_shape_and_request_id(native):
+    page = client(native).models.list()
+    ids = [m.id for m in page.data]
+    assert "claude-3-5-haiku-latest" in ids and all(m.type == "model" for m in page.data)
+    raw = client(native).messages.with_raw_response.create(
+        model="gpt-4o", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    assert raw.headers["request-id"].startswith("req_")
 
 
 def test_openai_side_unchanged(native):
@@ -205,6 +217,21 @@ def test_openai_side_unchanged(native):
     completion = openai.OpenAI(base_url=native.base_url, api_key=GATEWAY_KEY, max_retries=0).chat.completions.create(
         model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
     assert completion.choices[0].message.content == "Hello from OpenAI"
+
+
+def test_budgets_apply(binary, upstream):
+    gw = start_gateway(binary, upstream.server_address[1], {"ENABLE_RATE_LIMITING": "true", "MAX_REQUESTS": "1"})
+    try:
+        c = anthropic.Anthropic(base_url=gw.base_url[:-len("/v1")], api_key="sk-e2e", max_retries=0, timeout=20)
+        c.messages.create(model="gpt-4o", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+        with pytest.raises(anthropic.RateLimitError) as refused:
+            c.messages.create(model="gpt-4o", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+        assert int(refused.value.response.headers["retry-after"]) > 0
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{gw.metrics_port}/metrics", timeout=5).read().decode()
+        assert re.search(r'switchyard_requests_total\{[^}]*route="messages"[^}]*status="429"', metrics)
+    finally:
+        gw.process.terminate()
+        gw.process.wait(timeout=20)
 
 
 def test_overload_is_529_and_a_cut_stream_raises(binary, upstream):

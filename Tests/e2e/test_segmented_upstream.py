@@ -1,11 +1,15 @@
-"""The official openai SDK through the gateway to an upstream that writes every answer event by
-event, back to back, in arbitrary pieces (segmenting_upstream.py): every answer complete, none
-stalled, for every provider, streamed and not, on reused upstream connections."""
+"""The official openai and anthropic SDKs through the gateway to an upstream that writes every
+answer event by event, back to back, in arbitrary pieces (segmenting_upstream.py): every answer
+complete, none stalled, for every provider, streamed and not, on reused upstream connections."""
+import json
+import urllib.request
+
+import anthropic
 import openai
 import pytest
 
 from conftest import start_gateway
-from segmenting_upstream import TEXT, start_in_thread
+from segmenting_upstream import TEXT, anthropic_stream, start_in_thread
 
 MODELS = ["gpt-4o", "gemini-2.0-flash", "claude-3-5-haiku-latest", "llama3.2"]
 
@@ -60,3 +64,41 @@ def test_embeddings_arrive_whole(segmented_gateway, model):
     sdk = client(gw)
     for _ in range(25):
         assert len(sdk.embeddings.create(model=model, input="hello").data[0].embedding) >= 2
+
+
+def messages_client(gw):
+    return anthropic.Anthropic(base_url=gw.base_url[:-len("/v1")], api_key="sk-e2e", timeout=10, max_retries=0)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_messages_streams_arrive_whole(segmented_gateway, model):
+    gw, _ = segmented_gateway
+    sdk = messages_client(gw)
+    for _ in range(25):
+        with sdk.messages.stream(model=model, max_tokens=64, messages=[{"role": "user", "content": "Say hello."}]) as s:
+            text = "".join(s.text_stream)
+            final = s.get_final_message()
+        assert text == TEXT and final.stop_reason == "end_turn"
+        assert final.usage.output_tokens == 24
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_messages_answers_arrive_whole(segmented_gateway, model):
+    gw, _ = segmented_gateway
+    sdk = messages_client(gw)
+    for _ in range(25):
+        message = sdk.messages.create(model=model, max_tokens=64, messages=[{"role": "user", "content": "Say hello."}])
+        assert message.content[0].text == TEXT and message.usage.output_tokens == 24
+
+
+def test_anthropic_stream_passes_through_byte_for_byte(segmented_gateway):
+    """To an Anthropic upstream, the stream the client reads is the one Anthropic wrote."""
+    gw, _ = segmented_gateway
+    model = "claude-3-5-haiku-latest"
+    body = {"model": model, "max_tokens": 64, "stream": True, "messages": [{"role": "user", "content": "Say hello."}]}
+    for _ in range(10):
+        request = urllib.request.Request(gw.base_url + "/messages", data=json.dumps(body).encode(), method="POST",
+                                         headers={"content-type": "application/json", "x-api-key": "sk-e2e",
+                                                  "anthropic-version": "2023-06-01"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.read().decode() == "".join(anthropic_stream(model))

@@ -12,13 +12,17 @@ struct ClientAnswerWriter: Sendable {
     let channel: any Channel
     /// Whether the connection closes after this answer (a request body left unread).
     let closesConnection: Bool
-    /// The request id every answer echoes.
+    /// The request id every answer echoes (`x-request-id`; also `request-id`, where the Anthropic
+    /// SDKs look, when `anthropic`).
     let requestID: String
+    /// Whether the answer is to an Anthropic client.
+    let anthropic: Bool
 
     /// The head of an answer with `status` and `headers`, with the fields every answer carries.
     func head(_ status: HTTPResponse.Status, _ headers: HTTPFields) -> HTTPResponse {
         var head = HTTPResponse(status: status, headerFields: headers)
         head.headerFields[.requestID] = requestID
+        if anthropic { head.headerFields[.anthropicRequestID] = requestID }
         head.headerFields[.date] = HTTPDate.now
         head.headerFields[.server] = "switchyard"
         if closesConnection { head.headerFields[.connection] = "close" }
@@ -71,4 +75,6 @@ struct ClientAnswerWriter: Sendable {
 extension HTTPField.Name {
     /// `x-request-id`.
     static let requestID = HTTPField.Name("x-request-id")!
+    /// `request-id`: Anthropic's name for it.
+    static let anthropicRequestID = HTTPField.Name("request-id")!
 }

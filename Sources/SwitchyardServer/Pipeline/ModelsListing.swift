@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import NIOFoundationCompat
 import SwitchyardCore
 
 extension Gateway {
@@ -10,17 +9,32 @@ extension Gateway {
     /// form that routes to them. Aliases from config routes are listed too.
     ///
     /// The client's own credential is an OpenAI-style key; it is never fanned out to Gemini or
-    /// Anthropic, which are listed only when they have a server-side key.
-    func modelListing(client: ClientContext) async throws(GatewayError) -> ByteBuffer {
-        struct Listing: Encodable {
-            var object = "list"
-            var data: [ModelEntry]
+    /// Anthropic, which are listed only when they have a server-side key. `anthropic` answers in the
+    /// Anthropic list shape (what Claude Code's model discovery reads).
+    func modelListing(client: ClientContext, anthropic: Bool) async -> ByteBuffer {
+        let models = await listModels(client: client)
+        guard anthropic else {
+            let data = models.map { entry -> JSONValue in
+                [
+                    "id": .string(entry.id), "object": "model", "created": .number(Double(entry.created)),
+                    "owned_by": .string(entry.ownedBy),
+                ]
+            }
+            return ByteBuffer(bytes: JSONWriter.bytes(["object": "list", "data": .array(data)]))
         }
-        do {
-            return ByteBuffer(data: try JSONEncoder.gateway.encode(Listing(data: await listModels(client: client))))
-        } catch {
-            throw GatewayError(status: 500, type: "server_error", message: "The model list could not be encoded.")
+        let data = models.map { entry -> JSONValue in
+            let created = Date(timeIntervalSince1970: TimeInterval(entry.created))
+            return [
+                "type": "model", "id": .string(entry.id), "display_name": .string(entry.id),
+                "created_at": .string(created.formatted(.iso8601)),
+            ]
         }
+        return ByteBuffer(
+            bytes: JSONWriter.bytes([
+                "data": .array(data), "has_more": .bool(false),
+                "first_id": models.first.map { .string($0.id) } ?? .null,
+                "last_id": models.last.map { .string($0.id) } ?? .null,
+            ]))
     }
 
     /// Every provider's models, deduplicated and sorted, then the config routes' aliases.

@@ -46,7 +46,8 @@ struct RequestContext: Sendable {
         self.requestID = Self.requestID(from: request.head.headerFields[.requestID])
         self.route = request.refusal == nil ? ClientRoute(method: request.head.method, path: request.path) : nil
         self.writer = ClientAnswerWriter(
-            channel: channel, closesConnection: request.closesConnection, requestID: requestID)
+            channel: channel, closesConnection: request.closesConnection, requestID: requestID,
+            anthropic: route?.errorShape == .anthropic)
         self.record = RequestRecord(
             route: route?.label ?? "unknown", counted: route?.isRecorded ?? true, metrics: metrics)
     }

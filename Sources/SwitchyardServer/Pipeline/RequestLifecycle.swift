@@ -67,7 +67,8 @@ struct RequestLifecycle: Sendable {
         case .models?:
             try authenticate(&context)
             let client = gateway.clientContext(context.headers, requestID: context.requestID)
-            let listing = try await gateway.modelListing(client: client)
+            let anthropic = context.headers[MessagesFrontDoor.version] != nil || context.headers[.apiKey] != nil
+            let listing = await gateway.modelListing(client: client, anthropic: anthropic)
             // A client that left stopped the fan-out, and the list is partial.
             if Task.isCancelled { throw .clientClosed }
             return answer(.ok, json: listing)
@@ -101,8 +102,9 @@ struct RequestLifecycle: Sendable {
         return try await relay(&context, upstream, door: door, request: request)
     }
 
-    /// The phases of `count_tokens`: the prompt is counted locally, so nothing goes upstream and
-    /// no budget is spent (Claude Code asks often).
+    /// The phases of `count_tokens`: no budget is spent and no completion asked for (Claude Code
+    /// asks often). A route to Anthropic asks Anthropic's own count; every other route, or an
+    /// Anthropic that cannot count, is counted locally.
     private func countTokens(_ context: inout RequestContext) async throws(GatewayError) -> Outcome {
         try authenticate(&context)
         if context.request.bodyOverLimit { throw .bodyTooLarge(limit: gateway.config.maxBodyBytes) }
@@ -112,11 +114,34 @@ struct RequestLifecycle: Sendable {
         }
         try authorize(context, model: request.model)
         let target = try plan(&context, model: request.model)[0]
+        if target.endpoint.kind == .anthropic, let counted = await anthropicCount(context, request, target: target) {
+            return answer(.ok, json: counted)
+        }
         let counter = try? ChatTokenCounter(model: target.upstreamModel)
         let tokens = await HeavyWork.run(bytes: body.readableBytes) {
             request.inputTokens(counter: counter, bodySize: body.readableBytes)
         }
         return answer(.ok, json: ByteBuffer(string: #"{"input_tokens":\#(tokens)}"#))
+    }
+
+    /// Anthropic's count of `request`, or nil when it could not give one.
+    private func anthropicCount(
+        _ context: RequestContext, _ request: MessagesRequest, target: ModelRouter.Target
+    ) async -> ByteBuffer? {
+        guard let adapter = gateway.adapters.adapter(for: .anthropic) else { return nil }
+        let headers = context.headers
+        let upstream = MessagesPassthrough.request(
+            request, body: context.request.body, target: target,
+            client: gateway.clientContext(headers, requestID: context.requestID),
+            version: headers[MessagesFrontDoor.version], beta: headers[MessagesFrontDoor.beta],
+            path: "/v1/messages/count_tokens")
+        guard
+            let response = try? await gateway.attempt(
+                upstream.readingWholeAnswer(), adapter: adapter, provider: target.endpoint.id),
+            let counted = try? await gateway.collect(response, provider: target.endpoint.id),
+            ((try? JSONParser.parse(counted.readableBytesView))?["input_tokens"]?.intValue ?? 0) > 0
+        else { return nil }
+        return counted
     }
 
     /// Authenticate: the gateway key, when keys are configured.
