@@ -46,6 +46,7 @@ def native(binary, tmp_path_factory):
     gateway.process.terminate()
     gateway.process.wait(timeout=20)
     server.shutdown()
+    NativeMock.seen.clear()  # the record is shared with the other modules that use the mock
 
 
 def post(url, headers, body):
