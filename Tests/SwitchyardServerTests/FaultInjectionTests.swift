@@ -227,33 +227,37 @@ struct FaultInjectionTests {
         await healthy.stop()
     }
 
-    @Test("A client that hangs up on a non-streamed request releases the upstream within a second")
-    func clientLeavesNonStreamed() async throws {
-        let received = Atomic<Int>(0)
-        let closedAt = Mutex<ContinuousClock.Instant?>(nil)
-        // Reads the request, never answers, and notes when the gateway closes the connection.
-        let server = try await ScriptedServer { _, connection in
+    /// An upstream that reads the request, never answers, and notes in `record` when the gateway
+    /// closes the connection.
+    static func silentUpstream(_ record: SilentUpstreamRecord) async throws -> ScriptedServer {
+        try await ScriptedServer { _, connection in
             try await connection.executeThenClose { inbound, _ in
                 var iterator = inbound.makeAsyncIterator()
                 guard try await ScriptedServer.readRequest(&iterator) != nil else { return }
-                received.add(1, ordering: .relaxed)
+                record.received.add(1, ordering: .relaxed)
                 do { while try await iterator.next() != nil {} } catch {}
-                closedAt.withLock { $0 = .now }
+                record.closedAt.withLock { $0 = .now }
             }
         }
+    }
+
+    @Test("A client that hangs up on a non-streamed request releases the upstream within a second")
+    func clientLeavesNonStreamed() async throws {
+        let record = SilentUpstreamRecord()
+        let server = try await Self.silentUpstream(record)
         try await Self.with(server) { gw in
             let client = Task { try await gw.send(Self.chat, body: TestGateway.chatBody(model: "gpt-4o")) }
             let start = ContinuousClock.now
-            while received.load(ordering: .relaxed) == 0, ContinuousClock.now - start < .seconds(5) {
+            while record.received.load(ordering: .relaxed) == 0, ContinuousClock.now - start < .seconds(5) {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            try #require(received.load(ordering: .relaxed) == 1, "the request never reached the upstream")
+            try #require(record.received.load(ordering: .relaxed) == 1, "the request never reached the upstream")
             let left = ContinuousClock.now
             client.cancel()
-            while closedAt.withLock({ $0 }) == nil, ContinuousClock.now - left < .seconds(5) {
+            while record.closedAt.withLock({ $0 }) == nil, ContinuousClock.now - left < .seconds(5) {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            let closed = try #require(closedAt.withLock { $0 }, "the upstream request was never released")
+            let closed = try #require(record.closedAt.withLock { $0 }, "the upstream request was never released")
             #expect(closed - left < .seconds(1))
             let metrics = try await gw.scrape()
             #expect(metrics.value("switchyard_requests_total", ["route": "chat", "status": "499"]) == 1)
@@ -264,18 +268,8 @@ struct FaultInjectionTests {
 
     @Test("A client that stops sending (half-closes) while the upstream thinks releases it within a second")
     func clientHalfCloses() async throws {
-        let received = Atomic<Int>(0)
-        let closedAt = Mutex<ContinuousClock.Instant?>(nil)
-        // Reads the request, never answers, and notes when the gateway closes the connection.
-        let server = try await ScriptedServer { _, connection in
-            try await connection.executeThenClose { inbound, _ in
-                var iterator = inbound.makeAsyncIterator()
-                guard try await ScriptedServer.readRequest(&iterator) != nil else { return }
-                received.add(1, ordering: .relaxed)
-                do { while try await iterator.next() != nil {} } catch {}
-                closedAt.withLock { $0 = .now }
-            }
-        }
+        let record = SilentUpstreamRecord()
+        let server = try await Self.silentUpstream(record)
         try await Self.with(server) { gw in
             let body = TestGateway.chatBody(model: "gpt-4o")
             let request =
@@ -284,19 +278,19 @@ struct FaultInjectionTests {
             let left = try await RawConnection.with(port: gw.ports.proxy) { _, outbound in
                 try await outbound.write(ByteBuffer(string: request))
                 let start = ContinuousClock.now
-                while received.load(ordering: .relaxed) == 0, ContinuousClock.now - start < .seconds(5) {
+                while record.received.load(ordering: .relaxed) == 0, ContinuousClock.now - start < .seconds(5) {
                     try await Task.sleep(for: .milliseconds(20))
                 }
-                try #require(received.load(ordering: .relaxed) == 1, "the request never reached the upstream")
+                try #require(record.received.load(ordering: .relaxed) == 1, "the request never reached the upstream")
                 outbound.finish()
                 // The connection stays open (half-closed) until the upstream is released.
                 let left = ContinuousClock.now
-                while closedAt.withLock({ $0 }) == nil, ContinuousClock.now - left < .seconds(5) {
+                while record.closedAt.withLock({ $0 }) == nil, ContinuousClock.now - left < .seconds(5) {
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 return left
             }
-            let closed = try #require(closedAt.withLock { $0 }, "the upstream request was never released")
+            let closed = try #require(record.closedAt.withLock { $0 }, "the upstream request was never released")
             #expect(closed - left < .seconds(1))
             let metrics = try await gw.scrape()
             #expect(metrics.value("switchyard_requests_total", ["route": "chat", "status": "499"]) == 1)
@@ -373,4 +367,11 @@ struct FaultInjectionTests {
             #expect(server.connections == 0, "nothing reached the upstream")
         }
     }
+}
+
+/// What `FaultInjectionTests.silentUpstream` saw: how many requests it received, and when the
+/// gateway closed the connection.
+final class SilentUpstreamRecord: Sendable {
+    let received = Atomic<Int>(0)
+    let closedAt = Mutex<ContinuousClock.Instant?>(nil)
 }
