@@ -33,8 +33,22 @@ public struct GatewayServer: Sendable {
                     idleConnectionsPerKey: config.reliability.upstreamIdleConnections),
             metrics: metrics,
             logger: logger,
-            limiter: Self.limiter(config, metrics: metrics, logger: logger)
+            limiter: Self.limiter(config, metrics: metrics, logger: logger),
+            responses: Self.responseStore(config)
         )
+    }
+
+    /// Where kept Responses answers live: Redis when `REDIS_URL` is set, so every instance can
+    /// continue every response; otherwise this process's memory.
+    static func responseStore(_ config: GatewayConfig) -> (any ResponseStore)? {
+        guard let url = config.rateLimit.redisURL, let endpoint = try? RedisClient.Endpoint(url: url) else {
+            return nil
+        }
+        return RedisResponseStore(
+            client: RedisClient(
+                endpoint: endpoint, poolSize: config.rateLimit.redisPoolSize,
+                timeout: .interval(config.rateLimit.redisTimeoutSeconds)),
+            maxAgeSeconds: max(1, Int(config.reliability.responseStoreSeconds.rounded(.up))))
     }
 
     /// The limiter the settings ask for: in memory, or in Redis when `REDIS_URL` is set; nil when

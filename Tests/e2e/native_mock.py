@@ -76,6 +76,8 @@ class NativeMock(http.server.BaseHTTPRequestHandler):
                 return self.send_json(200, {"input_tokens": 42})
             if self.path == "/v1/chat/completions":
                 return self.openai_chat(body)
+            if self.path == "/v1/responses":
+                return self.openai_responses(body)
             if self.path == "/api/chat":
                 return self.ollama_chat(body)
             if self.path == "/api/embed":
@@ -228,6 +230,58 @@ class NativeMock(http.server.BaseHTTPRequestHandler):
                                                 "model": body["model"], "choices": [], "usage": usage}).encode()
                        + b"\n\n")
         self.chunk(b"data: [DONE]\n\n")
+        self.end_stream()
+
+    # -- OpenAI Responses (served natively, so the gateway passes requests through) -----------
+    responses: dict = {}
+
+    def openai_responses(self, body):
+        require(self.headers.get("authorization", "").startswith("Bearer "), "missing bearer credentials")
+        previous = body.get("previous_response_id")
+        if previous and previous not in NativeMock.responses:
+            return self.send_json(400, {"error": {"message": f"Previous response with id '{previous}' not found.",
+                                                  "type": "invalid_request_error", "param": "previous_response_id",
+                                                  "code": "previous_response_not_found"}})
+        items = body["input"] if isinstance(body["input"], list) else [{"role": "user", "content": body["input"]}]
+        answered = any(i.get("type") == "function_call_output" for i in items)
+        calls_tool = "tools" in body and not answered
+        rid = "resp_mock%d" % len(NativeMock.responses)
+        if calls_tool:
+            output = [{"type": "function_call", "id": "fc_mock", "call_id": "call_mock", "name": body["tools"][0]["name"],
+                       "arguments": json.dumps(WEATHER_ARGS), "status": "completed"}]
+        else:
+            text = "It is 21 degrees." if answered else "Hello from OpenAI"
+            output = [{"type": "message", "id": "msg_mock", "status": "completed", "role": "assistant",
+                       "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}]
+        response = {"id": rid, "object": "response", "created_at": 1, "status": "completed", "error": None,
+                    "incomplete_details": None, "instructions": body.get("instructions"), "model": body["model"],
+                    "output": output, "parallel_tool_calls": True, "previous_response_id": previous,
+                    "tool_choice": body.get("tool_choice", "auto"), "tools": body.get("tools", []),
+                    "text": body.get("text", {"format": {"type": "text"}}), "metadata": {}, "store": True,
+                    "temperature": 1.0, "top_p": 1.0, "truncation": "disabled", "reasoning": {"effort": None, "summary": None},
+                    "usage": {"input_tokens": 12, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 5,
+                              "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 17}}
+        NativeMock.responses[rid] = response
+        if not body.get("stream"):
+            return self.send_json(200, response)
+        self.start_stream("text/event-stream")
+        sequence = iter(range(1000))
+        def event(name, **data):
+            data = dict(type=name, sequence_number=next(sequence), **data)
+            self.chunk(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+        event("response.created", response=dict(response, status="in_progress", output=[], usage=None))
+        item = output[0]
+        event("response.output_item.added", output_index=0, item=dict(item, status="in_progress"))
+        if item["type"] == "message":
+            text = item["content"][0]["text"]
+            words = text.split(" ")
+            for index, word in enumerate(words):
+                event("response.output_text.delta", item_id=item["id"], output_index=0, content_index=0,
+                      delta=word + (" " if index < len(words) - 1 else ""), logprobs=[])
+        else:
+            event("response.function_call_arguments.delta", item_id=item["id"], output_index=0, delta=item["arguments"])
+        event("response.output_item.done", output_index=0, item=item)
+        event("response.completed", response=response)
         self.end_stream()
 
     # -- Ollama -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import NIOCore
 /// and the usage, and `message_stop`. Every event has its `event:` line. A tool call whose name
 /// has not arrived yet, or that the provider interleaves with another, is held back and sent
 /// whole when the answer finishes, so no delta ever refers to a block that is not open.
-public struct MessagesStreamMachine: Sendable {
+public struct MessagesStreamMachine: ChatChunkMachine {
     /// One tool call of the Chat stream (by its Chat index).
     struct Slot: Sendable {
         var id: String
@@ -35,6 +35,8 @@ public struct MessagesStreamMachine: Sendable {
     private var finish: String?
     /// The provider's usage, once the stream reported it.
     public private(set) var usage: TokenUsage?
+    /// Messages answers are relayed, not kept.
+    public var document: JSONValue? { nil }
 
     /// A machine for one answer to a request for `model`; `inputEstimate` is the gateway's count of
     /// the prompt, reported at the start (and at the end when the provider reports no usage);
@@ -46,7 +48,6 @@ public struct MessagesStreamMachine: Sendable {
         self.toolNames = toolNames
     }
 
-    /// `message_start`, once, before anything else.
     public mutating func start(into out: inout ByteBuffer) {
         guard !started else { return }
         started = true
@@ -101,6 +102,13 @@ public struct MessagesStreamMachine: Sendable {
                 "usage": ChatToMessages.usageObject(final),
             ], into: &out)
         Self.emit("message_stop", [:], into: &out)
+    }
+
+    /// Closes the open block and sends `event: error`, which the SDKs raise as an API error.
+    public mutating func fail(_ error: GatewayError, into out: inout ByteBuffer) {
+        start(into: &out)
+        close(into: &out)
+        Self.emit("error", ["error": error.anthropicError], into: &out)
     }
 
     private mutating func text(_ text: String, into out: inout ByteBuffer) {

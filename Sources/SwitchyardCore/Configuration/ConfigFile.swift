@@ -22,6 +22,9 @@ public struct ConfigFile: Sendable, Equatable {
         public var firstByteTimeoutSeconds: Double?
         /// Longest gap between body chunks in seconds.
         public var idleTimeoutSeconds: Double?
+        /// Whether an `openai` provider serves `/responses` (default true); false translates
+        /// Responses requests to Chat Completions for it.
+        public var responsesAPI: Bool?
 
         enum CodingKeys: String, CodingKey {
             case name, kind
@@ -31,6 +34,7 @@ public struct ConfigFile: Sendable, Equatable {
             case connectTimeoutSeconds = "connect_timeout_seconds"
             case firstByteTimeoutSeconds = "first_byte_timeout_seconds"
             case idleTimeoutSeconds = "idle_timeout_seconds"
+            case responsesAPI = "responses_api"
         }
     }
 

@@ -31,7 +31,8 @@ extension ConfigLoader {
                 ),
                 apiKey: apiKey.map(Secret.init),
                 apiKeySource: apiKey == nil ? nil : key?.environmentName,
-                timeouts: timeouts
+                timeouts: timeouts,
+                servesResponses: kind == .openai ? try values.bool(.openaiResponsesAPI, default: true) : false
             )
         }
         let list = [
@@ -88,7 +89,8 @@ extension ConfigLoader {
                     connectSeconds: p.connectTimeoutSeconds ?? timeouts.connectSeconds,
                     firstByteSeconds: min(p.firstByteTimeoutSeconds ?? timeouts.firstByteSeconds, total),
                     idleSeconds: min(p.idleTimeoutSeconds ?? timeouts.idleSeconds, total),
-                    totalSeconds: total)
+                    totalSeconds: total),
+                servesResponses: kind == .openai && (p.responsesAPI ?? true)
             )
         }
         return providers

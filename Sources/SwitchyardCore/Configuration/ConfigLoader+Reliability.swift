@@ -16,6 +16,10 @@ extension ConfigLoader {
             .upstreamIdleConnections, default: reliability.upstreamIdleConnections, range: 0...100_000)
         reliability.maxUpstreamAnswerBytes = try values.int(
             .maxUpstreamAnswerBytes, default: reliability.maxUpstreamAnswerBytes, range: 1024...Int(Int32.max))
+        reliability.responseStoreBytes = try values.int(
+            .responseStoreMaxBytes, default: reliability.responseStoreBytes, range: 0...Int(Int32.max))
+        reliability.responseStoreSeconds = try values.seconds(
+            .responseStoreTTLSeconds, default: reliability.responseStoreSeconds)
         return reliability
     }
 }

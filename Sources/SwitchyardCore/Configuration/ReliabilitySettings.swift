@@ -15,6 +15,10 @@ public struct ReliabilitySettings: Sendable, Equatable {
     public var upstreamIdleConnections: Int = 512
     /// The largest upstream answer read whole (a non-streamed answer); a larger one is a 502.
     public var maxUpstreamAnswerBytes: Int = 64 << 20
+    /// The most bytes of kept Responses answers held in memory (without Redis); the oldest go first.
+    public var responseStoreBytes: Int = 64 << 20
+    /// How long a kept Responses answer can be continued or read.
+    public var responseStoreSeconds: Double = 86_400
 
     /// The defaults.
     public init() {}

@@ -62,6 +62,18 @@ public protocol ChatStreamTranscoder: Sendable {
     var usage: TokenUsage? { get }
     /// The answer text streamed so far (for counting when the provider reports no usage).
     var streamedText: String { get }
+    /// The events that end a stream the upstream broke with `error`, when the transcoder writes
+    /// them itself; nil for the front door's plain error event.
+    mutating func failure(_ error: GatewayError) -> ByteBuffer?
+    /// The whole answer the stream built, for front doors that keep answers.
+    var document: JSONValue? { get }
+}
+
+extension ChatStreamTranscoder {
+    /// None: the front door's plain error event ends the stream.
+    public mutating func failure(_ error: GatewayError) -> ByteBuffer? { nil }
+    /// None: the stream is relayed, not kept.
+    public var document: JSONValue? { nil }
 }
 
 /// The adapters this build knows, by provider kind.
@@ -90,11 +102,14 @@ public struct AdaptedResponse: Sendable {
     public var body: ByteBuffer
     /// The provider's own token counts, when it gave them.
     public var usage: TokenUsage?
+    /// The answer as a JSON value, when a front door keeps answers (nil otherwise).
+    public var document: JSONValue?
 
     /// Creates a result.
-    public init(body: ByteBuffer, usage: TokenUsage?) {
+    public init(body: ByteBuffer, usage: TokenUsage?, document: JSONValue? = nil) {
         self.body = body
         self.usage = usage
+        self.document = document
     }
 }
 

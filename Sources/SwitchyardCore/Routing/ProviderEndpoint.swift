@@ -12,6 +12,9 @@ public struct ProviderEndpoint: Sendable, Equatable {
     public var apiKeySource: String?
     /// How long each phase of an exchange may take.
     public var timeouts: UpstreamTimeouts
+    /// Whether it serves OpenAI's Responses API (`/responses` beside `/chat/completions`), so
+    /// Responses requests go through unchanged instead of translated.
+    public var servesResponses: Bool
 
     /// Creates an endpoint.
     public init(
@@ -20,7 +23,8 @@ public struct ProviderEndpoint: Sendable, Equatable {
         baseURL: UpstreamBaseURL,
         apiKey: Secret? = nil,
         apiKeySource: String? = nil,
-        timeouts: UpstreamTimeouts = UpstreamTimeouts()
+        timeouts: UpstreamTimeouts = UpstreamTimeouts(),
+        servesResponses: Bool = false
     ) {
         self.id = id
         self.kind = kind
@@ -28,6 +32,7 @@ public struct ProviderEndpoint: Sendable, Equatable {
         self.apiKey = apiKey
         self.apiKeySource = apiKeySource
         self.timeouts = timeouts
+        self.servesResponses = servesResponses
     }
 }
 

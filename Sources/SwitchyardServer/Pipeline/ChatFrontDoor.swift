@@ -32,13 +32,14 @@ struct ChatFrontDoor: FrontDoor {
     }
 
     func answer(
-        _ raw: ByteBuffer, to request: ChatRequestEnvelope, body: ByteBuffer, adapter: any ProviderAdapter
+        _ raw: ByteBuffer, to request: ChatRequestEnvelope, body: ByteBuffer, adapter: any ProviderAdapter,
+        target: ModelRouter.Target
     ) throws(GatewayError) -> AdaptedResponse {
         try adapter.chatResponse(raw, chat: request)
     }
 
     func streamTranscoder(
-        for request: ChatRequestEnvelope, adapter: any ProviderAdapter
+        for request: ChatRequestEnvelope, adapter: any ProviderAdapter, target: ModelRouter.Target
     ) -> (any ChatStreamTranscoder)? {
         request.stream ? adapter.makeChatStreamTranscoder(chat: request) : nil
     }

@@ -48,12 +48,15 @@ struct EmbeddingsFrontDoor: FrontDoor {
     /// The embeddings in OpenAI's shape, with the provider's count of the input (Gemini reports
     /// none, so the gateway's count stands).
     func answer(
-        _ raw: ByteBuffer, to request: Envelope, body: ByteBuffer, adapter: any ProviderAdapter
+        _ raw: ByteBuffer, to request: Envelope, body: ByteBuffer, adapter: any ProviderAdapter,
+        target: ModelRouter.Target
     ) throws(GatewayError) -> AdaptedResponse {
         try adapter.embeddingsResponse(raw, request: body)
     }
 
-    func streamTranscoder(for request: Envelope, adapter: any ProviderAdapter) -> (any ChatStreamTranscoder)? {
+    func streamTranscoder(
+        for request: Envelope, adapter: any ProviderAdapter, target: ModelRouter.Target
+    ) -> (any ChatStreamTranscoder)? {
         nil
     }
 }

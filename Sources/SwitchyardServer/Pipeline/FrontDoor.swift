@@ -28,13 +28,43 @@ protocol FrontDoor: Sendable {
         client: ClientContext
     ) throws(GatewayError) -> UpstreamRequest
 
-    /// Converts a whole successful upstream answer into this front door's answer.
+    /// Converts a whole successful upstream answer from `target` into this front door's answer.
     func answer(
-        _ raw: ByteBuffer, to request: Parsed, body: ByteBuffer, adapter: any ProviderAdapter
+        _ raw: ByteBuffer, to request: Parsed, body: ByteBuffer, adapter: any ProviderAdapter,
+        target: ModelRouter.Target
     ) throws(GatewayError) -> AdaptedResponse
 
-    /// The converter of a streamed answer, or nil when the request asked for a whole one.
-    func streamTranscoder(for request: Parsed, adapter: any ProviderAdapter) -> (any ChatStreamTranscoder)?
+    /// The converter of a streamed answer from `target`, or nil when the request asked for a whole
+    /// one.
+    func streamTranscoder(
+        for request: Parsed, adapter: any ProviderAdapter, target: ModelRouter.Target
+    ) -> (any ChatStreamTranscoder)?
+
+    /// The kept answer this request continues (`previous_response_id`) when the gateway must
+    /// replay it to `target`; nil when there is none or the target keeps its own.
+    func continues(_ request: Parsed, target: ModelRouter.Target) -> String?
+
+    /// The request with the kept exchange it continues before it.
+    func continuing(_ request: Parsed, _ kept: StoredResponse) throws(GatewayError) -> Parsed
+
+    /// What to keep of the answer `document` to `request` sent to `target` (the answer object,
+    /// under its id), or nil when nothing is to be kept.
+    func keeping(_ request: Parsed, answer document: JSONValue, target: ModelRouter.Target) -> KeptAnswer?
+}
+
+/// An answer to keep: its id, the object, the conversation so far and the input items.
+struct KeptAnswer: Sendable {
+    var id: String
+    var response: JSONValue
+    var conversation: [JSONValue]
+    var inputItems: [JSONValue]
+}
+
+extension FrontDoor {
+    /// Front doors without kept answers continue nothing.
+    func continues(_ request: Parsed, target: ModelRouter.Target) -> String? { nil }
+    func continuing(_ request: Parsed, _ kept: StoredResponse) throws(GatewayError) -> Parsed { request }
+    func keeping(_ request: Parsed, answer document: JSONValue, target: ModelRouter.Target) -> KeptAnswer? { nil }
 }
 
 /// What a request may spend in tokens: its counted prompt and the completion it allows.

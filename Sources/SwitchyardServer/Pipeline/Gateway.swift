@@ -23,6 +23,8 @@ public final class Gateway: Sendable {
     public let limiter: RateLimiter?
     /// Circuit breakers per deployment.
     let health: DeploymentHealth
+    /// Kept Responses answers.
+    let responses: any ResponseStore
 
     /// Creates a gateway.
     public init(
@@ -31,7 +33,8 @@ public final class Gateway: Sendable {
         transport: any UpstreamTransport,
         metrics: GatewayMetrics,
         logger: Logger,
-        limiter: RateLimiter? = nil
+        limiter: RateLimiter? = nil,
+        responses: (any ResponseStore)? = nil
     ) {
         self.config = config
         self.adapters = adapters
@@ -40,6 +43,11 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.readiness = Readiness()
         self.limiter = limiter
+        self.responses =
+            responses
+            ?? InMemoryResponseStore(
+                maxBytes: config.reliability.responseStoreBytes,
+                maxAge: .milliseconds(Int64(config.reliability.responseStoreSeconds * 1000)))
         self.health = DeploymentHealth(
             threshold: config.reliability.breakerFailures, cooldownSeconds: config.reliability.breakerCooldownSeconds)
     }

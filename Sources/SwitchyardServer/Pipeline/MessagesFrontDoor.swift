@@ -75,7 +75,8 @@ struct MessagesFrontDoor: FrontDoor {
     }
 
     func answer(
-        _ raw: ByteBuffer, to exchange: Exchange, body: ByteBuffer, adapter: any ProviderAdapter
+        _ raw: ByteBuffer, to exchange: Exchange, body: ByteBuffer, adapter: any ProviderAdapter,
+        target: ModelRouter.Target
     ) throws(GatewayError) -> AdaptedResponse {
         guard adapter.kind != .anthropic else {
             return AdaptedResponse(body: raw, usage: MessagesPassthrough.usage(raw))
@@ -86,12 +87,14 @@ struct MessagesFrontDoor: FrontDoor {
         return AdaptedResponse(body: message.body, usage: message.usage ?? completion.usage)
     }
 
-    func streamTranscoder(for exchange: Exchange, adapter: any ProviderAdapter) -> (any ChatStreamTranscoder)? {
+    func streamTranscoder(
+        for exchange: Exchange, adapter: any ProviderAdapter, target: ModelRouter.Target
+    ) -> (any ChatStreamTranscoder)? {
         guard exchange.request.stream else { return nil }
         guard adapter.kind != .anthropic, case .success(let chat) = exchange.chat else {
             return MessagesPassthroughTranscoder()
         }
-        return MessagesStreamTranscoder(
+        return CanonicalStreamTranscoder(
             inner: adapter.makeChatStreamTranscoder(chat: chat.envelope),
             machine: MessagesStreamMachine(
                 model: exchange.request.model, inputEstimate: exchange.inputEstimate,

@@ -70,6 +70,18 @@ struct RequestContext: Sendable {
 }
 
 extension ClientRequest {
+    /// The request target's query parameters (the last of a repeated name wins; no percent
+    /// decoding beyond `+`, which the gateway's parameters do not need).
+    var query: [String: String] {
+        guard let target = head.path, let start = target.firstIndex(of: "?") else { return [:] }
+        var query: [String: String] = [:]
+        for pair in target[target.index(after: start)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return query
+    }
+
     /// The request target's path, without its query.
     var path: String {
         let target = head.path ?? "/"

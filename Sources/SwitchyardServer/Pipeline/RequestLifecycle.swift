@@ -64,6 +64,23 @@ struct RequestLifecycle: Sendable {
         case .embeddings?: return try await exchange(&context, through: EmbeddingsFrontDoor())
         case .messages?: return try await exchange(&context, through: MessagesFrontDoor())
         case .countTokens?: return try await countTokens(&context)
+        case .responses?: return try await exchange(&context, through: ResponsesFrontDoor())
+        case .responsesInputTokens?: return try await inputTokens(&context)
+        case .storedResponse(let id)?:
+            try authenticate(&context)
+            return answer(
+                .ok, json: ByteBuffer(bytes: JSONWriter.bytes(try await recallForReading(context, id).response)))
+        case .deleteResponse(let id)?:
+            try authenticate(&context)
+            _ = try await recallForReading(context, id)
+            _ = await gateway.responses.delete(id)
+            let deleted: JSONValue = ["id": .string(id), "object": "response.deleted", "deleted": .bool(true)]
+            return answer(.ok, json: ByteBuffer(bytes: JSONWriter.bytes(deleted)))
+        case .responseInputItems(let id)?:
+            try authenticate(&context)
+            let items = try await recallForReading(context, id).inputItems
+            return answer(
+                .ok, json: ByteBuffer(bytes: JSONWriter.bytes(Self.page(items, query: context.request.query))))
         case .models?:
             try authenticate(&context)
             let client = gateway.clientContext(context.headers, requestID: context.requestID)
@@ -87,10 +104,13 @@ struct RequestLifecycle: Sendable {
         _ context: inout RequestContext, through door: Door
     ) async throws(GatewayError) -> Outcome {
         try authenticate(&context)
-        let request = try await parse(&context, door)
+        var request = try await parse(&context, door)
         let model = door.model(of: request)
         try authorize(context, model: model)
         let plan = try plan(&context, model: model)
+        if let previous = door.continues(request, target: plan[0]) {
+            request = try door.continuing(request, try await recall(context, previous))
+        }
         try await admit(&context, request, door: door, target: plan[0])
         let (body, client) = (
             context.request.body, gateway.clientContext(context.headers, requestID: context.requestID)
@@ -122,6 +142,27 @@ struct RequestLifecycle: Sendable {
             request.inputTokens(counter: counter, bodySize: body.readableBytes)
         }
         return answer(.ok, json: ByteBuffer(string: #"{"input_tokens":\#(tokens)}"#))
+    }
+
+    /// The phases of `POST /v1/responses/input_tokens`: the translated input counted locally, no
+    /// budget spent, nothing sent upstream.
+    private func inputTokens(_ context: inout RequestContext) async throws(GatewayError) -> Outcome {
+        try authenticate(&context)
+        if context.request.bodyOverLimit { throw .bodyTooLarge(limit: gateway.config.maxBodyBytes) }
+        let body = context.request.body
+        let request = try await HeavyWork.run(bytes: body.readableBytes) { () throws(GatewayError) in
+            try ResponsesRequest.parse(body.readableBytesView)
+        }
+        try authorize(context, model: request.model)
+        let target = try plan(&context, model: request.model)[0]
+        let counter = try? ChatTokenCounter(model: target.upstreamModel)
+        let chat = try request.chat()
+        let tokens = await HeavyWork.run(bytes: body.readableBytes) {
+            counter?.promptTokens(messages: chat["messages"]?.arrayValue ?? [], tools: chat["tools"]?.arrayValue)
+                ?? body.readableBytes / 4
+        }
+        let counted: JSONValue = ["object": "response.input_tokens", "input_tokens": .number(Double(max(1, tokens)))]
+        return answer(.ok, json: ByteBuffer(bytes: JSONWriter.bytes(counted)))
     }
 
     /// Anthropic's count of `request`, or nil when it could not give one.
@@ -197,13 +238,14 @@ struct RequestLifecycle: Sendable {
         let (response, adapter, provider) = (upstream.response, upstream.adapter, upstream.target.endpoint.id)
         var headers = ForwardedHeaders.response(from: response.headers, contentType: "application/json")
         ForwardedHeaders.add(context.accounting?.headers ?? [:], to: &headers)
-        guard var transcoder = door.streamTranscoder(for: request, adapter: adapter) else {
+        guard var transcoder = door.streamTranscoder(for: request, adapter: adapter, target: upstream.target) else {
             let raw = try await gateway.collect(response, provider: provider)
             context.record.upstreamEnded()
             let body = context.request.body
             let converted = try gateway.decode(provider: provider) { () throws(GatewayError) in
-                try door.answer(raw, to: request, body: body, adapter: adapter)
+                try door.answer(raw, to: request, body: body, adapter: adapter, target: upstream.target)
             }
+            await keep(context, converted.document, of: request, door: door, target: upstream.target)
             return .whole(.ok, headers, converted.body, usage: converted.usage)
         }
         headers[.contentType] = "text/event-stream"
@@ -212,12 +254,73 @@ struct RequestLifecycle: Sendable {
         gateway.metrics.streamStarted()
         defer { gateway.metrics.streamFinished() }
         let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics, errorShape: context.errorShape)
-        let ending = await relay.relay(response.body, transcoder: &transcoder, record: &context.record)
-        if case .upstreamFailed(let error) = ending {
+        let ending = await relay.relay(response.body, transcoder: &transcoder, record: &context.record) {
+            [context] finished in
+            // Kept before the stream's last event leaves, so a client can continue it at once.
+            await keep(context, finished.document, of: request, door: door, target: upstream.target)
+        }
+        if case .upstreamFailed(let error, _) = ending {
             gateway.logger.warning(
                 "stream failed upstream", metadata: ["provider": "\(context.record.provider)", "error": "\(error)"])
         }
         return .streamed(ending, usage: transcoder.usage, streamedText: transcoder.streamedText)
+    }
+
+    /// Recall: the kept answer a request continues, when its caller may read it; otherwise the
+    /// 400 OpenAI gives for an unknown one.
+    private func recall(_ context: RequestContext, _ id: String) async throws(GatewayError) -> StoredResponse {
+        guard let kept = await gateway.responses.get(id), kept.owner == owner(context) else {
+            throw GatewayError(
+                status: 400, type: "invalid_request_error", message: "Previous response with id '\(id)' not found.",
+                code: "previous_response_not_found", param: "previous_response_id")
+        }
+        return kept
+    }
+
+    /// A kept answer its caller reads or deletes; 404 when there is none for the caller.
+    private func recallForReading(_ context: RequestContext, _ id: String) async throws(GatewayError) -> StoredResponse
+    {
+        guard let kept = await gateway.responses.get(id), kept.owner == owner(context) else {
+            throw GatewayError(
+                status: 404, type: "invalid_request_error", message: "No response found with id '\(id)'.",
+                param: "response_id")
+        }
+        return kept
+    }
+
+    /// A page of input items as `input_items` lists them: `order` (`desc`, newest first, by
+    /// default), `after` an id, at most `limit` (1 to 100, default 20).
+    static func page(_ items: [JSONValue], query: [String: String]) -> JSONValue {
+        var ordered = query["order"] == "asc" ? items : items.reversed()
+        if let after = query["after"], let index = ordered.firstIndex(where: { $0["id"]?.stringValue == after }) {
+            ordered = Array(ordered[(index + 1)...])
+        }
+        let limit = min(100, max(1, query["limit"].flatMap { Int($0) } ?? 20))
+        let data = Array(ordered.prefix(limit))
+        return [
+            "object": "list", "data": .array(data), "first_id": data.first?["id"] ?? .null,
+            "last_id": data.last?["id"] ?? .null, "has_more": .bool(ordered.count > limit),
+        ]
+    }
+
+    /// Keep: the answer, when the front door keeps it, readable only by its caller.
+    private func keep<Door: FrontDoor>(
+        _ context: RequestContext, _ document: JSONValue?, of request: Door.Parsed, door: Door,
+        target: ModelRouter.Target
+    ) async {
+        guard let document, let kept = door.keeping(request, answer: document, target: target) else { return }
+        await gateway.responses.put(
+            kept.id,
+            StoredResponse(
+                owner: owner(context), response: kept.response, conversation: kept.conversation,
+                inputItems: kept.inputItems))
+    }
+
+    /// Who a request's kept answers belong to: a digest of its gateway key, or of its credential
+    /// without keys.
+    private func owner(_ context: RequestContext) -> String {
+        let credential = ClientContext.bearerToken(in: context.headers[.authorization]) ?? context.headers[.apiKey]
+        return Hashing.sha256Hex(context.key.map { "key:\($0.name)" } ?? "token:\(credential ?? "")")
     }
 
     /// A whole JSON answer of the gateway's own.

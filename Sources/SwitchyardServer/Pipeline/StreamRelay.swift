@@ -13,8 +13,8 @@ struct StreamRelay {
     enum Ending: Sendable, Equatable {
         /// The upstream finished and so did the stream.
         case completed
-        /// The upstream broke off or sent what could not be converted.
-        case upstreamFailed(GatewayError)
+        /// The upstream broke off or sent what could not be converted; `event` tells the client.
+        case upstreamFailed(GatewayError, event: ByteBuffer)
         /// The client went away.
         case clientGone
     }
@@ -29,14 +29,16 @@ struct StreamRelay {
     /// Pulls upstream chunks, converts them and writes them, until either side ends. The stream's
     /// end is left to `finish`, so the request can be settled before the client sees it end.
     /// `transcoder` keeps what the stream said about its usage.
+    /// `finished` runs once the upstream's answer is complete and converted, before its last
+    /// bytes are written.
     func relay(
         _ body: any AsyncSequence<ByteBuffer, any Error> & Sendable, transcoder: inout any ChatStreamTranscoder,
-        record: inout RequestRecord
+        record: inout RequestRecord, finished: (any ChatStreamTranscoder) async -> Void
     ) async -> Ending {
         // The head is written, not flushed: it leaves with the first chunk if that is already
         // there, or alone once the relay waits for the provider.
         writer.flushSoon()
-        return await pump(body, transcoder: &transcoder, record: &record)
+        return await pump(body, transcoder: &transcoder, record: &record, finished: finished)
     }
 
     /// Ends the stream as `ending` says: its end, after an error event when the upstream failed;
@@ -47,8 +49,8 @@ struct StreamRelay {
             switch ending {
             case .completed:
                 try await writer.endStream()
-            case .upstreamFailed(let error):
-                try await writer.chunk(errorShape.streamEvent(error))
+            case .upstreamFailed(_, let event):
+                try await writer.chunk(event)
                 try await writer.endStream()
             case .clientGone:
                 writer.channel.close(promise: nil)
@@ -62,7 +64,7 @@ struct StreamRelay {
 
     private func pump(
         _ body: any AsyncSequence<ByteBuffer, any Error> & Sendable, transcoder: inout any ChatStreamTranscoder,
-        record: inout RequestRecord
+        record: inout RequestRecord, finished: (any ChatStreamTranscoder) async -> Void
     ) async -> Ending {
         var firstBytes = true
         var iterator = body.makeAsyncIterator()
@@ -76,9 +78,9 @@ struct StreamRelay {
                 if Task.isCancelled { return .clientGone }
                 let failure = TransportError.classify(error)
                 metrics.upstreamError(provider: record.provider, kind: failure.kind.rawValue)
-                return .upstreamFailed(
-                    .badGateway("The upstream stream from `\(record.provider)` broke off (\(failure.message)).")
-                )
+                let error = GatewayError.badGateway(
+                    "The upstream stream from `\(record.provider)` broke off (\(failure.message)).")
+                return failed(error, transcoder: &transcoder)
             }
             let output: ByteBuffer?
             do throws(GatewayError) {
@@ -89,8 +91,9 @@ struct StreamRelay {
                 }
             } catch {
                 metrics.upstreamError(provider: record.provider, kind: "decode")
-                return .upstreamFailed(error)
+                return failed(error, transcoder: &transcoder)
             }
+            if chunk == nil { await finished(transcoder) }
             if let output, output.readableBytes > 0 {
                 if firstBytes {
                     firstBytes = false
@@ -104,5 +107,11 @@ struct StreamRelay {
             }
             if chunk == nil { return .completed }
         }
+    }
+
+    /// The ending of a stream the upstream broke: the transcoder's own closing events, or the
+    /// front door's error event.
+    private func failed(_ error: GatewayError, transcoder: inout any ChatStreamTranscoder) -> Ending {
+        .upstreamFailed(error, event: transcoder.failure(error) ?? errorShape.streamEvent(error))
     }
 }

@@ -33,7 +33,7 @@ struct MessagesStreamTests {
         var chat = ChatRequestEnvelope(model: "claude-x", messages: [["role": "user", "content": "hi"]], stream: true)
         chat.includeUsage = true
         chat.accountUsage = true
-        var transcoder = MessagesStreamTranscoder(
+        var transcoder = CanonicalStreamTranscoder(
             inner: OpenAIAdapter().makeChatStreamTranscoder(chat: chat),
             machine: MessagesStreamMachine(model: "claude-x", inputEstimate: 9, toolNames: toolNames), counter: nil)
         var output = ""
