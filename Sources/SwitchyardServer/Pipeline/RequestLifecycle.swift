@@ -5,7 +5,7 @@ import SwitchyardCore
 
 /// The one path every client request takes, phase by phase, over one `RequestContext`:
 ///
-///     accept → (route) → authenticate → parse → authorize → plan → admit → attempt → relay → end
+///     accept → (route) → authenticate → parse → authorize → plan → recall → admit → attempt → relay → end
 ///
 /// `run` is the whole story: each phase is a method below, in that order, and every request,
 /// whatever its endpoint and however it goes (answered, refused, failed upstream, client gone),
