@@ -62,6 +62,34 @@ def anthropic_stream(model):
                event("message_stop", {"type": "message_stop"})])
 
 
+def openai_response(model, status="completed", text=TEXT):
+    message = {"type": "message", "id": "msg_soak", "status": status, "role": "assistant",
+               "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}
+    return {"id": "resp_soak", "object": "response", "created_at": 1, "status": status, "error": None,
+            "incomplete_details": None, "instructions": None, "model": model,
+            "output": [message] if text else [], "parallel_tool_calls": True, "previous_response_id": None,
+            "tool_choice": "auto", "tools": [], "text": {"format": {"type": "text"}}, "metadata": {}, "store": True,
+            "temperature": 1.0, "top_p": 1.0, "truncation": "disabled", "reasoning": {"effort": None, "summary": None},
+            "usage": {"input_tokens": 9, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 24,
+                      "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 33} if text else None}
+
+
+def openai_responses_stream(model):
+    at = {"item_id": "msg_soak", "output_index": 0, "content_index": 0}
+    part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+    events = [("response.created", {"response": openai_response(model, "in_progress", "")}),
+              ("response.output_item.added", {"output_index": 0, "item": {
+                  "type": "message", "id": "msg_soak", "status": "in_progress", "role": "assistant", "content": []}}),
+              ("response.content_part.added", dict(at, part=part))]
+    events += [("response.output_text.delta", dict(at, delta=d, logprobs=[])) for d in DELTAS]
+    events += [("response.output_text.done", dict(at, text=TEXT, logprobs=[])),
+               ("response.content_part.done", dict(at, part=dict(part, text=TEXT))),
+               ("response.output_item.done", {"output_index": 0, "item": openai_response(model)["output"][0]}),
+               ("response.completed", {"response": openai_response(model)})]
+    return [f"event: {name}\ndata: {js(dict(type=name, sequence_number=i, **data))}\n\n"
+            for i, (name, data) in enumerate(events)]
+
+
 def ollama_line(model, content, done):
     line = {"model": model, "created_at": "2026-11-24T12:00:00Z", "done": done,
             "message": {"role": "assistant", "content": content}}
@@ -80,6 +108,10 @@ def answer(path: str, body: dict):
                                         "model": model, "choices": [{"index": 0, "finish_reason": "stop",
                                                                      "message": {"role": "assistant", "content": TEXT}}],
                                         "usage": {"prompt_tokens": 9, "completion_tokens": 24, "total_tokens": 33}})]
+    if path == "/v1/responses":
+        if stream:
+            return "text/event-stream", openai_responses_stream(model)
+        return "application/json", [js(openai_response(model))]
     if path == "/v1/embeddings":
         return "application/json", [js({"object": "list", "model": model, "usage": {"prompt_tokens": 2, "total_tokens": 2},
                                         "data": [{"object": "embedding", "index": 0, "embedding": [0.5, -0.5, 0.125]}]})]

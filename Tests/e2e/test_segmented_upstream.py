@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from conftest import start_gateway
-from segmenting_upstream import TEXT, anthropic_stream, start_in_thread
+from segmenting_upstream import TEXT, anthropic_stream, openai_responses_stream, start_in_thread
 
 MODELS = ["gpt-4o", "gemini-2.0-flash", "claude-3-5-haiku-latest", "llama3.2"]
 
@@ -102,3 +102,34 @@ def test_anthropic_stream_passes_through_byte_for_byte(segmented_gateway):
                                                   "anthropic-version": "2023-06-01"})
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.read().decode() == "".join(anthropic_stream(model))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_responses_streams_arrive_whole(segmented_gateway, model):
+    gw, _ = segmented_gateway
+    sdk = client(gw)
+    for _ in range(25):
+        with sdk.responses.stream(model=model, input="Say hello.") as stream:
+            events = list(stream)
+            final = stream.get_final_response()
+        assert final.output_text == TEXT and final.usage.output_tokens == 24
+        assert [e.sequence_number for e in events] == list(range(len(events)))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_responses_answers_arrive_whole(segmented_gateway, model):
+    gw, _ = segmented_gateway
+    sdk = client(gw)
+    for _ in range(25):
+        response = sdk.responses.create(model=model, input="Say hello.", store=False)
+        assert response.output_text == TEXT and response.usage.output_tokens == 24
+
+
+def test_openai_responses_stream_passes_through_byte_for_byte(segmented_gateway):
+    gw, _ = segmented_gateway
+    body = {"model": "gpt-4o", "stream": True, "input": "Say hello."}
+    for _ in range(10):
+        request = urllib.request.Request(gw.base_url + "/responses", data=json.dumps(body).encode(), method="POST",
+                                         headers={"content-type": "application/json", "authorization": "Bearer sk-e2e"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.read().decode() == "".join(openai_responses_stream("gpt-4o"))
