@@ -3,6 +3,7 @@
 import http.server
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -146,3 +147,17 @@ def gateway(binary, upstream):
     yield gw
     gw.process.terminate()
     gw.process.wait(timeout=20)
+
+
+@pytest.fixture
+def redis():
+    """A redis-server on a free loopback port: (its process, its URL)."""
+    path = shutil.which("redis-server")
+    assert path, "redis-server is needed: apt-get install -y redis-server"
+    port = free_port()
+    process = subprocess.Popen([path, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    yield process, f"redis://127.0.0.1:{port}/0"
+    process.kill()
+    process.wait()

@@ -5,10 +5,7 @@ translated. Text, streams, a function-call round trip, kept responses and `previ
 import hashlib
 import http.server
 import json
-import shutil
-import subprocess
 import threading
-import time
 import urllib.request
 
 import openai
@@ -165,14 +162,8 @@ def test_input_tokens(native):
     assert len(NativeMock.seen) == before
 
 
-def test_chains_across_two_instances_sharing_redis(binary, tmp_path_factory):
-    path = shutil.which("redis-server")
-    assert path, "redis-server is needed: apt-get install -y redis-server"
-    port = free_port()
-    redis = subprocess.Popen([path, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.3)
-    extra = {"REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+def test_chains_across_two_instances_sharing_redis(binary, tmp_path_factory, redis):
+    extra = {"REDIS_URL": redis[1]}
     (server_a, a), (server_b, b) = start(binary, tmp_path_factory, extra), start(binary, tmp_path_factory, extra)
     try:
         first = client(a).responses.create(model=MODELS["gemini"], input=[{"role": "user", "content": "Weather?"}],
@@ -188,6 +179,4 @@ def test_chains_across_two_instances_sharing_redis(binary, tmp_path_factory):
             gw.process.terminate()
             gw.process.wait(timeout=20)
             server.shutdown()
-        redis.kill()
-        redis.wait()
         NativeMock.seen.clear()

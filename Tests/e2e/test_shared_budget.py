@@ -1,26 +1,9 @@
 """Two gateway processes on one real Redis enforce one shared token budget, and Redis going
 away mid-test is survived (fail-open by default)."""
-import shutil
-import subprocess
-import time
-
 import openai
 import pytest
 
-from conftest import free_port, start_gateway
-
-
-@pytest.fixture
-def redis():
-    path = shutil.which("redis-server")
-    assert path, "redis-server is needed: apt-get install -y redis-server"
-    port = free_port()
-    process = subprocess.Popen([path, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.3)
-    yield process, f"redis://127.0.0.1:{port}/0"
-    process.kill()
-    process.wait()
+from conftest import start_gateway
 
 
 def test_two_instances_share_one_budget(binary, upstream, redis):

@@ -11,21 +11,14 @@ public enum MessagesPassthrough {
         _ request: MessagesRequest, body: ByteBuffer, target: ModelRouter.Target, client: ClientContext,
         version: String?, beta: String?, path: String = "/v1/messages"
     ) -> UpstreamRequest {
-        let bytes = Array(body.readableBytesView)
-        let renamed =
-            TopLevelFieldRewriter.replacingString("model", with: target.upstreamModel, in: bytes)
-            ?? {
-                var document = request.document
-                document["model"] = .string(target.upstreamModel)
-                return JSONWriter.bytes(.object(document))
-            }()
+        let renamed = TopLevelFieldRewriter.body(body, document: request.document, model: target.upstreamModel)
         var extra: [(name: String, value: String)] = [("anthropic-version", version ?? AnthropicAdapter.version)]
         if let beta { extra.append(("anthropic-beta", beta)) }
         let credential = (target.endpoint.apiKey?.value ?? client.bearerToken).map { ("x-api-key", $0) }
         return UpstreamRequest(
             method: "POST", url: target.endpoint.baseURL.url(path),
             headers: AdapterSupport.headers(client, credential: credential, extra: extra),
-            body: ByteBuffer(bytes: renamed), timeouts: target.endpoint.timeouts)
+            body: renamed, timeouts: target.endpoint.timeouts)
     }
 
     /// The usage of a whole Anthropic answer: input (cache reads and writes included) and output.
@@ -43,37 +36,24 @@ public enum MessagesPassthrough {
     }
 }
 
-/// Relays an Anthropic stream byte for byte while learning its usage (`message_start`'s input,
-/// `message_delta`'s cumulative output) and its text; a stream cut before `message_stop` fails, so
-/// the client is told (an upstream `error` event has told it already).
-public struct MessagesPassthroughTranscoder: ChatStreamTranscoder {
-    private var sse = SSEDecoder()
+/// What an Anthropic stream tells: its usage (`message_start`'s input, `message_delta`'s cumulative
+/// output), its text, and its end (`message_stop`, or an `error` event that told the client).
+public struct MessagesStreamObserver: StreamObserver {
     private var input: JSONValue?
     private var output = 0
-    private var stopped = false
-    /// Delta text so far.
+    public private(set) var ended = false
     public private(set) var streamedText = ""
 
-    /// Creates a transcoder.
+    /// A new observer.
     public init() {}
 
-    /// The usage the stream reported.
     public var usage: TokenUsage? { input.flatMap { MessagesPassthrough.usage(of: $0, output: output) } }
 
-    public mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
-        for event in sse.feed(chunk) { read(event) }
-        return chunk
+    public static var cutShort: String {
+        "The upstream stream ended before its message_stop event; the answer is incomplete."
     }
 
-    public mutating func finish() throws(GatewayError) -> ByteBuffer? {
-        for event in sse.finish() { read(event) }
-        guard stopped else {
-            throw .badGateway("The upstream stream ended before its message_stop event; the answer is incomplete.")
-        }
-        return nil
-    }
-
-    private mutating func read(_ event: SSEDecoder.Event) {
+    public mutating func read(_ event: SSEDecoder.Event) {
         guard let data = try? JSONParser.parse(event.data.utf8) else { return }
         switch data["type"]?.stringValue {
         case "message_start": input = data["message"]?["usage"]
@@ -83,7 +63,7 @@ public struct MessagesPassthroughTranscoder: ChatStreamTranscoder {
                 if usage["input_tokens"]?.intValue != nil { input = usage }
             }
         case "content_block_delta": streamedText += data["delta"]?["text"]?.stringValue ?? ""
-        case "message_stop", "error": stopped = true
+        case "message_stop", "error": ended = true
         default: break
         }
     }

@@ -6,21 +6,12 @@ import NIOCore
 /// and the usage, and `message_stop`. Every event has its `event:` line. A tool call whose name
 /// has not arrived yet, or that the provider interleaves with another, is held back and sent
 /// whole when the answer finishes, so no delta ever refers to a block that is not open.
-public struct MessagesStreamMachine: ChatChunkMachine {
-    /// One tool call of the Chat stream (by its Chat index).
-    struct Slot: Sendable {
-        var id: String
-        var name: String?
-        var arguments = ""
-        /// Its block index once its block was started.
-        var block: Int?
-    }
-
+public struct MessagesStreamMachine: ChatChunkMachine, ChatChunkDispatch {
     /// The block being streamed.
     enum Open: Sendable, Equatable {
         case none
         case text(Int)
-        case tool(Int, slot: Int)
+        case tool(Int)
     }
 
     private let model: String
@@ -30,9 +21,9 @@ public struct MessagesStreamMachine: ChatChunkMachine {
     private(set) var started = false
     private var nextIndex = 0
     private var open = Open.none
-    private var slots: [Int: Slot] = [:]
+    var calls = ToolCallAssembly()
     private var sawTool = false
-    private var finish: String?
+    var finish: String?
     /// The provider's usage, once the stream reported it.
     public private(set) var usage: TokenUsage?
     /// Messages answers are relayed, not kept.
@@ -65,23 +56,7 @@ public struct MessagesStreamMachine: ChatChunkMachine {
     /// Handles one Chat chunk (a `chat.completion.chunk` object).
     public mutating func handle(chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError) {
         start(into: &out)
-        if let error = chunk["error"], error != .null {
-            throw .badGateway(error["message"]?.stringValue ?? "The provider reported an error mid-stream.")
-        }
-        if let reported = TokenUsage(json: chunk["usage"]) { usage = reported }
-        guard let choice = chunk["choices"]?.arrayValue?.first else { return }
-        let delta = choice["delta"]
-        for key in ["content", "refusal"] {
-            if let text = delta?[key]?.stringValue, !text.isEmpty { self.text(text, into: &out) }
-        }
-        for call in delta?["tool_calls"]?.arrayValue ?? [] {
-            toolCall(call, into: &out)
-        }
-        if let reason = choice["finish_reason"]?.stringValue {
-            close(into: &out)
-            flushHeldTools(into: &out)
-            finish = reason
-        }
+        try dispatch(chunk, into: &out)
     }
 
     /// Ends the message: `message_delta` with the stop reason and usage (`outputEstimate` when the
@@ -111,7 +86,7 @@ public struct MessagesStreamMachine: ChatChunkMachine {
         Self.emit("error", ["error": error.anthropicError], into: &out)
     }
 
-    private mutating func text(_ text: String, into out: inout ByteBuffer) {
+    mutating func appendText(_ text: String, into out: inout ByteBuffer) {
         if case .text = open {
         } else {
             close(into: &out)
@@ -124,51 +99,27 @@ public struct MessagesStreamMachine: ChatChunkMachine {
         }
     }
 
-    private mutating func toolCall(_ call: JSONValue, into out: inout ByteBuffer) {
-        let index = call["index"]?.intValue ?? slots.count
-        let fragment = call["function"]?["arguments"]?.stringValue ?? ""
-        let isNew = slots[index] == nil
-        var slot = slots[index] ?? Slot(id: ToolIdentity.clientID(call["id"]?.stringValue ?? RandomID.make("toolu_")))
-        if slot.name == nil, let name = call["function"]?["name"]?.stringValue, !name.isEmpty {
-            slot.name = toolNames[name] ?? name
-        }
-        if let block = slot.block, open == .tool(block, slot: index) {
-            slots[index] = slot
-            return argumentsDelta(fragment, block: block, into: &out)
-        }
-        // Arguments of a call not open wait; a call opens once its name is known, unless the
-        // provider interleaves it with the open call (then it is sent whole at the answer's end).
-        slot.arguments += fragment
-        slots[index] = slot
-        if slot.block == nil, slot.name != nil, isNew || !isToolOpen { openTool(index, into: &out) }
-    }
-
-    private var isToolOpen: Bool {
-        if case .tool = open { return true }
-        return false
-    }
-
-    private mutating func openTool(_ index: Int, into out: inout ByteBuffer) {
-        guard var slot = slots[index] else { return }
+    /// Starts the block of call `index`; its arguments so far go with it.
+    mutating func openTool(_ index: Int, into out: inout ByteBuffer) {
+        guard let call = calls.calls[index] else { return }
         close(into: &out)
+        let name = call.name.map { toolNames[$0] ?? $0 } ?? ""
         let block = startBlock(
-            ["type": "tool_use", "id": .string(slot.id), "name": .string(slot.name ?? ""), "input": [:]], into: &out)
+            ["type": "tool_use", "id": .string(ToolIdentity.clientID(call.id)), "name": .string(name), "input": [:]],
+            into: &out)
         sawTool = true
-        slot.block = block
-        let held = slot.arguments
-        slot.arguments = ""
-        slots[index] = slot
-        open = .tool(block, slot: index)
+        calls.shown(index)
+        open = .tool(block)
         argumentsDelta("", block: block, into: &out)
-        if !held.isEmpty { argumentsDelta(held, block: block, into: &out) }
+        if !call.arguments.isEmpty { argumentsDelta(call.arguments, block: block, into: &out) }
     }
 
-    private mutating func flushHeldTools(into out: inout ByteBuffer) {
-        for index in slots.keys.sorted() where slots[index]?.block == nil {
-            if slots[index]?.name == nil { slots[index]?.name = "" }
-            openTool(index, into: &out)
-            close(into: &out)
-        }
+    mutating func noteUsage(_ usage: JSONValue) {
+        if let reported = TokenUsage(json: usage) { self.usage = reported }
+    }
+
+    func appendArguments(_ piece: String, of index: Int, into out: inout ByteBuffer) {
+        if case .tool(let block) = open { argumentsDelta(piece, block: block, into: &out) }
     }
 
     private func argumentsDelta(_ fragment: String, block: Int, into out: inout ByteBuffer) {
@@ -187,12 +138,13 @@ public struct MessagesStreamMachine: ChatChunkMachine {
         return index
     }
 
-    private mutating func close(into out: inout ByteBuffer) {
+    mutating func close(into out: inout ByteBuffer) {
         switch open {
         case .none: return
-        case .text(let index), .tool(let index, _):
+        case .text(let index), .tool(let index):
             Self.emit("content_block_stop", ["index": .number(Double(index))], into: &out)
         }
+        calls.closed()
         open = .none
     }
 

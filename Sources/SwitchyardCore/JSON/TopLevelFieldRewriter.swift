@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Rewrites one top-level string field of a JSON object in place, byte for byte, leaving every
 /// other byte of the body untouched.
 ///
@@ -118,5 +120,19 @@ public enum JSONString {
         out.reserveCapacity(s.utf8.count + 2)
         JSONWriter.writeString(s, into: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension TopLevelFieldRewriter {
+    /// A passed-through request body with its `model` set to `model`: the bytes as the client
+    /// sent them with only that string replaced, or `document` written again when the bytes cannot
+    /// be rewritten in place.
+    public static func body(_ body: ByteBuffer, document: [String: JSONValue], model: String) -> ByteBuffer {
+        if let renamed = replacingString("model", with: model, in: Array(body.readableBytesView)) {
+            return ByteBuffer(bytes: renamed)
+        }
+        var document = document
+        document["model"] = .string(model)
+        return ByteBuffer(bytes: JSONWriter.bytes(.object(document)))
     }
 }

@@ -9,19 +9,12 @@ public enum ResponsesPassthrough {
     public static func request(
         _ request: ResponsesRequest, body: ByteBuffer, target: ModelRouter.Target, client: ClientContext
     ) -> UpstreamRequest {
-        let bytes = Array(body.readableBytesView)
-        let renamed =
-            TopLevelFieldRewriter.replacingString("model", with: target.upstreamModel, in: bytes)
-            ?? {
-                var document = request.document
-                document["model"] = .string(target.upstreamModel)
-                return JSONWriter.bytes(.object(document))
-            }()
+        let renamed = TopLevelFieldRewriter.body(body, document: request.document, model: target.upstreamModel)
         let accept = request.stream ? "text/event-stream" : nil
         return UpstreamRequest(
             method: "POST", url: target.endpoint.baseURL.url("/responses"),
             headers: OpenAIAdapter().headers(endpoint: target.endpoint, client: client, accept: accept),
-            body: ByteBuffer(bytes: renamed), timeouts: target.endpoint.timeouts)
+            body: renamed, timeouts: target.endpoint.timeouts)
     }
 
     /// The usage of a Responses `usage` object.
@@ -38,33 +31,21 @@ public enum ResponsesPassthrough {
     }
 }
 
-/// Relays a Responses stream byte for byte while learning its usage and text from its events; a
-/// stream cut before its terminal event fails, so the client is told.
-public struct ResponsesPassthroughTranscoder: ChatStreamTranscoder {
-    private var sse = SSEDecoder()
-    private var ended = false
-    /// The usage the terminal event reported.
+/// What a Responses stream tells: its usage (from the terminal event), its text, and its end (a
+/// terminal event, or an `error` event that told the client).
+public struct ResponsesStreamObserver: StreamObserver {
+    public private(set) var ended = false
     public private(set) var usage: TokenUsage?
-    /// Delta text so far.
     public private(set) var streamedText = ""
 
-    /// Creates a transcoder.
+    /// A new observer.
     public init() {}
 
-    public mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
-        for event in sse.feed(chunk) { read(event) }
-        return chunk
+    public static var cutShort: String {
+        "The upstream stream ended before its final response event; the answer is incomplete."
     }
 
-    public mutating func finish() throws(GatewayError) -> ByteBuffer? {
-        for event in sse.finish() { read(event) }
-        guard ended else {
-            throw .badGateway("The upstream stream ended before its final response event; the answer is incomplete.")
-        }
-        return nil
-    }
-
-    private mutating func read(_ event: SSEDecoder.Event) {
+    public mutating func read(_ event: SSEDecoder.Event) {
         guard let data = try? JSONParser.parse(event.data.utf8) else { return }
         switch data["type"]?.stringValue {
         case "response.output_text.delta": streamedText += data["delta"]?.stringValue ?? ""

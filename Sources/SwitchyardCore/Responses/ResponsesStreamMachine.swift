@@ -5,23 +5,19 @@ import NIOCore
 /// their deltas, done; output indexes handed out in order), then one terminal event
 /// (`response.completed`, `response.incomplete`, or `response.failed` when the upstream breaks)
 /// carrying the whole response. One response id throughout, and `sequence_number`s without gaps.
-public struct ResponsesStreamMachine: ChatChunkMachine {
-    /// One tool call of the Chat stream (by its Chat index).
-    struct Slot: Sendable {
+public struct ResponsesStreamMachine: ChatChunkMachine, ChatChunkDispatch {
+    /// A call's item once it was added.
+    struct CallItem: Sendable {
         var itemID: String
-        var callID: String
-        var name: String?
-        var arguments = ""
-        var custom = false
-        /// Its output index once its item was added.
-        var outputIndex: Int?
+        var outputIndex: Int
+        var custom: Bool
     }
 
     /// The item being streamed.
     enum Open: Sendable, Equatable {
         case none
         case text(outputIndex: Int, itemID: String)
-        case tool(slot: Int)
+        case tool(call: Int)
     }
 
     private let response: ResponseObject
@@ -31,8 +27,9 @@ public struct ResponsesStreamMachine: ChatChunkMachine {
     private var items: [JSONValue] = []
     private var open = Open.none
     private var text = ""
-    private var slots: [Int: Slot] = [:]
-    private var finish: String?
+    var calls = ToolCallAssembly()
+    private var callItems: [Int: CallItem] = [:]
+    var finish: String?
     private var usageObject: JSONValue?
     /// The provider's usage, once the stream reported it.
     public private(set) var usage: TokenUsage?
@@ -56,27 +53,7 @@ public struct ResponsesStreamMachine: ChatChunkMachine {
 
     public mutating func handle(chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError) {
         start(into: &out)
-        if let error = chunk["error"], error != .null {
-            throw .badGateway(error["message"]?.stringValue ?? "The provider reported an error mid-stream.")
-        }
-        if let reported = TokenUsage(json: chunk["usage"]) {
-            usage = reported
-            usageObject = chunk["usage"]
-        }
-        guard let choice = chunk["choices"]?.arrayValue?.first else { return }
-        let delta = choice["delta"]
-        for key in ["content", "refusal"] {
-            if let piece = delta?[key]?.stringValue, !piece.isEmpty { appendText(piece, into: &out) }
-        }
-        for call in delta?["tool_calls"]?.arrayValue ?? [] { toolCall(call, into: &out) }
-        if let reason = choice["finish_reason"]?.stringValue {
-            close(into: &out)
-            for index in slots.keys.sorted() where slots[index]?.outputIndex == nil {
-                openTool(index, into: &out)
-                close(into: &out)
-            }
-            finish = reason
-        }
+        try dispatch(chunk, into: &out)
     }
 
     public mutating func complete(outputEstimate: Int, into out: inout ByteBuffer) throws(GatewayError) {
@@ -111,7 +88,13 @@ public struct ResponsesStreamMachine: ChatChunkMachine {
         emit("response.failed", ["response": object], into: &out)
     }
 
-    private mutating func appendText(_ piece: String, into out: inout ByteBuffer, force: Bool = false) {
+    mutating func appendText(_ piece: String, into out: inout ByteBuffer) {
+        appendText(piece, into: &out, force: false)
+    }
+
+    /// Appends `piece` to the open message item, opening one first; `force` opens one for an
+    /// empty piece.
+    private mutating func appendText(_ piece: String, into out: inout ByteBuffer, force: Bool) {
         if case .text = open {
         } else {
             close(into: &out)
@@ -147,69 +130,48 @@ public struct ResponsesStreamMachine: ChatChunkMachine {
             ], into: &out)
     }
 
-    private mutating func toolCall(_ call: JSONValue, into out: inout ByteBuffer) {
-        let index = call["index"]?.intValue ?? max(0, slots.count - 1)
-        let fragment = call["function"]?["arguments"]?.stringValue ?? ""
-        let isNew = slots[index] == nil
-        var slot =
-            slots[index]
-            ?? Slot(itemID: "", callID: call["id"]?.stringValue ?? RandomID.make("call_", length: 24))
-        if slot.name == nil, let name = call["function"]?["name"]?.stringValue, !name.isEmpty {
-            slot.name = name
-            slot.custom = response.request.customTools.contains(name)
-            slot.itemID = RandomID.make(slot.custom ? "ctc_" : "fc_", length: 24)
-        }
-        if open == .tool(slot: index) {
-            slot.arguments += fragment
-            slots[index] = slot
-            if !slot.custom, !fragment.isEmpty, let outputIndex = slot.outputIndex {
-                emit(
-                    "response.function_call_arguments.delta",
-                    [
-                        "item_id": .string(slot.itemID), "output_index": .number(Double(outputIndex)),
-                        "delta": .string(fragment),
-                    ],
-                    into: &out)
-            }
-            return
-        }
-        slot.arguments += fragment
-        slots[index] = slot
-        if slot.outputIndex == nil, slot.name != nil, isNew || !isToolOpen { openTool(index, into: &out) }
+    mutating func noteUsage(_ usage: JSONValue) {
+        guard let reported = TokenUsage(json: usage) else { return }
+        self.usage = reported
+        usageObject = usage
     }
 
-    private var isToolOpen: Bool {
-        if case .tool = open { return true }
-        return false
+    mutating func appendArguments(_ piece: String, of index: Int, into out: inout ByteBuffer) {
+        guard let item = callItems[index], !item.custom else { return }
+        emit(
+            "response.function_call_arguments.delta",
+            [
+                "item_id": .string(item.itemID), "output_index": .number(Double(item.outputIndex)),
+                "delta": .string(piece),
+            ], into: &out)
     }
 
-    /// Adds the item of call `index`; arguments that arrived before it go out as one delta.
-    private mutating func openTool(_ index: Int, into out: inout ByteBuffer) {
-        guard var slot = slots[index] else { return }
+    /// Adds the item of call `index`; its arguments so far go out as one delta.
+    mutating func openTool(_ index: Int, into out: inout ByteBuffer) {
+        guard let call = calls.calls[index] else { return }
         close(into: &out)
-        if slot.itemID.isEmpty { slot.itemID = RandomID.make("fc_", length: 24) }
-        let outputIndex = items.count
-        items.append(.null)
-        slot.outputIndex = outputIndex
-        slots[index] = slot
-        open = .tool(slot: index)
-        let item: JSONValue = [
-            "type": slot.custom ? "custom_tool_call" : "function_call", "id": .string(slot.itemID),
-            "call_id": .string(slot.callID), "name": .string(slot.name ?? ""),
-            slot.custom ? "input" : "arguments": "", "status": "in_progress",
+        let custom = call.name.map(response.request.customTools.contains) ?? false
+        let item = CallItem(
+            itemID: RandomID.make(custom ? "ctc_" : "fc_", length: 24), outputIndex: items.count, custom: custom)
+        items.append(.null)  // reserved: the item is finished on close
+        callItems[index] = item
+        calls.shown(index)
+        open = .tool(call: index)
+        let added: JSONValue = [
+            "type": custom ? "custom_tool_call" : "function_call", "id": .string(item.itemID),
+            "call_id": .string(call.id), "name": .string(call.name ?? ""), custom ? "input" : "arguments": "",
+            "status": "in_progress",
         ]
-        emit("response.output_item.added", ["output_index": .number(Double(outputIndex)), "item": item], into: &out)
-        if !slot.custom, !slot.arguments.isEmpty {
-            emit(
-                "response.function_call_arguments.delta",
-                [
-                    "item_id": .string(slot.itemID), "output_index": .number(Double(outputIndex)),
-                    "delta": .string(slot.arguments),
-                ], into: &out)
-        }
+        emit(
+            "response.output_item.added", ["output_index": .number(Double(item.outputIndex)), "item": added], into: &out
+        )
+        if !call.arguments.isEmpty { appendArguments(call.arguments, of: index, into: &out) }
     }
 
-    private mutating func close(into out: inout ByteBuffer, status: String = "completed") {
+    mutating func close(into out: inout ByteBuffer) { close(into: &out, status: "completed") }
+
+    /// Closes the open item with `status`.
+    private mutating func close(into out: inout ByteBuffer, status: String) {
         switch open {
         case .none: return
         case .text(let index, let itemID):
@@ -224,29 +186,31 @@ public struct ResponsesStreamMachine: ChatChunkMachine {
             items[index] = item
             emit("response.output_item.done", ["output_index": .number(Double(index)), "item": item], into: &out)
         case .tool(let index):
-            guard let slot = slots[index], let outputIndex = slot.outputIndex else { break }
-            let arguments = slot.arguments.isEmpty ? "{}" : slot.arguments
+            guard let call = calls.calls[index], let callItem = callItems[index] else { break }
+            let outputIndex = callItem.outputIndex
+            let arguments = call.arguments.isEmpty ? "{}" : call.arguments
             let item = ResponseObject.call(
-                id: slot.itemID, callID: slot.callID, name: slot.name ?? "", arguments: arguments, custom: slot.custom,
-                status: status)
+                id: callItem.itemID, callID: call.id, name: call.name ?? "", arguments: arguments,
+                custom: callItem.custom, status: status)
             let location: [String: JSONValue] = [
-                "item_id": .string(slot.itemID), "output_index": .number(Double(outputIndex)),
+                "item_id": .string(callItem.itemID), "output_index": .number(Double(outputIndex)),
             ]
-            if slot.custom {
+            if callItem.custom {
                 let input = item["input"] ?? ""
                 emit("response.custom_tool_call_input.delta", location.merging(["delta": input]) { $1 }, into: &out)
                 emit("response.custom_tool_call_input.done", location.merging(["input": input]) { $1 }, into: &out)
             } else {
-                if slot.arguments.isEmpty {
+                if call.arguments.isEmpty {
                     emit("response.function_call_arguments.delta", location.merging(["delta": "{}"]) { $1 }, into: &out)
                 }
                 emit(
                     "response.function_call_arguments.done",
-                    location.merging(["name": .string(slot.name ?? ""), "arguments": .string(arguments)]) { $1 },
+                    location.merging(["name": .string(call.name ?? ""), "arguments": .string(arguments)]) { $1 },
                     into: &out)
             }
             items[outputIndex] = item
             emit("response.output_item.done", ["output_index": .number(Double(outputIndex)), "item": item], into: &out)
+            calls.closed()
         }
         open = .none
     }

@@ -53,10 +53,4 @@ struct EmbeddingsFrontDoor: FrontDoor {
     ) throws(GatewayError) -> AdaptedResponse {
         try adapter.embeddingsResponse(raw, request: body)
     }
-
-    func streamTranscoder(
-        for request: Envelope, adapter: any ProviderAdapter, target: ModelRouter.Target
-    ) -> (any ChatStreamTranscoder)? {
-        nil
-    }
 }

@@ -61,6 +61,11 @@ struct KeptAnswer: Sendable {
 }
 
 extension FrontDoor {
+    /// Front doors that never stream answer whole.
+    func streamTranscoder(
+        for request: Parsed, adapter: any ProviderAdapter, target: ModelRouter.Target
+    ) -> (any ChatStreamTranscoder)? { nil }
+
     /// Front doors without kept answers continue nothing.
     func continues(_ request: Parsed, target: ModelRouter.Target) -> String? { nil }
     func continuing(_ request: Parsed, _ kept: StoredResponse) throws(GatewayError) -> Parsed { request }

@@ -11,8 +11,8 @@ struct MessagesFrontDoor: FrontDoor {
     struct Exchange: Sendable {
         /// The request as parsed.
         var request: MessagesRequest
-        /// The canonical Chat request (parsed as chat requests are), or why there is none.
-        var chat: Result<(envelope: ChatRequestEnvelope, body: ByteBuffer), GatewayError>
+        /// The canonical Chat request, or why there is none.
+        var chat: Result<CanonicalChat, GatewayError>
         /// The gateway's count of the translated prompt, for a stream's `message_start`.
         var inputEstimate: Int
         /// `anthropic-version` and `anthropic-beta` as the client sent them, for an Anthropic
@@ -23,27 +23,17 @@ struct MessagesFrontDoor: FrontDoor {
 
     func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> Exchange {
         let request = try MessagesRequest.parse(body.readableBytesView)
-        let chat = request.chat.flatMap { document -> Result<(ChatRequestEnvelope, ByteBuffer), GatewayError> in
-            let bytes = ByteBuffer(bytes: JSONWriter.bytes(.object(document)))
-            do throws(GatewayError) {
-                var envelope = try ChatRequestEnvelope.parse(bytes.readableBytesView)
-                // The usage ends every Anthropic answer, so the adapters must learn it.
-                envelope.accountUsage = true
-                return .success((envelope, bytes))
-            } catch {
-                return .failure(error)
-            }
+        let chat = request.chat.flatMap { document -> Result<CanonicalChat, GatewayError> in
+            do throws(GatewayError) { return .success(try CanonicalChat(document)) } catch { return .failure(error) }
         }
         var estimate = 0
         if request.stream, case .success(let translated) = chat {
-            let counter = try? ChatTokenCounter(model: request.model)
             estimate =
-                counter?.promptTokens(messages: translated.0.messages, tools: translated.0.tools)
-                ?? body.readableBytes / 4
+                (try? ChatTokenCounter(model: request.model)).map(translated.promptTokens) ?? body.readableBytes / 4
         }
         return Exchange(
-            request: request, chat: chat.map { (envelope: $0.0, body: $0.1) }, inputEstimate: estimate,
-            version: headers[Self.version], beta: headers[Self.beta])
+            request: request, chat: chat, inputEstimate: estimate, version: headers[Self.version],
+            beta: headers[Self.beta])
     }
 
     func model(of exchange: Exchange) -> String { exchange.request.model }
@@ -51,10 +41,7 @@ struct MessagesFrontDoor: FrontDoor {
     /// The translated prompt as the model's tokenizer counts it (a quarter of the body's bytes when
     /// it cannot be translated or counted), and `max_tokens`.
     func demand(of exchange: Exchange, counter: ChatTokenCounter?, bodySize: Int) -> TokenDemand {
-        let prompt =
-            (try? exchange.chat.get()).flatMap { chat in
-                counter?.promptTokens(messages: chat.envelope.messages, tools: chat.envelope.tools)
-            } ?? bodySize / 4
+        let prompt = (try? exchange.chat.get()).flatMap { chat in counter.map(chat.promptTokens) } ?? bodySize / 4
         return TokenDemand(prompt: prompt, completion: exchange.request.maxTokens)
     }
 
@@ -69,9 +56,7 @@ struct MessagesFrontDoor: FrontDoor {
                 beta: exchange.beta
             ).readingWholeAnswer(unless: streamed)
         }
-        let chat = try exchange.chat.get()
-        return try adapter.chatRequest(chat.envelope, body: chat.body, target: target, client: client)
-            .readingWholeAnswer(unless: streamed)
+        return try exchange.chat.get().upstreamRequest(adapter: adapter, target: target, client: client)
     }
 
     func answer(
@@ -81,8 +66,7 @@ struct MessagesFrontDoor: FrontDoor {
         guard adapter.kind != .anthropic else {
             return AdaptedResponse(body: raw, usage: MessagesPassthrough.usage(raw))
         }
-        let chat = try exchange.chat.get()
-        let completion = try adapter.chatResponse(raw, chat: chat.envelope)
+        let completion = try exchange.chat.get().completion(raw, adapter: adapter)
         let message = try ChatToMessages.message(completion.body, request: exchange.request)
         return AdaptedResponse(body: message.body, usage: message.usage ?? completion.usage)
     }
@@ -92,10 +76,10 @@ struct MessagesFrontDoor: FrontDoor {
     ) -> (any ChatStreamTranscoder)? {
         guard exchange.request.stream else { return nil }
         guard adapter.kind != .anthropic, case .success(let chat) = exchange.chat else {
-            return MessagesPassthroughTranscoder()
+            return ObservedRelayTranscoder(MessagesStreamObserver())
         }
         return CanonicalStreamTranscoder(
-            inner: adapter.makeChatStreamTranscoder(chat: chat.envelope),
+            inner: chat.chunks(adapter: adapter),
             machine: MessagesStreamMachine(
                 model: exchange.request.model, inputEstimate: exchange.inputEstimate,
                 toolNames: exchange.request.toolNames),

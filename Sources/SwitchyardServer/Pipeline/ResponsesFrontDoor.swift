@@ -40,9 +40,8 @@ struct ResponsesFrontDoor: FrontDoor {
             return ResponsesPassthrough.request(exchange.request, body: body, target: target, client: client)
                 .readingWholeAnswer(unless: streamed)
         }
-        let chat = try Self.envelope(exchange.request)
-        return try adapter.chatRequest(chat.envelope, body: chat.body, target: target, client: client)
-            .readingWholeAnswer(unless: streamed)
+        return try CanonicalChat(exchange.request.chat()).upstreamRequest(
+            adapter: adapter, target: target, client: client)
     }
 
     func answer(
@@ -50,8 +49,7 @@ struct ResponsesFrontDoor: FrontDoor {
         target: ModelRouter.Target
     ) throws(GatewayError) -> AdaptedResponse {
         if target.endpoint.servesResponses { return ResponsesPassthrough.answer(raw) }
-        let chat = try Self.envelope(exchange.request)
-        let completion = try adapter.chatResponse(raw, chat: chat.envelope)
+        let completion = try CanonicalChat(exchange.request.chat()).completion(raw, adapter: adapter)
         let response = try ChatToResponses.response(completion.body, to: exchange.request)
         return AdaptedResponse(
             body: response.body, usage: response.usage ?? completion.usage, document: response.document)
@@ -61,13 +59,14 @@ struct ResponsesFrontDoor: FrontDoor {
         for exchange: Exchange, adapter: any ProviderAdapter, target: ModelRouter.Target
     ) -> (any ChatStreamTranscoder)? {
         guard exchange.request.stream else { return nil }
-        if target.endpoint.servesResponses { return ResponsesPassthroughTranscoder() }
-        guard let chat = try? Self.envelope(exchange.request) else { return nil }
+        if target.endpoint.servesResponses { return ObservedRelayTranscoder(ResponsesStreamObserver()) }
+        guard let chat = try? CanonicalChat(exchange.request.chat()) else { return nil }
         let counter = try? ChatTokenCounter(model: exchange.request.model)
-        let estimate = counter?.promptTokens(messages: chat.envelope.messages, tools: chat.envelope.tools) ?? 0
         return CanonicalStreamTranscoder(
-            inner: adapter.makeChatStreamTranscoder(chat: chat.envelope),
-            machine: ResponsesStreamMachine(request: exchange.request, inputEstimate: estimate), counter: counter)
+            inner: chat.chunks(adapter: adapter),
+            machine: ResponsesStreamMachine(
+                request: exchange.request, inputEstimate: counter.map(chat.promptTokens) ?? 0),
+            counter: counter)
     }
 
     func continues(_ exchange: Exchange, target: ModelRouter.Target) -> String? {
@@ -86,16 +85,5 @@ struct ResponsesFrontDoor: FrontDoor {
         else { return nil }
         return KeptAnswer(
             id: id, response: document, conversation: conversation, inputItems: exchange.request.inputItems)
-    }
-
-    /// The canonical Chat request of `request`, parsed as chat requests are; the adapters learn
-    /// the usage, which every response reports.
-    static func envelope(
-        _ request: ResponsesRequest
-    ) throws(GatewayError) -> (envelope: ChatRequestEnvelope, body: ByteBuffer) {
-        let body = ByteBuffer(bytes: JSONWriter.bytes(.object(try request.chat())))
-        var envelope = try ChatRequestEnvelope.parse(body.readableBytesView)
-        envelope.accountUsage = true
-        return (envelope, body)
     }
 }

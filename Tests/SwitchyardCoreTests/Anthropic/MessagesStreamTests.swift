@@ -28,6 +28,12 @@ struct MessagesStreamTests {
         return stream
     }
 
+    /// "Hi there", finished with `stop`, with its usage.
+    static let hiThere = openAIStream([
+        (#"{"role":"assistant","content":""}"#, nil), (#"{"content":"Hi"}"#, nil), (#"{"content":" there"}"#, nil),
+        ("{}", "stop"),
+    ])
+
     /// The events (name and data without ids) for `bytes` delivered in `chunks`.
     static func events(_ chunks: [[UInt8]], toolNames: [String: String] = [:]) throws(GatewayError) -> [String] {
         var chat = ChatRequestEnvelope(model: "claude-x", messages: [["role": "user", "content": "hi"]], stream: true)
@@ -50,23 +56,13 @@ struct MessagesStreamTests {
 
     /// The events, checked to be the same for every two-way split of the stream.
     static func everySplit(_ stream: String, toolNames: [String: String] = [:]) throws -> [String] {
-        let bytes = Array(stream.utf8)
-        let whole = try events([bytes], toolNames: toolNames)
-        for split in 1..<bytes.count {
-            let parts = try events([Array(bytes[..<split]), Array(bytes[split...])], toolNames: toolNames)
-            #expect(parts == whole, "split at byte \(split) changed the events")
-            if parts != whole { break }
-        }
-        return whole
+        try StreamHarness.sameAtEverySplit(
+            stream, comparing: { $0 }, { chunks in try events(chunks, toolNames: toolNames) })
     }
 
     @Test("Text: message_start with the estimate, one text block, message_delta with the usage, message_stop")
     func text() throws {
-        let events = try Self.everySplit(
-            Self.openAIStream([
-                (#"{"role":"assistant","content":""}"#, nil), (#"{"content":"Hi"}"#, nil),
-                (#"{"content":" there"}"#, nil), ("{}", "stop"),
-            ]))
+        let events = try Self.everySplit(Self.hiThere)
         let names = events.map { $0.prefix { $0 != " " } }
         #expect(
             names == [

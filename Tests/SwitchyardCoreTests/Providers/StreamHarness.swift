@@ -51,15 +51,25 @@ enum StreamHarness {
     /// Asserts the output is the same for every two-way split of `stream` and returns it.
     static func everySplit(_ adapter: any ProviderAdapter, chat: ChatRequestEnvelope, stream: String) throws -> [String]
     {
-        let bytes = Array(stream.utf8)
-        let whole = try run(adapter, chat: chat, chunks: [bytes]).get()
-        for split in 1..<bytes.count {
-            let parts = try run(adapter, chat: chat, chunks: [Array(bytes[..<split]), Array(bytes[split...])]).get()
-            #expect(parts == whole, "split at byte \(split) changed the output")
-            if parts != whole { break }
-        }
-        let single = try run(adapter, chat: chat, chunks: bytes.map { [$0] }).get()
+        let whole = try sameAtEverySplit(
+            stream, comparing: { $0 }, { chunks in try run(adapter, chat: chat, chunks: chunks).get() })
+        let single = try run(adapter, chat: chat, chunks: Array(stream.utf8).map { [$0] }).get()
         #expect(single == whole, "byte-by-byte delivery changed the output")
+        return whole
+    }
+
+    /// Runs `convert` over `stream` whole and cut in two at every byte, expecting the same `key`
+    /// of its result each time; returns the whole run's result.
+    static func sameAtEverySplit<T, Key: Equatable>(
+        _ stream: String, comparing key: (T) -> Key, _ convert: ([[UInt8]]) throws -> T
+    ) throws -> T {
+        let bytes = Array(stream.utf8)
+        let whole = try convert([bytes])
+        for split in 1..<bytes.count {
+            let parts = try convert([Array(bytes[..<split]), Array(bytes[split...])])
+            #expect(key(parts) == key(whole), "split at byte \(split) changed the output")
+            if key(parts) != key(whole) { break }
+        }
         return whole
     }
 

@@ -35,17 +35,9 @@ struct ResponsesStreamTests {
     /// The events as names and sorted JSON without per-stream ids and times, the same for every
     /// two-way split of the stream.
     static func everySplit(_ stream: String) throws -> [[String: JSONValue]] {
-        let bytes = Array(stream.utf8)
-        let whole = try events([bytes])
-        func stable(_ events: [[String: JSONValue]]) -> [String] {
-            events.map { JSONWriter.text(StreamHarness.strip(strip(.object($0)))) }
-        }
-        for split in 1..<bytes.count {
-            let parts = try events([Array(bytes[..<split]), Array(bytes[split...])])
-            #expect(stable(parts) == stable(whole), "split at byte \(split) changed the events")
-            if stable(parts) != stable(whole) { break }
-        }
-        return whole
+        try StreamHarness.sameAtEverySplit(
+            stream, comparing: { events in events.map { JSONWriter.text(StreamHarness.strip(strip(.object($0)))) } },
+            { chunks in try events(chunks) })
     }
 
     /// Drops the keys fresh per stream (item ids, times) below the top level's `id`.
@@ -66,11 +58,7 @@ struct ResponsesStreamTests {
 
     @Test("Text: created and in_progress, one message item, completed with the output and usage")
     func text() throws {
-        let events = try Self.everySplit(
-            MessagesStreamTests.openAIStream([
-                (#"{"role":"assistant","content":""}"#, nil), (#"{"content":"Hi"}"#, nil),
-                (#"{"content":" there"}"#, nil), ("{}", "stop"),
-            ]))
+        let events = try Self.everySplit(MessagesStreamTests.hiThere)
         #expect(
             Self.names(events) == [
                 "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
