@@ -70,8 +70,10 @@ struct GatewayIntegrationTests {
             let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
             let whole = ContinuousClock.now - start
             #expect(response.status == .ok)
-            // The provider's first token comes 1.5 s after its head.
-            #expect(head < .seconds(1), "head after \(head)")
+            // The provider's first token comes 1.5 s after its head; a head held back for it would
+            // arrive with the body, a few milliseconds before the end (measured between the two, so
+            // a loaded machine delays both alike).
+            #expect(whole - head > .seconds(1), "head \(head) before the end at \(whole)")
             #expect(whole > .seconds(1.4) && body.hasSuffix("data: [DONE]\n\n"))
         }
     }

@@ -72,6 +72,10 @@ class MockOpenAI(http.server.BaseHTTPRequestHandler):
             return self.send_json(200, {"object": "list", "model": body["model"],
                                         "data": [{"object": "embedding", "index": 0, "embedding": [0.5, -0.5]}],
                                         "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+        if self.path != "/v1/chat/completions":
+            return self.send_json(404, {"error": {"message": f"Unknown request URL: POST {self.path}.",
+                                                  "type": "invalid_request_error", "param": None,
+                                                  "code": "unknown_url"}})
         model = body["model"]
         if model == "gpt-hang":
             time.sleep(3)

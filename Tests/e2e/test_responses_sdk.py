@@ -180,3 +180,17 @@ def test_chains_across_two_instances_sharing_redis(binary, tmp_path_factory, red
             gw.process.wait(timeout=20)
             server.shutdown()
         NativeMock.seen.clear()
+
+
+def test_an_openai_server_without_responses_is_translated_for(gateway):
+    """The conftest mock serves Chat Completions only: the first Responses request finds no
+    `/v1/responses` and is translated, and later ones go straight to Chat Completions."""
+    from conftest import MockOpenAI
+    sdk = openai.OpenAI(base_url=gateway.base_url, api_key="sk-e2e", max_retries=0, timeout=20)
+    before = len(MockOpenAI.seen)
+    first = sdk.responses.create(model="gpt-4o", input="Say hi")
+    assert first.output_text == "Hello from the mock" and first.status == "completed"
+    with sdk.responses.stream(model="gpt-4o", input="Say hi") as stream:
+        assert stream.get_final_response().output_text == "one two three four five"
+    paths = [s["path"] for s in MockOpenAI.seen[before:]]
+    assert paths == ["/v1/responses", "/v1/chat/completions", "/v1/chat/completions"], paths

@@ -53,20 +53,14 @@ public struct MessagesStreamMachine: ChatChunkMachine, ChatChunkDispatch {
             ], into: &out)
     }
 
-    /// Handles one Chat chunk (a `chat.completion.chunk` object).
     public mutating func handle(chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError) {
-        start(into: &out)
-        try dispatch(chunk, into: &out)
+        try read(chunk: chunk, into: &out)
     }
 
     /// Ends the message: `message_delta` with the stop reason and usage (`outputEstimate` when the
-    /// provider reported none), then `message_stop`; throws when the stream ended before the
-    /// provider finished its answer.
+    /// provider reported none), then `message_stop`.
     public mutating func complete(outputEstimate: Int, into out: inout ByteBuffer) throws(GatewayError) {
-        start(into: &out)
-        guard let finish else {
-            throw .badGateway("The upstream stream ended before completion.")
-        }
+        let finish = concluding(into: &out)
         let final = usage ?? TokenUsage(promptTokens: inputEstimate, completionTokens: outputEstimate)
         Self.emit(
             "message_delta",

@@ -59,3 +59,20 @@ extension ChatChunkDispatch {
         }
     }
 }
+
+extension ChatChunkMachine where Self: ChatChunkDispatch {
+    /// Reads one chunk: the stream's opening events first, then the chunk's parts.
+    mutating func read(chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError) {
+        start(into: &out)
+        try dispatch(chunk, into: &out)
+    }
+
+    /// Before the closing events: the stream is started, and what is open is closed. The
+    /// provider's stream ended cleanly (its transcoder checked that), so an answer without a
+    /// finish reason simply stopped. Returns the finish reason.
+    mutating func concluding(into out: inout ByteBuffer) -> String {
+        start(into: &out)
+        if finish == nil { finishToolCalls(into: &out) }
+        return finish ?? "stop"
+    }
+}

@@ -7,8 +7,8 @@ public protocol ChatChunkMachine: Sendable {
     mutating func start(into out: inout ByteBuffer)
     /// Handles one `chat.completion.chunk` object.
     mutating func handle(chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError)
-    /// The stream's closing events; `outputEstimate` stands in for the output tokens when the
-    /// provider reported none. Throws when the stream ended before the provider finished.
+    /// The stream's closing events, once the provider's stream ended cleanly; `outputEstimate`
+    /// stands in for the output tokens when the provider reported none.
     mutating func complete(outputEstimate: Int, into out: inout ByteBuffer) throws(GatewayError)
     /// The events that end a stream broken by `error`, with what was open closed first.
     mutating func fail(_ error: GatewayError, into out: inout ByteBuffer)

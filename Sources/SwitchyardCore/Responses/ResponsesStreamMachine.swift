@@ -52,13 +52,11 @@ public struct ResponsesStreamMachine: ChatChunkMachine, ChatChunkDispatch {
     }
 
     public mutating func handle(chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError) {
-        start(into: &out)
-        try dispatch(chunk, into: &out)
+        try read(chunk: chunk, into: &out)
     }
 
     public mutating func complete(outputEstimate: Int, into out: inout ByteBuffer) throws(GatewayError) {
-        start(into: &out)
-        guard let finish else { throw .badGateway("The upstream stream ended before completion.") }
+        let finish = concluding(into: &out)
         let (status, incomplete) = ResponseObject.status(finish)
         if items.isEmpty {
             // No text and no call: one empty message, so `output[0]` readers keep working.

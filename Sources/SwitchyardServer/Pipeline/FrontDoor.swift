@@ -47,6 +47,11 @@ protocol FrontDoor: Sendable {
     /// The request with the kept exchange it continues before it.
     func continuing(_ request: Parsed, _ kept: StoredResponse) throws(GatewayError) -> Parsed
 
+    /// Whether `request` goes to `target`'s native API unchanged (rather than translated) where
+    /// the provider may turn out not to serve it; then a "no such endpoint" answer makes the
+    /// gateway translate instead, for this request and the provider's later ones.
+    func passesThrough(_ request: Parsed, to target: ModelRouter.Target) -> Bool
+
     /// What to keep of the answer `document` to `request` sent to `target` (the answer object,
     /// under its id), or nil when nothing is to be kept.
     func keeping(_ request: Parsed, answer document: JSONValue, target: ModelRouter.Target) -> KeptAnswer?
@@ -65,6 +70,9 @@ extension FrontDoor {
     func streamTranscoder(
         for request: Parsed, adapter: any ProviderAdapter, target: ModelRouter.Target
     ) -> (any ChatStreamTranscoder)? { nil }
+
+    /// Front doors that only translate have nothing to fall back from.
+    func passesThrough(_ request: Parsed, to target: ModelRouter.Target) -> Bool { false }
 
     /// Front doors without kept answers continue nothing.
     func continues(_ request: Parsed, target: ModelRouter.Target) -> String? { nil }

@@ -25,6 +25,8 @@ public final class Gateway: Sendable {
     let health: DeploymentHealth
     /// Kept Responses answers.
     let responses: any ResponseStore
+    /// What serving has taught the gateway about its providers.
+    let learned = LearnedCapabilities()
 
     /// Creates a gateway.
     public init(

@@ -107,7 +107,7 @@ struct RequestLifecycle: Sendable {
         var request = try await parse(&context, door)
         let model = door.model(of: request)
         try authorize(context, model: model)
-        let plan = try plan(&context, model: model)
+        var plan = try plan(&context, model: model)
         if let previous = door.continues(request, target: plan[0]) {
             request = try door.continuing(request, try await recall(context, previous))
         }
@@ -115,9 +115,20 @@ struct RequestLifecycle: Sendable {
         let (body, client) = (
             context.request.body, gateway.clientContext(context.headers, requestID: context.requestID)
         )
-        let upstream = try await gateway.dispatch(plan, record: &context.record) {
-            target, adapter throws(GatewayError) in
+        let build = { (target: ModelRouter.Target, adapter: any ProviderAdapter) throws(GatewayError) in
             try door.upstreamRequest(request, body: body, target: target, adapter: adapter, client: client)
+        }
+        let upstream: Dispatched
+        do throws(GatewayError) {
+            upstream = try await gateway.dispatch(plan, record: &context.record, build: build)
+        } catch {
+            // A provider without the native API the request went to: translate instead.
+            guard door.passesThrough(request, to: plan[0]), LearnedCapabilities.isMissingEndpoint(error) else {
+                throw error
+            }
+            gateway.learned.servesNoResponses(plan[0].endpoint.id)
+            plan = plan.map(gateway.learned.adjusted)
+            upstream = try await gateway.dispatch(plan, record: &context.record, build: build)
         }
         return try await relay(&context, upstream, door: door, request: request)
     }

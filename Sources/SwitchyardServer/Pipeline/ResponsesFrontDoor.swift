@@ -69,6 +69,10 @@ struct ResponsesFrontDoor: FrontDoor {
             counter: counter)
     }
 
+    func passesThrough(_ exchange: Exchange, to target: ModelRouter.Target) -> Bool {
+        target.endpoint.servesResponses
+    }
+
     func continues(_ exchange: Exchange, target: ModelRouter.Target) -> String? {
         target.endpoint.servesResponses ? nil : exchange.request.previousResponseID
     }

@@ -106,6 +106,7 @@ extension Gateway {
     /// with `Retry-After` when none is available.
     func plan(_ model: String) throws(GatewayError) -> [ModelRouter.Target] {
         let plan = try config.router.plan(model, pick: FastRandom.unit()) { health.isAvailable($0.deploymentKey) }
+            .map(learned.adjusted)
         guard !plan.isEmpty else {
             let all = try config.router.plan(model, pick: 0) { _ in true }
             let wait = all.map { health.secondsUntilAvailable($0.deploymentKey) }.min() ?? 1

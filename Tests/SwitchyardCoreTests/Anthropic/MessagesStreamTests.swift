@@ -111,11 +111,14 @@ struct MessagesStreamTests {
         }
     }
 
-    @Test("A stream that ends before the provider finished fails; no usage is estimated from the text")
+    @Test("A stream cut before its end fails; one ended without a finish reason stops; usage is estimated")
     func cut() throws {
         #expect(throws: GatewayError.self) {
-            try Self.events([Array(Self.openAIStream([(#"{"content":"Hi"}"#, nil)], usage: false).utf8)])
+            try Self.events([Array(Self.openAIStream([(#"{"content":"Hi"}"#, nil)], usage: false, done: false).utf8)])
         }
+        let unfinished = try Self.events([Array(Self.openAIStream([(#"{"content":"Hi"}"#, nil)], usage: false).utf8)])
+        #expect(
+            unfinished.last(where: { $0.hasPrefix("message_delta") })?.contains(#""stop_reason":"end_turn""#) == true)
         let events = try Self.events([
             Array(Self.openAIStream([(#"{"content":"Hi there you"}"#, nil), ("{}", "length")], usage: false).utf8)
         ])

@@ -100,7 +100,7 @@ struct ResponsesStreamTests {
         #expect(events.map { $0["sequence_number"]?.intValue } == Array(0..<events.count))
     }
 
-    @Test("A broken stream ends in response.failed with the open item closed; a stream cut early fails")
+    @Test("A broken stream ends in response.failed with the open item closed; a stream cut short fails")
     func failures() throws {
         let events = try Self.events(
             [Array(MessagesStreamTests.openAIStream([(#"{"content":"Hi"}"#, nil)], usage: false, done: false).utf8)],
@@ -115,7 +115,9 @@ struct ResponsesStreamTests {
         #expect(failed["output"]?.arrayValue?.first?["status"] == "incomplete")
         #expect(events.map { $0["sequence_number"]?.intValue } == Array(0..<events.count))
         #expect(throws: GatewayError.self) {
-            try Self.events([Array(MessagesStreamTests.openAIStream([(#"{"content":"Hi"}"#, nil)], usage: false).utf8)])
+            try Self.events([
+                Array(MessagesStreamTests.openAIStream([(#"{"content":"Hi"}"#, nil)], usage: false, done: false).utf8)
+            ])
         }
         let cut = try Self.events([
             Array(MessagesStreamTests.openAIStream([(#"{"content":"Hi"}"#, nil), ("{}", "length")]).utf8)
