@@ -187,6 +187,11 @@ class NativeMock(http.server.BaseHTTPRequestHandler):
     # -- OpenAI -----------------------------------------------------------------------------
     def openai_chat(self, body):
         require(self.headers.get("authorization", "").startswith("Bearer "), "missing bearer credentials")
+        if body["model"] == "gpt-overflow":
+            return self.send_json(400, {"error": {
+                "message": "This model's maximum context length is 128000 tokens. However, your messages resulted "
+                           "in 130512 tokens. Please reduce the length of the messages.",
+                "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}})
         for m in body["messages"]:
             require(m["role"] in ("system", "developer", "user", "assistant", "tool"), f"bad role {m['role']}")
             if m["role"] == "tool":

@@ -186,6 +186,10 @@ def test_errors_are_typed(native):
     with pytest.raises(anthropic.BadRequestError):
         client(native).messages.create(model="gpt-4o", max_tokens=8, messages=[{"role": "user", "content": [
             {"type": "document", "source": {"type": "url", "url": "https://example.com/a.pdf"}}]}])
+    # A provider's context overflow in the words Claude Code compacts on.
+    with pytest.raises(anthropic.BadRequestError) as overflow:
+        client(native).messages.create(model="gpt-overflow", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    assert overflow.value.body["error"]["message"] == "prompt is too long: 130512 tokens > 128000 maximum"
 
 
 def test_count_tokens(native):

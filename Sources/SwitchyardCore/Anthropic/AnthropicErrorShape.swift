@@ -23,7 +23,35 @@ extension GatewayError {
 
     /// The `error` object: its type and message.
     public var anthropicError: JSONValue {
-        ["type": .string(anthropicType), "message": .string(message)]
+        ["type": .string(anthropicType), "message": .string(anthropicMessage)]
+    }
+
+    /// The message, in Anthropic's words where Claude Code reads them: a provider's "context
+    /// length exceeded" becomes `prompt is too long: N tokens > M maximum`, which Claude Code
+    /// answers by compacting its context instead of failing the turn.
+    public var anthropicMessage: String {
+        guard status == 400, let (used, limit) = Self.contextOverflow(message, code: code) else { return message }
+        return "prompt is too long: \(used) tokens > \(limit) maximum"
+    }
+
+    /// The tokens a request used and the model's limit, from the context-overflow messages of
+    /// OpenAI (`maximum context length is M tokens … resulted in N tokens`) and Gemini (`input
+    /// token count (N) exceeds the maximum number of tokens allowed (M)`).
+    static func contextOverflow(_ message: String, code: String?) -> (used: Int, limit: Int)? {
+        let lower = message.lowercased()
+        if let limit = lower.firstMatch(of: /maximum context length is (\d+) tokens/)?.1,
+            let used = lower.firstMatch(of: /(?:resulted in|requested) (\d+) tokens/)?.1,
+            let limit = Int(limit), let used = Int(used)
+        {
+            return (used, limit)
+        }
+        if let match = lower.firstMatch(
+            of: /input token count \((\d+)\) exceeds the maximum number of tokens allowed \((\d+)\)/),
+            let used = Int(match.1), let limit = Int(match.2)
+        {
+            return (used, limit)
+        }
+        return nil
     }
 
     /// The whole error body.

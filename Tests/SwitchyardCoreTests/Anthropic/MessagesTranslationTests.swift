@@ -161,6 +161,23 @@ struct MessagesTranslationTests {
         }
     }
 
+    @Test("A provider's context overflow reads as Anthropic's `prompt is too long`, which Claude Code acts on")
+    func contextOverflow() {
+        let openAI = GatewayError(
+            status: 400, type: "invalid_request_error",
+            message:
+                "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
+            code: "context_length_exceeded")
+        #expect(openAI.anthropicMessage == "prompt is too long: 130512 tokens > 128000 maximum")
+        let gemini = GatewayError(
+            status: 400, type: "invalid_request_error",
+            message: "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).")
+        #expect(gemini.anthropicMessage == "prompt is too long: 1200000 tokens > 1048576 maximum")
+        let other = GatewayError(status: 400, type: "invalid_request_error", message: "messages: bad role")
+        #expect(other.anthropicMessage == "messages: bad role")
+        #expect(other.anthropicError["message"] == "messages: bad role")
+    }
+
     @Test("count_tokens counts the translated prompt with a margin, never 0")
     func count() throws {
         let counter = try ChatTokenCounter(model: "gpt-4o")
