@@ -15,10 +15,12 @@ public struct ResponsesRequest: Sendable {
     /// The whole request as the client sent it (its settings are echoed in the answer).
     public var document: [String: JSONValue]
     /// The input items, each with an id (assigned where the client sent none), for `input_items`.
-    public var inputItems: [JSONValue]
+    public var inputItems: [JSONValue] { didSet { translated = nil } }
     /// The Chat messages of the conversation before this request (from the stored response this
     /// one continues); empty for a new one.
-    public var history: [JSONValue] = []
+    public var history: [JSONValue] = [] { didSet { translated = nil } }
+    /// The translation `parse` made of a request that stands alone, so it is not made again.
+    private var translated: [String: JSONValue]?
     /// Names of the client's custom (freeform) tools: their calls go back as `custom_tool_call`.
     public var customTools: Set<String>
 
@@ -67,14 +69,17 @@ public struct ResponsesRequest: Sendable {
         // are checked once it is loaded).
         var translator = ResponsesToChat(customTools: customTools)
         translator.allowsOutsideCalls = request.previousResponseID != nil
-        _ = try translator.chat(document, input: request.inputItems, history: [], stream: request.stream)
-        return request
+        let chat = try translator.chat(document, input: request.inputItems, history: [], stream: request.stream)
+        var parsed = request
+        if request.previousResponseID == nil { parsed.translated = chat }
+        return parsed
     }
 
     /// The canonical Chat request: the history this request continues, then its instructions and
     /// input, its tools and settings.
     public func chat() throws(GatewayError) -> [String: JSONValue] {
-        try ResponsesToChat(customTools: customTools).chat(
+        if let translated { return translated }
+        return try ResponsesToChat(customTools: customTools).chat(
             document, input: inputItems, history: history, stream: stream)
     }
 

@@ -44,8 +44,11 @@ protocol FrontDoor: Sendable {
     /// replay it to `target`; nil when there is none or the target keeps its own.
     func continues(_ request: Parsed, target: ModelRouter.Target) -> String?
 
-    /// The request with the kept exchange it continues before it.
-    func continuing(_ request: Parsed, _ kept: StoredResponse) throws(GatewayError) -> Parsed
+    /// The request made ready for `target`, the first deployment of the plan: with the kept
+    /// exchange it continues before it, and translated once if `target` needs a translation.
+    func preparing(
+        _ request: Parsed, for target: ModelRouter.Target, continuing kept: StoredResponse?
+    ) throws(GatewayError) -> Parsed
 
     /// Whether `request` goes to `target`'s native API unchanged (rather than translated) where
     /// the provider may turn out not to serve it; then a "no such endpoint" answer makes the
@@ -76,7 +79,9 @@ extension FrontDoor {
 
     /// Front doors without kept answers continue nothing.
     func continues(_ request: Parsed, target: ModelRouter.Target) -> String? { nil }
-    func continuing(_ request: Parsed, _ kept: StoredResponse) throws(GatewayError) -> Parsed { request }
+    func preparing(
+        _ request: Parsed, for target: ModelRouter.Target, continuing kept: StoredResponse?
+    ) throws(GatewayError) -> Parsed { request }
     func keeping(_ request: Parsed, answer document: JSONValue, target: ModelRouter.Target) -> KeptAnswer? { nil }
 }
 

@@ -7,8 +7,8 @@ import Synchronization
 final class LearnedCapabilities: Sendable {
     private let withoutResponses = Mutex<Set<ProviderID>>([])
 
-    /// `provider` does not serve `/responses`.
-    func servesNoResponses(_ provider: ProviderID) {
+    /// `provider` lacks the native API a request was passed through to (`/responses`).
+    func lacksNativeAPI(_ provider: ProviderID) {
         _ = withoutResponses.withLock { $0.insert(provider) }
     }
 

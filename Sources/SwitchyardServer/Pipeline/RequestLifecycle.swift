@@ -68,19 +68,17 @@ struct RequestLifecycle: Sendable {
         case .responsesInputTokens?: return try await inputTokens(&context)
         case .storedResponse(let id)?:
             try authenticate(&context)
-            return answer(
-                .ok, json: ByteBuffer(bytes: JSONWriter.bytes(try await recallForReading(context, id).response)))
+            return answer(.ok, value: try await recallForReading(context, id).response)
         case .deleteResponse(let id)?:
             try authenticate(&context)
             _ = try await recallForReading(context, id)
             _ = await gateway.responses.delete(id)
             let deleted: JSONValue = ["id": .string(id), "object": "response.deleted", "deleted": .bool(true)]
-            return answer(.ok, json: ByteBuffer(bytes: JSONWriter.bytes(deleted)))
+            return answer(.ok, value: deleted)
         case .responseInputItems(let id)?:
             try authenticate(&context)
             let items = try await recallForReading(context, id).inputItems
-            return answer(
-                .ok, json: ByteBuffer(bytes: JSONWriter.bytes(Self.page(items, query: context.request.query))))
+            return answer(.ok, value: Self.page(items, query: context.request.query))
         case .models?:
             try authenticate(&context)
             let client = gateway.clientContext(context.headers, requestID: context.requestID)
@@ -108,27 +106,20 @@ struct RequestLifecycle: Sendable {
         let model = door.model(of: request)
         try authorize(context, model: model)
         var plan = try plan(&context, model: model)
-        if let previous = door.continues(request, target: plan[0]) {
-            request = try door.continuing(request, try await recall(context, previous))
-        }
+        request = try await prepare(context, request, door: door, target: plan[0])
         try await admit(&context, request, door: door, target: plan[0])
-        let (body, client) = (
-            context.request.body, gateway.clientContext(context.headers, requestID: context.requestID)
-        )
-        let build = { (target: ModelRouter.Target, adapter: any ProviderAdapter) throws(GatewayError) in
-            try door.upstreamRequest(request, body: body, target: target, adapter: adapter, client: client)
-        }
         let upstream: Dispatched
         do throws(GatewayError) {
-            upstream = try await gateway.dispatch(plan, record: &context.record, build: build)
+            upstream = try await attempt(&context, plan, request, door: door)
         } catch {
             // A provider without the native API the request went to: translate instead.
             guard door.passesThrough(request, to: plan[0]), LearnedCapabilities.isMissingEndpoint(error) else {
                 throw error
             }
-            gateway.learned.servesNoResponses(plan[0].endpoint.id)
+            gateway.learned.lacksNativeAPI(plan[0].endpoint.id)
             plan = plan.map(gateway.learned.adjusted)
-            upstream = try await gateway.dispatch(plan, record: &context.record, build: build)
+            request = try await prepare(context, request, door: door, target: plan[0])
+            upstream = try await attempt(&context, plan, request, door: door)
         }
         return try await relay(&context, upstream, door: door, request: request)
     }
@@ -137,14 +128,12 @@ struct RequestLifecycle: Sendable {
     /// asks often). A route to Anthropic asks Anthropic's own count; every other route, or an
     /// Anthropic that cannot count, is counted locally.
     private func countTokens(_ context: inout RequestContext) async throws(GatewayError) -> Outcome {
-        try authenticate(&context)
-        if context.request.bodyOverLimit { throw .bodyTooLarge(limit: gateway.config.maxBodyBytes) }
-        let body = context.request.body
-        let request = try await HeavyWork.run(bytes: body.readableBytes) { () throws(GatewayError) in
+        let (request, target) = try await counting(&context) { body throws(GatewayError) in
             try MessagesRequest.parse(body.readableBytesView, counting: true)
+        } model: {
+            $0.model
         }
-        try authorize(context, model: request.model)
-        let target = try plan(&context, model: request.model)[0]
+        let body = context.request.body
         if target.endpoint.kind == .anthropic, let counted = await anthropicCount(context, request, target: target) {
             return answer(.ok, json: counted)
         }
@@ -158,14 +147,12 @@ struct RequestLifecycle: Sendable {
     /// The phases of `POST /v1/responses/input_tokens`: the translated input counted locally, no
     /// budget spent, nothing sent upstream.
     private func inputTokens(_ context: inout RequestContext) async throws(GatewayError) -> Outcome {
-        try authenticate(&context)
-        if context.request.bodyOverLimit { throw .bodyTooLarge(limit: gateway.config.maxBodyBytes) }
-        let body = context.request.body
-        let request = try await HeavyWork.run(bytes: body.readableBytes) { () throws(GatewayError) in
+        let (request, target) = try await counting(&context) { body throws(GatewayError) in
             try ResponsesRequest.parse(body.readableBytesView)
+        } model: {
+            $0.model
         }
-        try authorize(context, model: request.model)
-        let target = try plan(&context, model: request.model)[0]
+        let body = context.request.body
         let counter = try? ChatTokenCounter(model: target.upstreamModel)
         let chat = try request.chat()
         let tokens = await HeavyWork.run(bytes: body.readableBytes) {
@@ -173,7 +160,7 @@ struct RequestLifecycle: Sendable {
                 ?? body.readableBytes / 4
         }
         let counted: JSONValue = ["object": "response.input_tokens", "input_tokens": .number(Double(max(1, tokens)))]
-        return answer(.ok, json: ByteBuffer(bytes: JSONWriter.bytes(counted)))
+        return answer(.ok, value: counted)
     }
 
     /// Anthropic's count of `request`, or nil when it could not give one.
@@ -207,11 +194,31 @@ struct RequestLifecycle: Sendable {
     private func parse<Door: FrontDoor>(
         _ context: inout RequestContext, _ door: Door
     ) async throws(GatewayError) -> Door.Parsed {
-        if context.request.bodyOverLimit { throw .bodyTooLarge(limit: gateway.config.maxBodyBytes) }
-        let (body, headers, accountsUsage) = (context.request.body, context.headers, gateway.limiter != nil)
-        return try await HeavyWork.run(bytes: body.readableBytes) { () throws(GatewayError) in
+        let (headers, accountsUsage) = (context.headers, gateway.limiter != nil)
+        return try await read(context) { body throws(GatewayError) in
             try door.parse(body, headers: headers, accountsUsage: accountsUsage)
         }
+    }
+
+    /// The body read by `parse` (413 beyond the limit; large bodies off the event loop).
+    private func read<T: Sendable>(
+        _ context: RequestContext, _ parse: (ByteBuffer) throws(GatewayError) -> T
+    ) async throws(GatewayError) -> T {
+        if context.request.bodyOverLimit { throw .bodyTooLarge(limit: gateway.config.maxBodyBytes) }
+        let body = context.request.body
+        return try await HeavyWork.run(bytes: body.readableBytes) { () throws(GatewayError) in try parse(body) }
+    }
+
+    /// The phases a counting endpoint shares: authenticate, parse, authorize, plan. Returns the
+    /// parsed request and the deployment whose tokenizer counts it.
+    private func counting<Request: Sendable>(
+        _ context: inout RequestContext, parse: (ByteBuffer) throws(GatewayError) -> Request,
+        model: (Request) -> String
+    ) async throws(GatewayError) -> (Request, ModelRouter.Target) {
+        try authenticate(&context)
+        let request = try await read(context, parse)
+        try authorize(context, model: model(request))
+        return (request, try plan(&context, model: model(request))[0])
     }
 
     /// Authorize: the key may use the model.
@@ -239,6 +246,28 @@ struct RequestLifecycle: Sendable {
         context.accounting = try await TokenAccounting.reserve(
             needed, defaultCompletion: gateway.config.rateLimit.completionReserveTokens, limiter: limiter,
             counter: counter, target: target, user: user, key: context.key, metrics: gateway.metrics)
+    }
+
+    /// Recall and prepare: the kept answer the request continues, loaded when `target` needs it,
+    /// and the request made ready for `target`.
+    private func prepare<Door: FrontDoor>(
+        _ context: RequestContext, _ request: Door.Parsed, door: Door, target: ModelRouter.Target
+    ) async throws(GatewayError) -> Door.Parsed {
+        var kept: StoredResponse?
+        if let previous = door.continues(request, target: target) { kept = try await recall(context, previous) }
+        return try door.preparing(request, for: target, continuing: kept)
+    }
+
+    /// Attempt: the plan's deployments, with retries and fallbacks, until one answers.
+    private func attempt<Door: FrontDoor>(
+        _ context: inout RequestContext, _ plan: [ModelRouter.Target], _ request: Door.Parsed, door: Door
+    ) async throws(GatewayError) -> Dispatched {
+        let (body, client) = (
+            context.request.body, gateway.clientContext(context.headers, requestID: context.requestID)
+        )
+        return try await gateway.dispatch(plan, record: &context.record) { target, adapter throws(GatewayError) in
+            try door.upstreamRequest(request, body: body, target: target, adapter: adapter, client: client)
+        }
     }
 
     /// Relay: the provider's answer, converted, to the client: read whole and written at once, or
@@ -332,6 +361,11 @@ struct RequestLifecycle: Sendable {
     private func owner(_ context: RequestContext) -> String {
         let credential = ClientContext.bearerToken(in: context.headers[.authorization]) ?? context.headers[.apiKey]
         return Hashing.sha256Hex(context.key.map { "key:\($0.name)" } ?? "token:\(credential ?? "")")
+    }
+
+    /// A whole JSON answer of the gateway's own, written from `value`.
+    private func answer(_ status: HTTPResponse.Status, value: JSONValue) -> Outcome {
+        answer(status, json: ByteBuffer(bytes: JSONWriter.bytes(value)))
     }
 
     /// A whole JSON answer of the gateway's own.

@@ -8,9 +8,18 @@ import SwitchyardCore
 /// request and the answer translated back, streams event by event, and kept (with `store`) so a
 /// later request can continue it.
 struct ResponsesFrontDoor: FrontDoor {
-    /// A parsed Responses request.
+    /// A parsed Responses request and, once prepared for a provider that needs it, its canonical
+    /// Chat request.
     struct Exchange: Sendable {
         var request: ResponsesRequest
+        var chat: CanonicalChat?
+
+        /// The canonical Chat request: the prepared one, or made now for a fallback deployment
+        /// that needs a translation the first one did not.
+        func canonical() throws(GatewayError) -> CanonicalChat {
+            if let chat { return chat }
+            return try CanonicalChat(request.chat())
+        }
     }
 
     func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> Exchange {
@@ -21,12 +30,12 @@ struct ResponsesFrontDoor: FrontDoor {
 
     /// The translated prompt as the model's tokenizer counts it, and `max_output_tokens`.
     func demand(of exchange: Exchange, counter: ChatTokenCounter?, bodySize: Int) -> TokenDemand {
-        let chat = try? exchange.request.chat()
         let prompt =
             counter.flatMap { counter in
-                chat.map {
-                    counter.promptTokens(messages: $0["messages"]?.arrayValue ?? [], tools: $0["tools"]?.arrayValue)
-                }
+                exchange.chat.map { $0.promptTokens(counter) }
+                    ?? (try? exchange.request.chat()).map {
+                        counter.promptTokens(messages: $0["messages"]?.arrayValue ?? [], tools: $0["tools"]?.arrayValue)
+                    }
             } ?? bodySize / 4
         return TokenDemand(prompt: prompt, completion: exchange.request.document["max_output_tokens"]?.intValue)
     }
@@ -40,8 +49,7 @@ struct ResponsesFrontDoor: FrontDoor {
             return ResponsesPassthrough.request(exchange.request, body: body, target: target, client: client)
                 .readingWholeAnswer(unless: streamed)
         }
-        return try CanonicalChat(exchange.request.chat()).upstreamRequest(
-            adapter: adapter, target: target, client: client)
+        return try exchange.canonical().upstreamRequest(adapter: adapter, target: target, client: client)
     }
 
     func answer(
@@ -49,7 +57,7 @@ struct ResponsesFrontDoor: FrontDoor {
         target: ModelRouter.Target
     ) throws(GatewayError) -> AdaptedResponse {
         if target.endpoint.servesResponses { return ResponsesPassthrough.answer(raw) }
-        let completion = try CanonicalChat(exchange.request.chat()).completion(raw, adapter: adapter)
+        let completion = try exchange.canonical().completion(raw, adapter: adapter)
         let response = try ChatToResponses.response(completion.body, to: exchange.request)
         return AdaptedResponse(
             body: response.body, usage: response.usage ?? completion.usage, document: response.document)
@@ -60,7 +68,7 @@ struct ResponsesFrontDoor: FrontDoor {
     ) -> (any ChatStreamTranscoder)? {
         guard exchange.request.stream else { return nil }
         if target.endpoint.servesResponses { return ObservedRelayTranscoder(ResponsesStreamObserver()) }
-        guard let chat = try? CanonicalChat(exchange.request.chat()) else { return nil }
+        guard let chat = try? exchange.canonical() else { return nil }
         let counter = try? ChatTokenCounter(model: exchange.request.model)
         return CanonicalStreamTranscoder(
             inner: chat.chunks(adapter: adapter),
@@ -77,9 +85,15 @@ struct ResponsesFrontDoor: FrontDoor {
         target.endpoint.servesResponses ? nil : exchange.request.previousResponseID
     }
 
-    func continuing(_ exchange: Exchange, _ kept: StoredResponse) throws(GatewayError) -> Exchange {
+    /// To a provider that serves `/responses` the request goes as it is; for any other it is
+    /// translated once, after the conversation it continues.
+    func preparing(
+        _ exchange: Exchange, for target: ModelRouter.Target, continuing kept: StoredResponse?
+    ) throws(GatewayError) -> Exchange {
+        guard !target.endpoint.servesResponses else { return exchange }
         var exchange = exchange
-        exchange.request.history = kept.conversation
+        if let kept { exchange.request.history = kept.conversation }
+        exchange.chat = try CanonicalChat(exchange.request.chat())
         return exchange
     }
 
