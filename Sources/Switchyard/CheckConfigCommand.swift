@@ -13,6 +13,8 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         let config = try options.load()
         print(RoutingTableReport(config: config).text)
+        print("")
+        print(PriceReport(config: config).text)
         do {
             try config.checkExposure()
         } catch {

@@ -34,7 +34,12 @@ public struct GatewayServer: Sendable {
             metrics: metrics,
             logger: logger,
             limiter: Self.limiter(config, metrics: metrics, logger: logger),
-            responses: Self.responseStore(config)
+            responses: Self.responseStore(config),
+            ledger: config.spend.databaseURL.map {
+                SpendLedger(
+                    url: $0, capacity: config.spend.ledgerQueueRows, retentionDays: config.spend.retentionDays,
+                    metrics: metrics, logger: logger)
+            }
         )
     }
 
@@ -93,8 +98,13 @@ public struct GatewayServer: Sendable {
             onServerRunning: { channel in await ports.set(metrics: channel.localAddress?.port ?? 0) },
             logger: gateway.logger
         )
+        // Shut down in reverse order: the ledger last, after the listeners' requests wrote their rows.
+        let ledger: [ServiceGroupConfiguration.ServiceConfiguration] =
+            gateway.ledger.map {
+                [.init(service: $0, successTerminationBehavior: .ignore)]
+            } ?? []
         var groupConfig = ServiceGroupConfiguration(
-            services: [
+            services: ledger + [
                 .init(service: metricsApp),
                 .init(service: proxy),
                 .init(service: ReadinessService(readiness: gateway.readiness), successTerminationBehavior: .ignore),

@@ -30,9 +30,11 @@ public enum MessagesPassthrough {
     /// An Anthropic `usage` object as the gateway's usage.
     static func usage(of usage: JSONValue, output: Int) -> TokenUsage? {
         guard let input = usage["input_tokens"]?.intValue else { return nil }
-        let cached =
-            (usage["cache_creation_input_tokens"]?.intValue ?? 0) + (usage["cache_read_input_tokens"]?.intValue ?? 0)
-        return TokenUsage(promptTokens: input + cached, completionTokens: output)
+        let written = usage["cache_creation_input_tokens"]?.intValue ?? 0
+        let read = usage["cache_read_input_tokens"]?.intValue ?? 0
+        return TokenUsage(
+            promptTokens: input + written + read, completionTokens: output, cachedTokens: read,
+            cacheWriteTokens: written)
     }
 }
 

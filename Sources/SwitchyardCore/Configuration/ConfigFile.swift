@@ -101,12 +101,63 @@ public struct ConfigFile: Sendable, Equatable {
         public var maxTokens: Int?
         /// Requests per window for everyone using the key together.
         public var maxRequests: Int?
+        /// The key's team, whose dollar budgets apply to it.
+        public var team: String?
+        /// Dollars the key may spend per calendar month (or per `budget_window_minutes`).
+        public var budgetUSD: Double?
+        /// The key's dollar budget as a sliding window of minutes instead of a calendar month.
+        public var budgetWindowMinutes: Int?
 
         enum CodingKeys: String, CodingKey {
-            case name, sha256, models, expires
+            case name, sha256, models, expires, team
             case keyEnv = "key_env"
             case maxTokens = "max_tokens"
             case maxRequests = "max_requests"
+            case budgetUSD = "budget_usd"
+            case budgetWindowMinutes = "budget_window_minutes"
+        }
+    }
+
+    /// A dollar budget declared in the file's `budgets` list. At most one of `key`, `team` and
+    /// `user` says whose spending it caps (a name, or `*` for each one on their own); with none it
+    /// caps everything it covers together.
+    public struct SpendBudgetEntry: Decodable, Sendable, Equatable {
+        /// Name (state keys, messages).
+        public var name: String
+        /// A gateway key's name, or `*`.
+        public var key: String?
+        /// A team's name, or `*`.
+        public var team: String?
+        /// A user (the user header's value), or `*`.
+        public var user: String?
+        /// Requested-model patterns (`*` wildcards); a single string is accepted too; absent means all.
+        public var match: [String]
+        /// Provider the request must be routed to.
+        public var provider: String?
+        /// Dollars per period.
+        public var usd: Double
+        /// `month` (the calendar month, UTC; the default) or `day`.
+        public var period: String?
+        /// A sliding window of this many minutes instead of `period`.
+        public var windowMinutes: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case name, key, team, user, match, provider, usd, period
+            case windowMinutes = "window_minutes"
+        }
+
+        /// Decodes `match` as a string or a list of strings.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            key = try c.decodeIfPresent(String.self, forKey: .key)
+            team = try c.decodeIfPresent(String.self, forKey: .team)
+            user = try c.decodeIfPresent(String.self, forKey: .user)
+            match = try c.patterns(forKey: .match) ?? []
+            provider = try c.decodeIfPresent(String.self, forKey: .provider)
+            usd = try c.decode(Double.self, forKey: .usd)
+            period = try c.decodeIfPresent(String.self, forKey: .period)
+            windowMinutes = try c.decodeIfPresent(Int.self, forKey: .windowMinutes)
         }
     }
 
@@ -150,6 +201,10 @@ public struct ConfigFile: Sendable, Equatable {
     public var gatewayKeys: [KeyEntry] = []
     /// Declared model and route budgets.
     public var budgets: [BudgetEntry] = []
+    /// Declared dollar budgets.
+    public var spendBudgets: [SpendBudgetEntry] = []
+    /// Prices laid over the built-in table.
+    public var prices: [PriceTable.Entry] = []
 
     /// Reads and parses the file at `path`.
     public static func load(path: String) throws(ConfigError) -> ConfigFile {
@@ -168,7 +223,7 @@ public struct ConfigFile: Sendable, Equatable {
             throw ConfigError("config file \(name): not valid YAML (\(error))")
         }
         guard let root else { return ConfigFile(settings: [:], providers: [], routes: []) }
-        let sectionNames: Set<String> = ["providers", "routes", "gateway_keys", "rate_limits"]
+        let sectionNames: Set<String> = ["providers", "routes", "gateway_keys", "rate_limits", "budgets", "prices"]
         guard let mapping = root as? [String: Any] else {
             throw ConfigError("config file \(name): the top level must be a mapping of settings")
         }
@@ -189,7 +244,8 @@ public struct ConfigFile: Sendable, Equatable {
             let section = try YAMLDecoder().decode(Sections.self, from: text)
             return ConfigFile(
                 settings: settings, providers: section.providers ?? [], routes: section.routes ?? [],
-                gatewayKeys: section.gatewayKeys ?? [], budgets: section.budgets ?? [])
+                gatewayKeys: section.gatewayKeys ?? [], budgets: section.budgets ?? [],
+                spendBudgets: section.spendBudgets ?? [], prices: section.prices ?? [])
         } catch let error as DecodingError {
             throw ConfigError("config file \(name): \(describe(error))")
         } catch {
@@ -202,10 +258,13 @@ public struct ConfigFile: Sendable, Equatable {
         var routes: [RouteEntry]?
         var gatewayKeys: [KeyEntry]?
         var budgets: [BudgetEntry]?
+        var spendBudgets: [SpendBudgetEntry]?
+        var prices: [PriceTable.Entry]?
         enum CodingKeys: String, CodingKey {
-            case providers, routes
+            case providers, routes, prices
             case gatewayKeys = "gateway_keys"
             case budgets = "rate_limits"
+            case spendBudgets = "budgets"
         }
     }
 

@@ -34,7 +34,8 @@ extension ConfigLoader {
                 GatewayKey(
                     name: entry.name, digest: digest, models: entry.models.map { $0.map(ModelPattern.init) },
                     expires: expires,
-                    limits: try Self.limits(tokens: entry.maxTokens, requests: entry.maxRequests, at: at)))
+                    limits: try Self.limits(tokens: entry.maxTokens, requests: entry.maxRequests, at: at),
+                    team: entry.team.flatMap { $0.isEmpty ? nil : $0 }))
         }
         return GatewayKeyring(keys: keys)
     }

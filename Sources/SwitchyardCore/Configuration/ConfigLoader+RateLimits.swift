@@ -12,6 +12,8 @@ extension ConfigLoader {
         rateLimit.maxRequests = try values.optionalInt(.maxRequests, range: 1...Int(Int32.max))
         rateLimit.completionReserveTokens = try values.int(
             .completionReserveTokens, default: 0, range: 0...Int(Int32.max))
+        rateLimit.budgetCompletionTokens = try values.int(
+            .budgetCompletionTokens, default: rateLimit.budgetCompletionTokens, range: 0...Int(Int32.max))
         rateLimit.budgets = try buildBudgets(file?.budgets ?? [], providers: providers)
         rateLimit.userHeader = try values.string(.userHeader, default: "user").lowercased()
         rateLimit.redisURL = try values.optionalString(.redisURL)

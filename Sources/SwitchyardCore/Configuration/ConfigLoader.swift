@@ -31,7 +31,9 @@ public struct ConfigLoader: Sendable {
         }
         let routes = try buildRoutes(file?.routes ?? [], providers: providers) + Route.builtinTable
 
-        let rateLimit = try buildRateLimit(values: values, file: file, providers: providers)
+        var rateLimit = try buildRateLimit(values: values, file: file, providers: providers)
+        rateLimit.spend = try buildSpendBudgets(
+            file?.spendBudgets ?? [], keys: file?.gatewayKeys ?? [], providers: providers)
 
         let logLevel = try values.string(.logLevel, default: "info").lowercased()
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -60,6 +62,7 @@ public struct ConfigLoader: Sendable {
         )
         config.logFormat = logFormat
         config.reliability = try buildReliability(values: values)
+        config.spend = try buildSpend(values: values, file: file)
         return config
     }
 

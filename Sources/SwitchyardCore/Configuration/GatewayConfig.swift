@@ -28,6 +28,8 @@ public struct GatewayConfig: Sendable {
     public var listener: ListenerSettings
     /// The config file the values came from, if any.
     public var configFile: String?
+    /// Prices, the ledger and the admin listener.
+    public var spend = SpendSettings()
 
     /// Creates a configuration; `ConfigLoader` is the usual way.
     public init(
@@ -63,7 +65,8 @@ extension GatewayConfig {
     /// Whether any budget is enforced: the global per-user one, a model or route budget, or a
     /// gateway key's own budget.
     public var isRateLimited: Bool {
-        rateLimit.enabled || !rateLimit.budgets.isEmpty || keyring.keys.contains { !$0.limits.isEmpty }
+        rateLimit.enabled || !rateLimit.budgets.isEmpty || !rateLimit.spend.isEmpty
+            || keyring.keys.contains { !$0.limits.isEmpty }
     }
 
     /// Providers whose API key is configured server-side: anyone who reaches the gateway spends them.
@@ -100,6 +103,11 @@ public struct RateLimitSettings: Sendable, Equatable {
     public var completionReserveTokens: Int = 0
     /// Model and route budgets from the config file (per user, on top of the global one).
     public var budgets: [ModelBudget] = []
+    /// Dollar budgets (the config file's `budgets` and the keys' `budget_usd`).
+    public var spend: [SpendBudget] = []
+    /// Completion tokens a request that states no `max_tokens` reserves in dollar budgets, capped
+    /// so that the request alone fits the smallest of them.
+    public var budgetCompletionTokens = 1024
     /// Request header that names the user.
     public var userHeader: String = "user"
     /// Redis URL for shared state across instances; nil means in memory.
@@ -118,6 +126,7 @@ public struct RateLimitSettings: Sendable, Equatable {
     public var policy: RateLimitPolicy {
         RateLimitPolicy(
             windowSeconds: Double(windowMinutes) * 60,
-            perUser: enabled ? BudgetLimits(tokens: maxTokens, requests: maxRequests) : nil, budgets: budgets)
+            perUser: enabled ? BudgetLimits(tokens: maxTokens, requests: maxRequests) : nil, budgets: budgets,
+            spend: spend)
     }
 }

@@ -57,10 +57,17 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case maxConnectionsPerAddress = "max_connections_per_address"
     case clientIdleTimeoutSeconds = "client_idle_timeout_seconds"
     case maxDiscardBytes = "max_discard_bytes"
+    case refuseUnpriced = "refuse_unpriced"
+    case budgetCompletionTokens = "budget_completion_tokens"
+    case databaseURL = "database_url"
+    case spendRetentionDays = "spend_retention_days"
+    case ledgerQueueRows = "ledger_queue_rows"
+    case adminPort = "admin_port"
+    case adminKey = "admin_key"
 
     /// The environment variable name.
     public var environmentName: String { rawValue.uppercased() }
 
     /// Whether the value is a credential (never printed).
-    public var isSecret: Bool { rawValue.hasSuffix("_api_key") }
+    public var isSecret: Bool { rawValue.hasSuffix("_api_key") || self == .adminKey || self == .databaseURL }
 }

@@ -142,8 +142,14 @@ public struct AnthropicAdapter: ProviderAdapter {
             case cacheReadInputTokens = "cache_read_input_tokens"
         }
 
-        /// OpenAI's prompt tokens include cached ones; Anthropic reports them apart.
-        var promptTokens: Int { (inputTokens ?? 0) + (cacheCreationInputTokens ?? 0) + (cacheReadInputTokens ?? 0) }
+        /// The usage with `output` generated tokens: OpenAI's prompt tokens include cached ones,
+        /// Anthropic reports them apart.
+        func tokens(output: Int) -> TokenUsage {
+            let (written, read) = (cacheCreationInputTokens ?? 0, cacheReadInputTokens ?? 0)
+            return TokenUsage(
+                promptTokens: (inputTokens ?? 0) + written + read, completionTokens: output, cachedTokens: read,
+                cacheWriteTokens: written)
+        }
     }
 
     struct Block: Decodable {
@@ -182,8 +188,7 @@ public struct AnthropicAdapter: ProviderAdapter {
                 id: $0.id ?? AdapterSupport.newCallID(), name: $0.name ?? "",
                 arguments: AdapterSupport.jsonText($0.input))
         }
-        let usage = TokenUsage(
-            promptTokens: message.usage?.promptTokens ?? 0, completionTokens: message.usage?.outputTokens ?? 0)
+        let usage = (message.usage ?? Usage()).tokens(output: message.usage?.outputTokens ?? 0)
         let result = ChatCompletionResult(
             id: ResponseIdentity.newID(), model: chat.model, created: ResponseIdentity.now(),
             choices: [
@@ -234,7 +239,7 @@ public struct AnthropicAdapter: ProviderAdapter {
         var usage: TokenUsage? { emitter.usage }
         var streamedText: String { emitter.text }
         var sse = SSEDecoder()
-        var promptTokens = 0
+        var input = Usage()
         var outputTokens = 0
         var stopReason: String?
         var stopped = false
@@ -250,7 +255,7 @@ public struct AnthropicAdapter: ProviderAdapter {
             let event = try AdapterSupport.decode(Event.self, from: ByteBuffer(string: sse.data), provider: "Anthropic")
             switch event.type {
             case "message_start":
-                promptTokens = event.message?.usage?.promptTokens ?? 0
+                input = event.message?.usage ?? Usage()
                 outputTokens = event.message?.usage?.outputTokens ?? 0
                 emitter.text("", into: &out)
             case "content_block_start":
@@ -272,11 +277,11 @@ public struct AnthropicAdapter: ProviderAdapter {
             case "message_delta":
                 if let reason = event.delta?.stopReason { stopReason = reason }
                 if let tokens = event.usage?.outputTokens { outputTokens = tokens }
-                if let usage = event.usage, usage.inputTokens != nil { promptTokens = usage.promptTokens }
+                if let usage = event.usage, usage.inputTokens != nil { input = usage }
             case "message_stop":
                 stopped = true
                 emitter.finish(AnthropicAdapter.finishReason(stopReason), into: &out)
-                emitter.end(usage: TokenUsage(promptTokens: promptTokens, completionTokens: outputTokens), into: &out)
+                emitter.end(usage: input.tokens(output: outputTokens), into: &out)
             case "error":
                 throw AnthropicAdapter.error(
                     status: 500, type: event.error?.type, message: event.error?.message ?? "Anthropic stream error")

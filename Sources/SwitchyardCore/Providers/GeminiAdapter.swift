@@ -198,11 +198,13 @@ public struct GeminiAdapter: ProviderAdapter {
         var promptTokenCount: Int?
         var candidatesTokenCount: Int?
         var thoughtsTokenCount: Int?
+        var cachedContentTokenCount: Int?
 
         var tokens: TokenUsage {
             TokenUsage(
                 promptTokens: promptTokenCount ?? 0,
-                completionTokens: (candidatesTokenCount ?? 0) + (thoughtsTokenCount ?? 0))
+                completionTokens: (candidatesTokenCount ?? 0) + (thoughtsTokenCount ?? 0),
+                cachedTokens: cachedContentTokenCount ?? 0, reasoningTokens: thoughtsTokenCount ?? 0)
         }
     }
 

@@ -113,12 +113,19 @@ public struct AdaptedResponse: Sendable {
     }
 }
 
-/// Token counts as OpenAI reports them.
+/// Token counts as OpenAI reports them, with the parts priced apart: cached and cache-written
+/// prompt tokens (within `promptTokens`) and reasoning tokens (within `completionTokens`).
 public struct TokenUsage: Codable, Sendable, Equatable {
-    /// Tokens in the prompt.
+    /// Tokens in the prompt, cached ones included.
     public var promptTokens: Int
-    /// Tokens generated.
+    /// Tokens generated, reasoning included.
     public var completionTokens: Int
+    /// Prompt tokens read from the provider's prompt cache.
+    public var cachedTokens = 0
+    /// Prompt tokens written to the provider's prompt cache.
+    public var cacheWriteTokens = 0
+    /// Generated tokens spent reasoning.
+    public var reasoningTokens = 0
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
@@ -126,9 +133,15 @@ public struct TokenUsage: Codable, Sendable, Equatable {
     }
 
     /// Creates usage counts.
-    public init(promptTokens: Int, completionTokens: Int) {
+    public init(
+        promptTokens: Int, completionTokens: Int, cachedTokens: Int = 0, cacheWriteTokens: Int = 0,
+        reasoningTokens: Int = 0
+    ) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
+        self.cachedTokens = cachedTokens
+        self.cacheWriteTokens = cacheWriteTokens
+        self.reasoningTokens = reasoningTokens
     }
 
     /// The usage of an embeddings request whose provider counted `promptTokens` input tokens; nil
@@ -138,10 +151,14 @@ public struct TokenUsage: Codable, Sendable, Equatable {
         return TokenUsage(promptTokens: promptTokens, completionTokens: 0)
     }
 
-    /// Reads OpenAI's `usage` object; nil unless both counts are whole numbers.
+    /// Reads OpenAI's `usage` object (with its cached and reasoning details); nil unless both
+    /// counts are whole numbers.
     public init?(json: JSONValue?) {
         guard let prompt = json?["prompt_tokens"]?.intValue, let completion = json?["completion_tokens"]?.intValue
         else { return nil }
-        self.init(promptTokens: prompt, completionTokens: completion)
+        self.init(
+            promptTokens: prompt, completionTokens: completion,
+            cachedTokens: json?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0,
+            reasoningTokens: json?["completion_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0)
     }
 }

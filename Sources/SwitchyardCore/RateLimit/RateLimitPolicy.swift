@@ -50,6 +50,8 @@ public struct RateLimitCheck: Sendable, Equatable {
         case tokens
         /// Requests (one each, never settled).
         case requests
+        /// Dollars, in billionths (reserved at the model's price, then settled at the real cost).
+        case usd
     }
 
     /// The state key (`t:<user>`, `b:<budget>:r:<user>`, `k:<key>:t`, …).
@@ -74,8 +76,8 @@ public struct RateLimitCheck: Sendable, Equatable {
 }
 
 /// Which budgets apply to a request: the global per-user budget (`MAX_TOKENS`, `max_requests`),
-/// every matching model or route budget (per user), and the gateway key's own budget (shared by
-/// everyone using the key). A request must fit in all of them.
+/// every matching model or route budget (per user), the gateway key's own budget (shared by
+/// everyone using the key), and every dollar budget that covers it. A request must fit in all of them.
 public struct RateLimitPolicy: Sendable, Equatable {
     /// Window length in seconds, shared by every budget.
     public var windowSeconds: Double
@@ -83,17 +85,24 @@ public struct RateLimitPolicy: Sendable, Equatable {
     public var perUser: BudgetLimits?
     /// Model and route budgets from the config file.
     public var budgets: [ModelBudget]
+    /// Dollar budgets.
+    public var spend: [SpendBudget]
 
     /// Creates a policy.
-    public init(windowSeconds: Double, perUser: BudgetLimits?, budgets: [ModelBudget] = []) {
+    public init(
+        windowSeconds: Double, perUser: BudgetLimits?, budgets: [ModelBudget] = [], spend: [SpendBudget] = []
+    ) {
         self.windowSeconds = windowSeconds
         self.perUser = perUser
         self.budgets = budgets
+        self.spend = spend
     }
 
-    /// The checks for one request of `user` (already qualified by key, header, token or address).
+    /// The checks for one request of `user` (already qualified by key, header, token or address),
+    /// whose user header says `userHeader`; dollar checks take `cost` (billionths of a dollar).
     public func checks(
-        user: String, key: GatewayKey?, model: String, provider: ProviderID, tokens: Int
+        user: String, userHeader: String? = nil, key: GatewayKey?, model: String, provider: ProviderID, tokens: Int,
+        cost: Int = 0
     ) -> [RateLimitCheck] {
         var checks: [RateLimitCheck] = []
         func add(_ limits: BudgetLimits, state: (RateLimitCheck.Kind) -> String, scope: String) {
@@ -113,6 +122,15 @@ public struct RateLimitPolicy: Sendable, Equatable {
             add(budget.limits, state: { "b:\(budget.name):\(letter($0)):\(user)" }, scope: "budget `\(budget.name)`")
         }
         if let key { add(key.limits, state: { "k:\(key.name):\(letter($0))" }, scope: "key `\(key.name)`") }
+        for budget in spend {
+            guard let state = budget.state(model: model, provider: provider, key: key, user: userHeader ?? user) else {
+                continue
+            }
+            checks.append(
+                RateLimitCheck(
+                    key: state, kind: .usd, window: SlidingWindow(period: budget.period, limit: budget.nanodollars),
+                    amount: cost, scope: "budget `\(budget.name)`"))
+        }
         return checks
     }
 }

@@ -37,6 +37,8 @@ public struct RateLimiter: Sendable {
         /// Tokens reserved (the counted prompt and the completion allowance), or 0 when no token
         /// budget applies.
         public var tokens: Int { checks.first { $0.kind == .tokens }?.amount ?? 0 }
+        /// Billionths of a dollar reserved, or 0 when no dollar budget applies.
+        public var cost: Int { checks.first { $0.kind == .usd }?.amount ?? 0 }
     }
 
     /// The completion tokens a request reserves beside its prompt.
@@ -49,13 +51,16 @@ public struct RateLimiter: Sendable {
     }
 
     /// Reserves a request of `user` in every budget the policy applies to it, all or none: `tokens`
-    /// (the counted prompt) and `completion`.
+    /// (the counted prompt) and `completion`; in dollar budgets, their cost at `price` (a request
+    /// that states no completion reserves `spendCompletion` tokens there, capped so that it alone
+    /// fits the smallest dollar budget when its prompt does).
     /// - Throws: as `reserve(_:)`.
     public func reserve(
-        user: String, key: GatewayKey? = nil, model: String, provider: ProviderID, tokens: Int,
-        completion: CompletionAllowance = .stated(0)
+        user: String, userHeader: String? = nil, key: GatewayKey? = nil, model: String, provider: ProviderID,
+        tokens: Int, completion: CompletionAllowance = .stated(0), price: ModelPrice? = nil, spendCompletion: Int = 0
     ) async throws(GatewayError) -> Reservation {
-        var checks = policy.checks(user: user, key: key, model: model, provider: provider, tokens: tokens)
+        var checks = policy.checks(
+            user: user, userHeader: userHeader, key: key, model: model, provider: provider, tokens: tokens)
         let allowance: Int
         switch completion {
         case .stated(let stated):
@@ -65,10 +70,34 @@ public struct RateLimiter: Sendable {
             allowance = min(preferred, max(0, smallest - tokens))
         }
         let (sum, overflow) = tokens.addingReportingOverflow(allowance)
-        for index in checks.indices where checks[index].kind == .tokens {
-            checks[index].amount = overflow ? .max : sum
+        let cost = price.map { Self.cost(of: tokens, completion: completion, spendCompletion, at: $0, in: checks) } ?? 0
+        for index in checks.indices {
+            switch checks[index].kind {
+            case .tokens: checks[index].amount = overflow ? .max : sum
+            case .usd: checks[index].amount = cost
+            case .requests: break
+            }
         }
         return try await reserve(checks)
+    }
+
+    /// What a request reserves in dollar budgets: its prompt and its completion allowance at `price`.
+    static func cost(
+        of prompt: Int, completion: CompletionAllowance, _ preferred: Int, at price: ModelPrice,
+        in checks: [RateLimitCheck]
+    ) -> Int {
+        let promptCost = price.nanodollars(TokenUsage(promptTokens: prompt, completionTokens: 0))
+        let allowance: Int
+        switch completion {
+        case .stated(let stated):
+            allowance = stated
+        case .byDefault:
+            let smallest = checks.lazy.filter { $0.kind == .usd }.map(\.window.limit).min() ?? .max
+            let perToken = price.output * 1000
+            let fits = perToken > 0 ? Double(max(0, smallest - promptCost)) / perToken : Double(preferred)
+            allowance = min(preferred, Int(min(fits, Double(preferred)).rounded(.down)))
+        }
+        return price.nanodollars(TokenUsage(promptTokens: prompt, completionTokens: max(0, allowance)))
     }
 
     /// Reserves `checks`, all or none.
@@ -101,28 +130,37 @@ public struct RateLimiter: Sendable {
     }
 
     func refusal(_ check: RateLimitCheck, _ decision: SlidingWindow.Decision) -> GatewayError {
-        let limit = check.window.limit
-        let per = Self.duration(check.window.windowSeconds)
+        let per = check.window.name
         let scope = check.scope.isEmpty ? "" : " (\(check.scope))"
+        var headers = Self.headers(zip([check], [decision]))
+        headers["retry-after"] = String(Int(decision.retryAfter.rounded(.up)))
+        guard check.kind != .usd else {
+            let (limit, amount) = (SpendBudget.usd(check.window.limit), SpendBudget.usd(check.amount))
+            let message =
+                check.amount > check.window.limit
+                ? "Request too expensive\(scope): its prompt and the completion it allows would cost $\(amount), more than the budget of $\(limit) per \(per)."
+                : "Budget exceeded\(scope): Limit $\(limit) per \(per), Used $\(SpendBudget.usd(check.window.limit - decision.remaining)), Requested $\(amount). It resets in \(Self.duration(decision.retryAfter))."
+            return GatewayError(
+                status: 429, type: "insufficient_quota", message: message, code: "budget_exceeded", headers: headers)
+        }
+        let limit = check.window.limit
         let message =
             check.amount > limit
             ? "Request too large: its prompt and the completion it allows come to \(check.amount) tokens, more than the limit of \(limit) tokens per \(per)\(scope)."
             : "Rate limit reached for \(check.kind.rawValue) per \(per)\(scope): Limit \(limit), Used \(limit - decision.remaining), Requested \(check.amount). Please try again in \(Self.duration(decision.retryAfter))."
-        var headers = Self.headers(zip([check], [decision]))
-        headers["retry-after"] = String(Int(decision.retryAfter.rounded(.up)))
         return GatewayError(
             status: 429, type: check.kind.rawValue, message: message, code: "rate_limit_exceeded", headers: headers)
     }
 
-    /// Corrects the token reservations to the tokens actually spent (0 refunds them). Requests
-    /// stay counted.
-    public func settle(_ reservation: Reservation, actual: Int) async {
+    /// Corrects the token reservations to the tokens actually spent, and the dollar reservations
+    /// to the actual cost (0 and 0 refund them). Requests stay counted.
+    public func settle(_ reservation: Reservation, actual: Int, cost: Int = 0) async {
         guard !reservation.unaccounted else { return }
-        for (check, decision) in zip(reservation.checks, reservation.decisions) where check.kind == .tokens {
+        for (check, decision) in zip(reservation.checks, reservation.decisions) where check.kind != .requests {
             do {
                 try await store.settle(
-                    key: check.key, bucket: decision.bucket, reserved: check.amount, actual: actual,
-                    window: check.window)
+                    key: check.key, bucket: decision.bucket, reserved: check.amount,
+                    actual: check.kind == .usd ? cost : actual, window: check.window)
                 onStoreResult(nil)
             } catch {
                 onStoreResult(error)
@@ -130,8 +168,8 @@ public struct RateLimiter: Sendable {
         }
     }
 
-    /// `x-ratelimit-{limit,remaining,reset}-tokens` and `-requests`, from the tightest budget of
-    /// each kind.
+    /// `x-ratelimit-{limit,remaining,reset}-tokens`, `-requests` and `-usd` (dollars), from the
+    /// tightest budget of each kind.
     public func headers(_ reservation: Reservation) -> [String: String] {
         Self.headers(zip(reservation.checks, reservation.decisions))
     }
@@ -143,8 +181,9 @@ public struct RateLimiter: Sendable {
         }
         var headers: [String: String] = [:]
         for (kind, (check, decision)) in tightest {
-            headers["x-ratelimit-limit-\(kind.rawValue)"] = String(check.window.limit)
-            headers["x-ratelimit-remaining-\(kind.rawValue)"] = String(decision.remaining)
+            let amount = kind == .usd ? SpendBudget.usd : { String($0) }
+            headers["x-ratelimit-limit-\(kind.rawValue)"] = amount(check.window.limit)
+            headers["x-ratelimit-remaining-\(kind.rawValue)"] = amount(decision.remaining)
             headers["x-ratelimit-reset-\(kind.rawValue)"] = duration(decision.resetAfter)
         }
         return headers

@@ -1,29 +1,79 @@
-/// The sliding-window token budget, as pure arithmetic over one user's state.
+/// A budget's window, as pure arithmetic over one user's state: a sliding window, or a calendar
+/// month (UTC) that starts afresh on the first of each month.
 ///
-/// The window of length W is divided into `bucketCount` (60) sub-buckets of W/60; a token spent
-/// at time t counts until the bucket holding t is a full window old. So the usage seen at any
+/// A sliding window of length W is divided into `bucketCount` (60) sub-buckets of W/60; an amount
+/// spent at time t counts until the bucket holding t is a full window old. So the usage seen at any
 /// moment is the exact sum over the last W, rounded outward to whole buckets: a token stops
 /// counting between W and W + W/60 after it was spent (at most 1 minute late for the default
-/// 60-minute window), and never early — the budget is never exceeded by the rounding.
+/// 60-minute window), and never early — the budget is never exceeded by the rounding. A calendar
+/// month is one bucket, numbered by months since January 1970.
 public struct SlidingWindow: Sendable, Equatable {
-    /// Sub-buckets per window.
+    /// Sub-buckets per sliding window.
     public static let bucketCount: Int64 = 60
 
-    /// Window length in seconds.
-    public let windowSeconds: Double
-    /// Tokens allowed per window.
+    /// How long spending counts.
+    public enum Period: Sendable, Equatable {
+        /// The last so many seconds.
+        case sliding(seconds: Double)
+        /// The current calendar month, in UTC.
+        case calendarMonth
+    }
+
+    /// The window's period.
+    public let period: Period
+    /// Amount allowed per window.
     public let limit: Int
 
-    /// Creates a window.
+    /// Creates a sliding window of `windowSeconds`.
     public init(windowSeconds: Double, limit: Int) {
-        self.windowSeconds = windowSeconds
+        self.init(period: .sliding(seconds: windowSeconds), limit: limit)
+    }
+
+    /// Creates a window over `period`.
+    public init(period: Period, limit: Int) {
+        self.period = period
         self.limit = limit
+    }
+
+    /// The longest time spending counts, in seconds (31 days for a calendar month).
+    public var windowSeconds: Double {
+        switch period {
+        case .sliding(let seconds): seconds
+        case .calendarMonth: 31 * 86_400
+        }
+    }
+
+    /// The period as messages name it: `1h`, `10m0s`, `calendar month`.
+    public var name: String {
+        switch period {
+        case .sliding(let seconds): RateLimiter.duration(seconds)
+        case .calendarMonth: "calendar month"
+        }
     }
 
     var bucketSeconds: Double { windowSeconds / Double(Self.bucketCount) }
 
-    /// The bucket that holds time `now` (seconds).
-    public func bucket(at now: Double) -> Int64 { Int64((now / bucketSeconds).rounded(.down)) }
+    /// Buckets that count at once.
+    var span: Int64 { period == .calendarMonth ? 1 : Self.bucketCount }
+
+    /// The bucket that holds time `now` (seconds since 1970).
+    public func bucket(at now: Double) -> Int64 {
+        switch period {
+        case .sliding: Int64((now / bucketSeconds).rounded(.down))
+        case .calendarMonth: CalendarMonth.index(at: now)
+        }
+    }
+
+    /// The oldest bucket that still counts at `now`.
+    public func oldestBucket(at now: Double) -> Int64 { bucket(at: now) - span + 1 }
+
+    /// When spending in `bucket` stops counting (seconds since 1970).
+    func expiry(of bucket: Int64) -> Double {
+        switch period {
+        case .sliding: Double(bucket + Self.bucketCount) * bucketSeconds
+        case .calendarMonth: CalendarMonth.start(of: bucket + 1)
+        }
+    }
 
     /// One user's spending: tokens by bucket.
     public struct State: Sendable, Equatable {
@@ -58,13 +108,13 @@ public struct SlidingWindow: Sendable, Equatable {
 
     /// Drops buckets that have left the window.
     public func prune(_ state: inout State, now: Double) {
-        let oldest = bucket(at: now) - Self.bucketCount + 1
+        let oldest = oldestBucket(at: now)
         state.buckets = state.buckets.filter { $0.key >= oldest && $0.value > 0 }
     }
 
     /// Tokens spent in the window ending at `now`.
     public func used(_ state: State, now: Double) -> Int {
-        let oldest = bucket(at: now) - Self.bucketCount + 1
+        let oldest = oldestBucket(at: now)
         return state.buckets.reduce(0) { $0 + ($1.key >= oldest ? max($1.value, 0) : 0) }
     }
 
@@ -85,7 +135,7 @@ public struct SlidingWindow: Sendable, Equatable {
         for (index, amount) in state.buckets.sorted(by: { $0.key < $1.key }) {
             freed += amount
             if used - freed + tokens <= limit {
-                retry = Double(index + Self.bucketCount) * bucketSeconds - now
+                retry = expiry(of: index) - now
                 break
             }
         }
@@ -108,6 +158,45 @@ public struct SlidingWindow: Sendable, Equatable {
 
     func resetAfter(_ state: State, now: Double) -> Double {
         guard let newest = state.buckets.filter({ $0.value > 0 }).keys.max() else { return 0 }
-        return max(Double(newest + Self.bucketCount) * bucketSeconds - now, 0)
+        return max(expiry(of: newest) - now, 0)
+    }
+}
+
+/// Calendar months in UTC as consecutive numbers (January 1970 is 0), by civil-date arithmetic.
+enum CalendarMonth {
+    /// The month holding `seconds` since 1970.
+    static func index(at seconds: Double) -> Int64 {
+        let days = Int64((seconds / 86_400).rounded(.down))
+        let (year, month) = civil(days: days)
+        return (year - 1970) * 12 + month - 1
+    }
+
+    /// The first second of month `index`.
+    static func start(of index: Int64) -> Double {
+        let year = 1970 + Int64((Double(index) / 12).rounded(.down))
+        let month = index - (year - 1970) * 12 + 1
+        return Double(days(year: year, month: month)) * 86_400
+    }
+
+    /// Days since 1970-01-01 of the first of `month` in `year` (Howard Hinnant's days_from_civil).
+    static func days(year: Int64, month: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The year and month of a day since 1970-01-01 (Howard Hinnant's civil_from_days).
+    static func civil(days: Int64) -> (year: Int64, month: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let month = mp + (mp < 10 ? 3 : -9)
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month)
     }
 }

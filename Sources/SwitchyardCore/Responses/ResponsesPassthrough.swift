@@ -22,7 +22,10 @@ public enum ResponsesPassthrough {
         guard let input = usage?["input_tokens"]?.intValue, let output = usage?["output_tokens"]?.intValue else {
             return nil
         }
-        return TokenUsage(promptTokens: input, completionTokens: output)
+        return TokenUsage(
+            promptTokens: input, completionTokens: output,
+            cachedTokens: usage?["input_tokens_details"]?["cached_tokens"]?.intValue ?? 0,
+            reasoningTokens: usage?["output_tokens_details"]?["reasoning_tokens"]?.intValue ?? 0)
     }
 
     /// A whole answer as the upstream wrote it, with its usage.

@@ -12,17 +12,20 @@ public struct GatewayKey: Sendable, Equatable {
     public var expires: Date?
     /// The key's own budget per window, shared by everyone who uses it.
     public var limits: BudgetLimits
+    /// The team the key belongs to (its team's dollar budgets apply), if any.
+    public var team: String?
 
     /// Creates a key.
     public init(
         name: String, digest: [UInt8], models: [ModelPattern]? = nil, expires: Date? = nil,
-        limits: BudgetLimits = BudgetLimits()
+        limits: BudgetLimits = BudgetLimits(), team: String? = nil
     ) {
         self.name = name
         self.digest = digest
         self.models = models
         self.expires = expires
         self.limits = limits
+        self.team = team
     }
 
     /// Whether this key may use `model`.

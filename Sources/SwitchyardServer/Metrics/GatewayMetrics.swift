@@ -14,6 +14,7 @@ public final class GatewayMetrics: Sendable {
     let streamsInFlightCount = Atomic<Int>(0)
     let modelLabels = ModelLabeler(limit: 100)
     let counters: MetricHandles<CoreMetrics.Counter>
+    let dollarCounters: MetricHandles<CoreMetrics.FloatingPointCounter>
     let timers: MetricHandles<CoreMetrics.Timer>
     /// A finished request's series by route, provider, model and status: one cached lookup per
     /// request rather than one per series.
@@ -49,6 +50,7 @@ public final class GatewayMetrics: Sendable {
         ]
         let made = factory
         counters = MetricHandles { CoreMetrics.Counter(label: $0, dimensions: $1, factory: made) }
+        dollarCounters = MetricHandles { CoreMetrics.FloatingPointCounter(label: $0, dimensions: $1, factory: made) }
         let timers = MetricHandles { CoreMetrics.Timer(label: $0, dimensions: $1, factory: made) }
         self.timers = timers
         let counters = self.counters
@@ -71,6 +73,7 @@ public final class GatewayMetrics: Sendable {
         streamsInFlight.record(0)
         // Exported from the start, so alerts on it work before the first failure.
         counters("switchyard_ratelimit_store_errors_total").increment(by: 0)
+        counters("switchyard_ledger_dropped_rows_total").increment(by: 0)
     }
 
     /// The Prometheus text exposition of every metric.
@@ -146,6 +149,24 @@ public final class GatewayMetrics: Sendable {
 
     /// Counts a failed rate-limit store operation (Redis down or slow).
     func storeError() { counters("switchyard_ratelimit_store_errors_total").increment() }
+
+    /// Adds the cost of a request in dollars; `key` is the gateway key's name (`none` without keys).
+    func cost(provider: String, model: String, key: String, dollars: Double) {
+        dollarCounters(
+            "switchyard_cost_usd_total",
+            [("provider", provider), ("model", modelLabels.label(for: model)), ("key", key)]
+        ).increment(by: dollars)
+    }
+
+    /// Counts a request for a model without a price.
+    func unpriced(provider: String, model: String) {
+        counters(
+            "switchyard_unpriced_requests_total", [("provider", provider), ("model", modelLabels.label(for: model))]
+        ).increment()
+    }
+
+    /// Counts ledger rows lost because the database was down longer than the queue could hold.
+    func ledgerDropped(_ rows: Int) { counters("switchyard_ledger_dropped_rows_total").increment(by: rows) }
 
     /// Adds the provider-reported token usage of a response.
     func tokens(provider: String, model: String, prompt: Int, completion: Int) {

@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import SwitchyardCore
+import Synchronization
 
 /// Everything a request needs, shared by all requests: configuration, adapters, the upstream
 /// transport, metrics and the logger. A class: every request's closures and tasks hold it, and
@@ -27,6 +28,10 @@ public final class Gateway: Sendable {
     let responses: any ResponseStore
     /// What serving has taught the gateway about its providers.
     let learned = LearnedCapabilities()
+    /// The spend ledger's writer, when a database is configured.
+    public let ledger: SpendLedger?
+    /// The models without a price already warned about (once each).
+    private let warnedUnpriced = Mutex<Set<String>>([])
 
     /// Creates a gateway.
     public init(
@@ -36,8 +41,10 @@ public final class Gateway: Sendable {
         metrics: GatewayMetrics,
         logger: Logger,
         limiter: RateLimiter? = nil,
-        responses: (any ResponseStore)? = nil
+        responses: (any ResponseStore)? = nil,
+        ledger: SpendLedger? = nil
     ) {
+        self.ledger = ledger
         self.config = config
         self.adapters = adapters
         self.transport = transport
@@ -77,6 +84,20 @@ public final class Gateway: Sendable {
         return RateLimiter.user(
             header: userHeader, keyName: key?.name, bearerToken: ClientContext.bearerToken(in: headers[.authorization]),
             address: address)
+    }
+
+    /// The user header's value, when the request has one.
+    func userHeader(_ headers: HTTPFields) -> String? {
+        HTTPField.Name(config.rateLimit.userHeader).flatMap { headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Warns, once per model, that requests for it are served without a price.
+    func warnUnpriced(provider: String, model: String) {
+        let first = warnedUnpriced.withLock { $0.insert("\(provider)/\(model)").inserted }
+        guard first else { return }
+        logger.warning(
+            "model has no price: its requests are counted in switchyard_unpriced_requests_total, not in dollars; add it to the config file's prices (or set REFUSE_UNPRICED=true)",
+            metadata: ["provider": "\(provider)", "model": "\(model)"])
     }
 
     /// The adapter for a routed target, or 501 when this build has none for its kind.

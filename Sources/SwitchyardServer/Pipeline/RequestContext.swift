@@ -38,6 +38,8 @@ struct RequestContext: Sendable {
     var holdsSlot = false
     /// The request's reservation in the budgets, settled when it ends.
     var accounting: TokenAccounting?
+    /// The request's price and usage count, once admitted.
+    var meter: SpendMeter?
 
     /// The context of `request` on `channel`, before any phase has run.
     init(_ request: ClientRequest, channel: any Channel, metrics: GatewayMetrics) {

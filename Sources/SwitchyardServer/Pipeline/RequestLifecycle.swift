@@ -187,16 +187,19 @@ struct RequestLifecycle: Sendable {
     private func authenticate(_ context: inout RequestContext) throws(GatewayError) {
         context.key = try gateway.authenticate(context.headers)
         let (headers, address, key) = (context.headers, context.channel.remoteAddress?.ipAddress, context.key)
-        context.record.identify(user: gateway.user(headers, address: address, key: key), logger: gateway.logger)
+        context.record.identify(
+            user: gateway.user(headers, address: address, key: key), header: gateway.userHeader(headers), key: key,
+            gateway: gateway)
     }
 
     /// Parse: the body, once, by the front door (large bodies off the event loop).
     private func parse<Door: FrontDoor>(
         _ context: inout RequestContext, _ door: Door
     ) async throws(GatewayError) -> Door.Parsed {
-        let (headers, accountsUsage) = (context.headers, gateway.limiter != nil)
+        let headers = context.headers
         return try await read(context) { body throws(GatewayError) in
-            try door.parse(body, headers: headers, accountsUsage: accountsUsage)
+            // Every answer is priced, so every stream's usage is asked for.
+            try door.parse(body, headers: headers, accountsUsage: true)
         }
     }
 
@@ -233,19 +236,33 @@ struct RequestLifecycle: Sendable {
         return plan
     }
 
-    /// Admit: reserves what the request may spend (its prompt and the completion it allows) in
-    /// every budget that applies, or refuses it with 429.
+    /// Admit: prices the request (refusing a model without a price when so configured), and
+    /// reserves what it may spend (its prompt and the completion it allows, in tokens and dollars)
+    /// in every budget that applies, or refuses it with 429.
     private func admit<Door: FrontDoor>(
         _ context: inout RequestContext, _ request: Door.Parsed, door: Door, target: ModelRouter.Target
     ) async throws(GatewayError) {
-        guard let limiter = gateway.limiter else { return }
-        let counter = try? ChatTokenCounter(model: target.upstreamModel)
         let size = context.request.body.readableBytes
+        var meter = SpendMeter(target: target, prices: gateway.config.spend.prices) { counter in
+            door.demand(of: request, counter: counter, bodySize: size).prompt
+        }
+        if meter.lookup == .unpriced, gateway.config.spend.refuseUnpriced {
+            throw .unpriced(model: target.requestedModel, provider: target.endpoint.id)
+        }
+        guard let limiter = gateway.limiter else {
+            context.meter = meter
+            return
+        }
+        let counter = try? ChatTokenCounter(model: target.upstreamModel)
         let needed = await HeavyWork.run(bytes: size) { door.demand(of: request, counter: counter, bodySize: size) }
-        let user = gateway.user(context.headers, address: context.channel.remoteAddress?.ipAddress, key: context.key)
+        meter.prompt = needed.prompt
+        context.meter = meter
+        let (headers, address) = (context.headers, context.channel.remoteAddress?.ipAddress)
         context.accounting = try await TokenAccounting.reserve(
-            needed, defaultCompletion: gateway.config.rateLimit.completionReserveTokens, limiter: limiter,
-            counter: counter, target: target, user: user, key: context.key, metrics: gateway.metrics)
+            needed, defaultCompletion: gateway.config.rateLimit.completionReserveTokens,
+            spendCompletion: gateway.config.rateLimit.budgetCompletionTokens, limiter: limiter, target: target,
+            user: gateway.user(headers, address: address, key: context.key), userHeader: gateway.userHeader(headers),
+            key: context.key, price: meter.price, metrics: gateway.metrics)
     }
 
     /// Recall and prepare: the kept answer the request continues, loaded when `target` needs it,
@@ -276,6 +293,7 @@ struct RequestLifecycle: Sendable {
         _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed
     ) async throws(GatewayError) -> Outcome {
         let (response, adapter, provider) = (upstream.response, upstream.adapter, upstream.target.endpoint.id)
+        context.meter?.answered(by: upstream.target, prices: gateway.config.spend.prices)
         var headers = ForwardedHeaders.response(from: response.headers, contentType: "application/json")
         ForwardedHeaders.add(context.accounting?.headers ?? [:], to: &headers)
         guard var transcoder = door.streamTranscoder(for: request, adapter: adapter, target: upstream.target) else {
@@ -380,14 +398,14 @@ struct RequestLifecycle: Sendable {
     private func end(_ context: inout RequestContext, _ outcome: Outcome) async {
         let status: Int
         switch outcome {
-        case .whole(let answered, let headers, let body, let usage):
-            context.record.used(usage)
-            await context.accounting?.settle(usage: usage, streamedText: "")
+        case .whole(let answered, var headers, let body, let usage):
+            if let dollars = await charge(&context, usage: usage, streamedText: "")?.dollars {
+                headers[.costUSD] = ModelPrice.format(dollars)
+            }
             context.writer.whole(answered, headers, body: body)
             status = answered.code
         case .streamed(let ending, let usage, let streamedText):
-            context.record.used(usage)
-            await context.accounting?.settle(usage: usage, streamedText: streamedText)
+            await charge(&context, usage: usage, streamedText: streamedText)
             let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics, errorShape: context.errorShape)
             status = await relay.finish(ending) == .clientGone ? 499 : 200
         case .failed(var error):
@@ -405,13 +423,42 @@ struct RequestLifecycle: Sendable {
             context.writer.whole(answered, headers, body: body)
             status = answered.code
         }
-        context.record.record(
-            status: status, requestID: context.requestID, metrics: gateway.metrics, logger: gateway.logger)
+        context.record.record(status: status, requestID: context.requestID, gateway: gateway)
         if context.holdsSlot { concurrency.release() }
+    }
+
+    /// Charges a priced request for its answer: the provider's usage (or the exact local count
+    /// where it reported none) at the answering deployment's price, recorded and settled in the
+    /// budgets. Nil for requests that are not priced (no provider answered them).
+    @discardableResult
+    private func charge(
+        _ context: inout RequestContext, usage: TokenUsage?, streamedText: String
+    ) async -> SpendMeter.Charge? {
+        guard let meter = context.meter else { return nil }
+        let charge = await meter.charge(
+            reported: usage, streamedText: streamedText, bodySize: context.request.body.readableBytes)
+        if charge.estimated { gateway.metrics.usageEstimated(provider: meter.target.endpoint.id.rawValue) }
+        context.record.charged(charge)
+        await context.accounting?.settle(charge)
+        return charge
     }
 }
 
+extension HTTPField.Name {
+    /// `x-switchyard-cost-usd`: what a whole answer cost, in dollars.
+    static let costUSD = HTTPField.Name("x-switchyard-cost-usd")!
+}
+
 extension GatewayError {
+    /// The refusal of a model without a price when `REFUSE_UNPRICED` is on.
+    static func unpriced(model: String, provider: ProviderID) -> GatewayError {
+        GatewayError(
+            status: 403, type: "permission_error",
+            message:
+                "The model `\(model)` on provider `\(provider)` has no price, and this gateway refuses unpriced models. Ask its operator to add a price.",
+            code: "model_not_priced", param: "model")
+    }
+
     /// The error a request ends with when its client went away first (nginx's 499); the client
     /// never sees it, the metrics and the log line do.
     static var clientClosed: GatewayError {

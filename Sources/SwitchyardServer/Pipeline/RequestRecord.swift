@@ -3,8 +3,8 @@ import Logging
 import SwitchyardCore
 
 /// One request's measurements, gathered as its phases run and recorded once, by the lifecycle's
-/// last phase: the request metrics and the request's log line. A value in the request's context:
-/// one task runs a request from start to end, so nothing here is shared.
+/// last phase: the request metrics, the request's log line and its spend ledger row. A value in the
+/// request's context: one task runs a request from start to end, so nothing here is shared.
 struct RequestRecord: Sendable {
     /// The route label (`chat`, `embeddings`, `models`, `unknown`).
     let route: String
@@ -19,6 +19,11 @@ struct RequestRecord: Sendable {
     private(set) var model = "none"
     /// The user the limits apply to, for the log line (hashed there).
     private var user: String?
+    /// The gateway key's name and team, when keys are configured.
+    private var key: (name: String, team: String?)?
+    /// The user as the ledger names it: the user header's value, else (without a key) the gateway's
+    /// name for the caller.
+    private var ledgerUser: String?
     /// When the current upstream exchange started, while one is open.
     private var upstreamSent: ContinuousClock.Instant?
     /// Time spent waiting on upstreams, so overhead is the rest.
@@ -27,6 +32,8 @@ struct RequestRecord: Sendable {
     private var firstToken: Duration?
     /// The answer's token usage, when known.
     private(set) var usage: TokenUsage?
+    /// What the answer cost, once charged.
+    private(set) var charge: SpendMeter.Charge?
 
     /// A record of a request on `route`, started now and, when `counted`, in flight.
     init(route: String, counted: Bool, metrics: GatewayMetrics) {
@@ -42,10 +49,14 @@ struct RequestRecord: Sendable {
         self.model = model
     }
 
-    /// Names the user for the log line, when the line will be written.
-    mutating func identify(user: @autoclosure () -> String, logger: Logger) {
-        guard logger.logLevel <= .info else { return }
-        self.user = user()
+    /// Names the caller: the user for the log line (when it will be written) and the ledger, and
+    /// the gateway key.
+    mutating func identify(user: @autoclosure () -> String, header: String?, key: GatewayKey?, gateway: Gateway) {
+        self.key = key.map { ($0.name, $0.team) }
+        guard gateway.logger.logLevel <= .info || gateway.ledger != nil else { return }
+        let user = user()
+        if gateway.logger.logLevel <= .info { self.user = user }
+        ledgerUser = header ?? (key == nil ? user : nil)
     }
 
     /// The request goes upstream now.
@@ -67,23 +78,40 @@ struct RequestRecord: Sendable {
         metrics.timeToFirstToken(provider: provider, duration: elapsed)
     }
 
-    /// The answer's token usage.
-    mutating func used(_ usage: TokenUsage?) {
-        self.usage = usage
+    /// The answer's charge: its usage and cost.
+    mutating func charged(_ charge: SpendMeter.Charge) {
+        self.charge = charge
+        self.usage = charge.usage
     }
 
-    /// Records the outcome: the request metrics and, at `info`, the log line.
-    mutating func record(status: Int, requestID: String, metrics: GatewayMetrics, logger: Logger) {
+    /// Records the outcome: the request metrics, its cost, its ledger row and, at `info`, the log line.
+    mutating func record(status: Int, requestID: String, gateway: Gateway) {
         upstreamEnded()
         guard counted else { return }
+        let (metrics, logger) = (gateway.metrics, gateway.logger)
         if let usage {
             metrics.tokens(
                 provider: provider, model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
+        }
+        if let charge {
+            if let dollars = charge.dollars {
+                metrics.cost(provider: provider, model: model, key: key?.name ?? "none", dollars: dollars)
+            } else {
+                metrics.unpriced(provider: provider, model: model)
+                gateway.warnUnpriced(provider: provider, model: model)
+            }
         }
         let duration = ContinuousClock.now - started
         metrics.requestFinished(
             route: route, provider: provider, model: model, status: status, duration: duration,
             overhead: duration - upstreamWait)
+        gateway.ledger?.append(
+            LedgerRow(
+                time: Date(), requestID: requestID, keyName: key?.name, user: ledgerUser, team: key?.team ?? nil,
+                route: route, provider: provider, model: model,
+                usage: usage ?? TokenUsage(promptTokens: 0, completionTokens: 0),
+                costUSD: charge == nil ? 0 : charge?.dollars, status: status,
+                latencyMilliseconds: Double(duration.nanoseconds) / 1_000_000))
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "request_id": "\(requestID)", "route": "\(route)", "provider": "\(provider)", "model": "\(model)",
@@ -96,6 +124,7 @@ struct RequestRecord: Sendable {
             metadata["tokens_out"] = "\(usage.completionTokens)"
         }
         if let user { metadata["user"] = "\(Hashing.sha256Hex(user).prefix(16))" }
+        if let charge { metadata["cost_usd"] = "\(charge.dollars.map(ModelPrice.format) ?? "unpriced")" }
         logger.info("request", metadata: metadata)
     }
 

@@ -6,51 +6,38 @@ import SwitchyardCore
 struct TokenAccounting: Sendable {
     let limiter: RateLimiter
     let reservation: RateLimiter.Reservation
-    /// The counted prompt (the reservation adds the completion allowance to it).
-    let prompt: Int
-    let counter: ChatTokenCounter?
-    let metrics: GatewayMetrics
-    let provider: String
 
     /// The rate-limit headers for the answer.
     var headers: [String: String] { limiter.headers(reservation) }
 
-    /// Reserves `demand` for `user` (the completion it allows, else `defaultCompletion`), or
-    /// throws the 429.
+    /// Reserves `demand` for `user` in every budget (the completion it allows, else
+    /// `defaultCompletion`; dollars at `price`), or throws the 429.
     static func reserve(
-        _ demand: TokenDemand, defaultCompletion: Int, limiter: RateLimiter, counter: ChatTokenCounter?,
-        target: ModelRouter.Target, user: String, key: GatewayKey?, metrics: GatewayMetrics
+        _ demand: TokenDemand, defaultCompletion: Int, spendCompletion: Int, limiter: RateLimiter,
+        target: ModelRouter.Target, user: String, userHeader: String?, key: GatewayKey?, price: ModelPrice?,
+        metrics: GatewayMetrics
     ) async throws(GatewayError) -> TokenAccounting {
-        let provider = target.endpoint.id.rawValue
         do throws(GatewayError) {
             let reservation = try await limiter.reserve(
-                user: user, key: key, model: target.requestedModel, provider: target.endpoint.id, tokens: demand.prompt,
-                completion: demand.completion.map { .stated($0) } ?? .byDefault(defaultCompletion))
-            return TokenAccounting(
-                limiter: limiter, reservation: reservation, prompt: demand.prompt, counter: counter, metrics: metrics,
-                provider: provider)
+                user: user, userHeader: userHeader, key: key, model: target.requestedModel,
+                provider: target.endpoint.id, tokens: demand.prompt,
+                completion: demand.completion.map { .stated($0) } ?? .byDefault(defaultCompletion), price: price,
+                spendCompletion: spendCompletion)
+            return TokenAccounting(limiter: limiter, reservation: reservation)
         } catch {
-            metrics.rateLimited(provider: provider)
+            metrics.rateLimited(provider: target.endpoint.id.rawValue)
             throw error
         }
     }
 
-    /// Settles with the provider's usage; without it, with the prompt plus the counted text.
-    func settle(usage: TokenUsage?, streamedText: String) async {
-        let actual: Int
-        if let usage {
-            actual = usage.promptTokens + usage.completionTokens
-        } else {
-            metrics.usageEstimated(provider: provider)
-            actual = await HeavyWork.run(bytes: streamedText.utf8.count) {
-                prompt + (counter?.completionTokens(text: streamedText) ?? streamedText.utf8.count / 4)
-            }
-        }
-        await limiter.settle(reservation, actual: actual)
+    /// Settles with what the request was charged.
+    func settle(_ charge: SpendMeter.Charge) async {
+        await limiter.settle(
+            reservation, actual: charge.usage.promptTokens + charge.usage.completionTokens, cost: charge.nanodollars)
     }
 
     /// Gives the reservation back: the request failed before anything was generated.
     func refund() async {
-        await limiter.settle(reservation, actual: 0)
+        await limiter.settle(reservation, actual: 0, cost: 0)
     }
 }

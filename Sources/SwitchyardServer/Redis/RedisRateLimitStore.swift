@@ -93,9 +93,8 @@ public final class RedisRateLimitStore: RateLimitStore {
         let now = clock()
         var arguments = [String(Self.ttl(checks.map(\.window.windowSeconds).max() ?? 0))]
         for check in checks {
-            let current = check.window.bucket(at: now)
             arguments += [
-                String(current - SlidingWindow.bucketCount + 1), String(current), String(check.amount),
+                String(check.window.oldestBucket(at: now)), String(check.window.bucket(at: now)), String(check.amount),
                 String(check.window.limit),
             ]
         }

@@ -1,0 +1,58 @@
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+
+/// The ledger in an SQLite file: nothing to install. One connection writes; readers open their
+/// own (WAL mode lets them read while it writes).
+final class SQLiteLedgerDatabase: LedgerDatabase {
+    let dialect = LedgerDialect.sqlite
+    private let connection: SQLiteConnection
+
+    private init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    /// Opens (or creates) the file at `path`, in WAL mode, waiting up to 5 s for another writer.
+    static func open(path: String) async throws -> SQLiteLedgerDatabase {
+        let connection = try await SQLiteConnection.open(storage: .file(path: path))
+        let database = SQLiteLedgerDatabase(connection: connection)
+        do {
+            _ = try await connection.query("PRAGMA journal_mode=WAL", [])
+            _ = try await connection.query("PRAGMA busy_timeout=5000", [])
+        } catch {
+            await database.close()
+            throw error
+        }
+        return database
+    }
+
+    func execute(_ sql: String, _ binds: [LedgerValue]) async throws {
+        _ = try await connection.query(sql, binds.map(Self.data))
+    }
+
+    func rows(_ sql: String, _ binds: [LedgerValue]) async throws -> [[LedgerValue]] {
+        try await connection.query(sql, binds.map(Self.data)).map { row in
+            row.columns.map { column in
+                switch column.data {
+                case .integer(let int): .int(Int(int))
+                case .float(let double): .double(double)
+                case .text(let text): .text(text)
+                case .blob, .null: .null
+                }
+            }
+        }
+    }
+
+    func close() async {
+        try? await connection.close()
+    }
+
+    private static func data(_ value: LedgerValue) -> SQLiteData {
+        switch value {
+        case .int(let int): .integer(int)
+        case .double(let double): .float(double)
+        case .text(let text): .text(text)
+        case .null: .null
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SwitchyardCore
+import Synchronization
+
+/// The spend ledger's writer: requests hand it their row and move on; it writes rows in batches off
+/// the request path. While the database is down or slow, rows wait in a bounded queue and the
+/// writer retries; past the bound the oldest rows are dropped, counted and warned about, and a
+/// request never waits. On graceful shutdown it writes what is queued before it stops.
+public final class SpendLedger: Service, Sendable {
+    /// What the queue holds.
+    private struct Queue {
+        var rows: [LedgerRow] = []
+        /// The number of rows ever queued before `rows[0]`, so a written batch is known by position.
+        var base = 0
+        var stopping = false
+    }
+
+    private let url: String
+    private let capacity: Int
+    private let retentionDays: Int
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+    private let queue = Mutex(Queue())
+    private let wake: AsyncStream<Void>
+    private let waker: AsyncStream<Void>.Continuation
+    /// The open database, once `run` has opened it (reports use it too).
+    private let opened = Mutex<(any LedgerDatabase)?>(nil)
+
+    /// Rows written per statement.
+    static let batchSize = 500
+
+    /// A ledger writing to the database `url` names, holding at most `capacity` rows while it waits.
+    public init(url: String, capacity: Int, retentionDays: Int, metrics: GatewayMetrics, logger: Logger) {
+        self.url = url
+        self.capacity = capacity
+        self.retentionDays = retentionDays
+        self.metrics = metrics
+        self.logger = logger
+        (wake, waker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Queues a row; never blocks. A full queue drops its oldest rows (a hundredth of it at once,
+    /// so dropping stays cheap) and counts them.
+    func append(_ row: LedgerRow) {
+        let dropped = queue.withLock { queue -> Int in
+            queue.rows.append(row)
+            guard queue.rows.count > capacity else { return 0 }
+            let count = max(1, capacity / 100)
+            queue.rows.removeFirst(count)
+            queue.base += count
+            return count
+        }
+        if dropped > 0 {
+            metrics.ledgerDropped(dropped)
+            logger.warning("ledger queue full: oldest rows dropped", metadata: ["rows": "\(dropped)"])
+        }
+        waker.yield()
+    }
+
+    /// Rows waiting to be written.
+    var pending: Int { queue.withLock { $0.rows.count } }
+
+    /// Opens the database, applies migrations and retention, then writes rows as they come until
+    /// graceful shutdown, and then the rows still queued.
+    public func run() async throws {
+        let database = await openWithRetries()
+        guard let database else { return }
+        opened.withLock { $0 = database }
+        let tables = LedgerTables(database: database)
+        var retainedOn = ""
+        await withGracefulShutdownHandler {
+            for await _ in wake {
+                let today = LedgerRow.day(of: Date())
+                if today != retainedOn {
+                    retainedOn = today
+                    await retain(tables)
+                }
+                let stopping = await drain(tables)
+                if stopping { break }
+            }
+        } onGracefulShutdown: {
+            self.queue.withLock { $0.stopping = true }
+            self.waker.yield()
+        }
+        // Shutdown: whatever is still queued, with a bounded number of tries.
+        _ = await drain(tables, attempts: 3)
+        let lost = queue.withLock { queue in
+            defer { queue.rows.removeAll() }
+            return queue.rows.count
+        }
+        if lost > 0 {
+            metrics.ledgerDropped(lost)
+            logger.warning(
+                "ledger rows lost at shutdown: the database did not take them", metadata: ["rows": "\(lost)"])
+        }
+        opened.withLock { $0 = nil }
+        await database.close()
+    }
+
+    /// The database, opened and migrated; retried (with a warning) until it answers or shutdown.
+    private func openWithRetries() async -> (any LedgerDatabase)? {
+        var delay = 0.5
+        var warned = false
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let database = try await LedgerDatabases.open(url, logger: logger)
+                do {
+                    try await LedgerTables(database: database).migrate()
+                    if warned { logger.notice("ledger database reachable again") }
+                    return database
+                } catch {
+                    await database.close()
+                    throw error
+                }
+            } catch {
+                if !warned {
+                    logger.warning(
+                        "ledger database unavailable; rows wait in the queue", metadata: ["error": "\(error)"])
+                    warned = true
+                }
+                try? await Task.sleep(for: .seconds(delay))
+                delay = min(delay * 2, 5)
+            }
+        }
+        return nil
+    }
+
+    /// Writes queued rows in batches until the queue is empty (true when shutdown was asked), or
+    /// until a write fails `attempts` times in a row (retrying every second or so otherwise).
+    private func drain(_ tables: LedgerTables, attempts: Int = .max) async -> Bool {
+        var failures = 0
+        while true {
+            let (batch, base, stopping) = queue.withLock { queue in
+                (Array(queue.rows.prefix(Self.batchSize)), queue.base, queue.stopping)
+            }
+            if batch.isEmpty { return stopping }
+            do {
+                for (day, rows) in Dictionary(grouping: batch, by: \.day).sorted(by: { $0.key < $1.key }) {
+                    try await tables.ensureDay(day)
+                    try await tables.insert(rows, day: day)
+                }
+                queue.withLock { queue in
+                    // Drops from the front may have taken part of the batch already.
+                    let written = min(max(base + batch.count - queue.base, 0), queue.rows.count)
+                    queue.rows.removeFirst(written)
+                    queue.base += written
+                }
+                if failures > 0 { logger.notice("ledger database reachable again; the queue is catching up") }
+                failures = 0
+            } catch {
+                failures += 1
+                if failures == 1 {
+                    logger.warning(
+                        "ledger write failed; rows wait in the queue and are retried",
+                        metadata: ["error": "\(error)", "queued": "\(pending)"])
+                }
+                if failures >= attempts { return true }
+                if stopping && failures >= 3 { return true }
+                try? await Task.sleep(for: .seconds(min(Double(failures), 5)))
+            }
+        }
+    }
+
+    /// Drops the days older than the retention.
+    private func retain(_ tables: LedgerTables) async {
+        let oldest = LedgerRow.day(of: Date().addingTimeInterval(-Double(retentionDays) * 86_400))
+        do {
+            let dropped = try await tables.dropDays(before: oldest)
+            if dropped > 0 { logger.info("ledger retention dropped old days", metadata: ["days": "\(dropped)"]) }
+        } catch {
+            logger.warning("ledger retention failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Spend grouped `by` since `day` (`YYYYMMDD`), read from the open database.
+    func report(by grouping: SpendGrouping, since day: String) async throws -> [SpendLine] {
+        guard let database = opened.withLock({ $0 }) else { throw LedgerError("the ledger database is not open") }
+        guard database.dialect == .sqlite else {
+            return try await LedgerTables(database: database).report(by: grouping, since: day)
+        }
+        // A reader of its own: the writer's connection stays the writer's.
+        let reader = try await LedgerDatabases.open(url, logger: logger)
+        do {
+            let lines = try await LedgerTables(database: reader).report(by: grouping, since: day)
+            await reader.close()
+            return lines
+        } catch {
+            await reader.close()
+            throw error
+        }
+    }
+}
