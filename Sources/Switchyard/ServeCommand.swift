@@ -38,7 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
                 "config": "\(config.configFile ?? "none")",
             ])
         try await server.run { ports in
-            logger.info("listening", metadata: ["port": "\(ports.proxy)", "metrics_port": "\(ports.metrics)"])
+            var metadata: Logger.Metadata = ["port": "\(ports.proxy)", "metrics_port": "\(ports.metrics)"]
+            if let admin = ports.admin { metadata["admin_port"] = "\(admin)" }
+            logger.info("listening", metadata: metadata)
         }
         logger.info("switchyard stopped")
     }

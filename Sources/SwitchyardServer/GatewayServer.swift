@@ -17,6 +17,8 @@ public struct GatewayServer: Sendable {
         public var proxy: Int
         /// Metrics port.
         public var metrics: Int
+        /// Admin port, when the admin listener is on.
+        public var admin: Int?
     }
 
     /// The shared request state.
@@ -85,7 +87,7 @@ public struct GatewayServer: Sendable {
         onListening: @escaping @Sendable (BoundPorts) async -> Void = { _ in }
     ) async throws {
         let config = gateway.config
-        let ports = PortCollector(onListening)
+        let ports = PortCollector(expectsAdmin: config.spend.adminPort != nil, onListening)
         let proxy = try Self.proxyChannel(gateway).server(
             configuration: .init(address: .hostname(config.host, port: config.proxyPort), serverName: "switchyard"),
             onServerRunning: { channel in await ports.set(proxy: channel.localAddress?.port ?? 0) },
@@ -99,12 +101,19 @@ public struct GatewayServer: Sendable {
             logger: gateway.logger
         )
         // Shut down in reverse order: the ledger last, after the listeners' requests wrote their rows.
-        let ledger: [ServiceGroupConfiguration.ServiceConfiguration] =
-            gateway.ledger.map {
-                [.init(service: $0, successTerminationBehavior: .ignore)]
-            } ?? []
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let ledger = gateway.ledger { services.append(.init(service: ledger, successTerminationBehavior: .ignore)) }
+        if let port = config.spend.adminPort, let key = config.spend.adminKey {
+            let admin = Application(
+                router: AdminRoutes(gateway: gateway, adminKey: key).router(),
+                configuration: .init(address: .hostname(config.host, port: port), serverName: "switchyard"),
+                onServerRunning: { channel in await ports.set(admin: channel.localAddress?.port ?? 0) },
+                logger: gateway.logger
+            )
+            services.append(.init(service: admin))
+        }
         var groupConfig = ServiceGroupConfiguration(
-            services: ledger + [
+            services: services + [
                 .init(service: metricsApp),
                 .init(service: proxy),
                 .init(service: ReadinessService(readiness: gateway.readiness), successTerminationBehavior: .ignore),
@@ -147,10 +156,18 @@ extension GatewayServer {
 actor PortCollector {
     private var proxy: Int?
     private var metrics: Int?
+    private var admin: Int?
+    private let expectsAdmin: Bool
     private let onListening: @Sendable (GatewayServer.BoundPorts) async -> Void
 
-    init(_ onListening: @escaping @Sendable (GatewayServer.BoundPorts) async -> Void) {
+    init(expectsAdmin: Bool, _ onListening: @escaping @Sendable (GatewayServer.BoundPorts) async -> Void) {
+        self.expectsAdmin = expectsAdmin
         self.onListening = onListening
+    }
+
+    func set(admin port: Int) async {
+        admin = port
+        await report()
     }
 
     func set(proxy port: Int) async {
@@ -164,7 +181,7 @@ actor PortCollector {
     }
 
     private func report() async {
-        guard let proxy, let metrics else { return }
-        await onListening(.init(proxy: proxy, metrics: metrics))
+        guard let proxy, let metrics, admin != nil || !expectsAdmin else { return }
+        await onListening(.init(proxy: proxy, metrics: metrics, admin: admin))
     }
 }

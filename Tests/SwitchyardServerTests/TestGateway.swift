@@ -26,6 +26,8 @@ struct TestGateway {
         var environment = [
             "HOST": "127.0.0.1", "PROXY_PORT": "0", "METRICS_PORT": "0",
             "OPENAI_DOMAIN": "127.0.0.1", "OPENAI_PORT": String(mock.port), "OPENAI_TLS": "false",
+            // No ledger unless a test asks for one (the default would write ./switchyard.sqlite).
+            "DATABASE_URL": "none",
         ]
         environment.merge(extra) { $1 }
         let config = try ConfigLoader(environment: environment).load()

@@ -7,6 +7,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.request
@@ -114,9 +115,19 @@ def upstream():
 
 
 class Gateway:
-    def __init__(self, process: subprocess.Popen, port: int, metrics_port: int, scheme: str = "http"):
+    def __init__(self, process: subprocess.Popen, port: int, metrics_port: int, scheme: str = "http",
+                 env=None):
         self.process, self.port, self.metrics_port = process, port, metrics_port
         self.base_url = f"{scheme}://127.0.0.1:{port}/v1"
+        self.env = env or {}
+
+    def metrics(self) -> str:
+        return urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).read().decode()
+
+    def stop(self) -> None:
+        """Graceful shutdown (SIGTERM), as an orchestrator stops it."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
 
 
 def start_gateway(binary: Path, upstream_port: int, extra_env=None) -> Gateway:
@@ -126,7 +137,9 @@ def start_gateway(binary: Path, upstream_port: int, extra_env=None) -> Gateway:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.update({"HOST": "127.0.0.1", "PROXY_PORT": str(port), "METRICS_PORT": str(metrics_port),
                 "OPENAI_DOMAIN": "127.0.0.1", "OPENAI_PORT": str(upstream_port), "OPENAI_TLS": "false",
-                "LOG_LEVEL": "warning"})
+                "LOG_LEVEL": "warning",
+                # Each gateway keeps its own ledger file unless the test names a database.
+                "DATABASE_URL": f"sqlite:{tempfile.mkdtemp(prefix='switchyard-e2e-')}/ledger.sqlite"})
     env.update(extra_env or {})
     process = subprocess.Popen([str(binary), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     tls = "TLS_CERT_FILE" in env
@@ -136,7 +149,7 @@ def start_gateway(binary: Path, upstream_port: int, extra_env=None) -> Gateway:
     while time.time() < deadline:
         try:
             urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/health", timeout=1, context=context).read()
-            return Gateway(process, port, metrics_port, scheme)
+            return Gateway(process, port, metrics_port, scheme, env)
         except OSError:
             if process.poll() is not None:
                 raise RuntimeError(process.stderr.read().decode())
@@ -165,3 +178,55 @@ def redis():
     yield process, f"redis://127.0.0.1:{port}/0"
     process.kill()
     process.wait()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server (Debian's package) on a temporary directory and a free loopback port,
+    trusting local connections: (its controller, its URL). Run as the `postgres` user when the
+    tests run as root, as PostgreSQL refuses root."""
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    initdb = shutil.which("initdb") or (str(bins[-1] / "initdb") if bins else None)
+    assert initdb, "PostgreSQL is needed: apt-get install -y postgresql"
+    server = str(Path(initdb).with_name("postgres"))
+    base = Path(tempfile.mkdtemp(prefix="switchyard-pg-"))
+    as_owner = []
+    if os.getuid() == 0:
+        shutil.chown(base, user="postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(as_owner + [initdb, "-D", str(base / "data"), "-U", "switchyard", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True)
+    port = free_port()
+
+    class Controller:
+        process = None
+
+        def start(self):
+            self.process = subprocess.Popen(
+                as_owner + [server, "-D", str(base / "data"), "-p", str(port), "-k", str(base),
+                            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=100"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        time.sleep(0.3)
+                        return
+                time.sleep(0.1)
+            raise RuntimeError("PostgreSQL did not start")
+
+        def stop(self):
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+        def sql(self, statement: str) -> str:
+            psql = str(Path(initdb).with_name("psql"))
+            if not Path(psql).exists():
+                psql = shutil.which("psql")
+            return subprocess.run([psql, "-h", "127.0.0.1", "-p", str(port), "-U", "switchyard", "-d", "postgres",
+                                   "-At", "-c", statement], check=True, capture_output=True, text=True).stdout
+
+    controller = Controller()
+    controller.start()
+    yield controller, f"postgres://switchyard@127.0.0.1:{port}/postgres"
+    controller.stop()

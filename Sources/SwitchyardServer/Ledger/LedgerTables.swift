@@ -12,7 +12,7 @@ struct LedgerTables: Sendable {
 
     /// The columns of a day table, in insert order.
     static let columns = [
-        "time", "request_id", "key_name", "user_name", "team", "route", "provider", "model", "tokens_in",
+        "id", "time", "request_id", "key_name", "user_name", "team", "route", "provider", "model", "tokens_in",
         "tokens_out", "tokens_cached", "tokens_reasoning", "cost_usd", "status", "latency_ms",
     ]
 
@@ -34,7 +34,7 @@ struct LedgerTables: Sendable {
         try await database.execute(
             """
             CREATE TABLE IF NOT EXISTS spend_\(day) (
-              time TEXT NOT NULL, request_id TEXT NOT NULL, key_name TEXT, user_name TEXT, team TEXT,
+              id TEXT PRIMARY KEY, time TEXT NOT NULL, request_id TEXT NOT NULL, key_name TEXT, user_name TEXT, team TEXT,
               route TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
               tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL, tokens_cached BIGINT NOT NULL,
               tokens_reasoning BIGINT NOT NULL, cost_usd DOUBLE PRECISION, status INTEGER NOT NULL,
@@ -42,7 +42,8 @@ struct LedgerTables: Sendable {
             """, [])
     }
 
-    /// Writes `rows` of one day in one statement.
+    /// Writes `rows` of one day in one statement; rows already written (a retry after a lost
+    /// reply) are skipped.
     func insert(_ rows: [LedgerRow], day: String) async throws {
         guard !rows.isEmpty else { return }
         var binds: [LedgerValue] = []
@@ -51,7 +52,8 @@ struct LedgerTables: Sendable {
         time.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         for row in rows {
             let values: [LedgerValue] = [
-                .text(time.string(from: row.time)), .text(row.requestID), row.keyName.map { .text($0) } ?? .null,
+                .text(row.id), .text(time.string(from: row.time)), .text(row.requestID),
+                row.keyName.map { .text($0) } ?? .null,
                 row.user.map { .text($0) } ?? .null, row.team.map { .text($0) } ?? .null, .text(row.route),
                 .text(row.provider), .text(row.model), .int(row.usage.promptTokens), .int(row.usage.completionTokens),
                 .int(row.usage.cachedTokens), .int(row.usage.reasoningTokens), row.costUSD.map { .double($0) } ?? .null,
@@ -63,7 +65,7 @@ struct LedgerTables: Sendable {
                 "(" + values.indices.map { database.dialect.placeholder(first + $0 + 1) }.joined(separator: ", ") + ")")
         }
         try await database.execute(
-            "INSERT INTO spend_\(day) (\(Self.columns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))",
+            "INSERT INTO spend_\(day) (\(Self.columns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", ")) ON CONFLICT (id) DO NOTHING",
             binds)
     }
 
@@ -83,26 +85,26 @@ struct LedgerTables: Sendable {
         return old.count
     }
 
-    /// Spend from `since` (`YYYYMMDD`) on, grouped.
-    func report(by grouping: SpendGrouping, since: String) async throws -> [SpendLine] {
+    /// Spend over the query's days, grouped.
+    func report(_ query: SpendQuery) async throws -> [SpendLine] {
         var lines: [SpendLine] = []
-        for day in try await days() where day >= since {
+        for day in try await days() where day >= query.since && day <= query.until {
             let group =
-                switch grouping {
+                switch query.grouping {
                 case .key: "key_name"
                 case .user: "user_name"
                 case .team: "team"
                 case .model: "model"
-                case .day: "'\(day)'"
+                case .day: "'\(SpendQuery.display(day))'"
                 }
             let rows = try await database.rows(
                 """
                 SELECT \(group), COUNT(*), CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT),
                   CAST(COALESCE(SUM(tokens_out), 0) AS BIGINT), CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION),
                   CAST(SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) AS BIGINT)
-                FROM spend_\(day) GROUP BY \(group)
+                FROM spend_\(day)\(query.grouping == .day ? "" : " GROUP BY \(group)")
                 """, [])
-            for row in rows where row.count == 6 {
+            for row in rows where row.count == 6 && row[1].int > 0 {
                 lines.append(
                     SpendLine(
                         group: row[0].text ?? "(none)", requests: row[1].int, tokensIn: row[2].int,

@@ -72,3 +72,13 @@ struct LedgerError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension LedgerDatabases {
+    /// A database error in words: PostgreSQL's own message where it sent one (postgres-nio's
+    /// description hides it), never the connection's password.
+    public static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return "PostgreSQL: \(message)" }
+        return "PostgreSQL: \(error.code)" + (error.underlying.map { " (\($0))" } ?? "")
+    }
+}

@@ -12,8 +12,8 @@ public final class SpendLedger: Service, Sendable {
     /// What the queue holds.
     private struct Queue {
         var rows: [LedgerRow] = []
-        /// The number of rows ever queued before `rows[0]`, so a written batch is known by position.
-        var base = 0
+        /// The first rows, being written now: never dropped while the write may still succeed.
+        var inFlight = 0
         var stopping = false
     }
 
@@ -41,15 +41,14 @@ public final class SpendLedger: Service, Sendable {
         (wake, waker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Queues a row; never blocks. A full queue drops its oldest rows (a hundredth of it at once,
-    /// so dropping stays cheap) and counts them.
+    /// Queues a row; never blocks. A full queue drops its oldest rows not being written (a
+    /// hundredth of it at once, so dropping stays cheap) and counts them.
     func append(_ row: LedgerRow) {
         let dropped = queue.withLock { queue -> Int in
             queue.rows.append(row)
             guard queue.rows.count > capacity else { return 0 }
-            let count = max(1, capacity / 100)
-            queue.rows.removeFirst(count)
-            queue.base += count
+            let count = min(max(1, capacity / 100), queue.rows.count - queue.inFlight)
+            queue.rows.removeSubrange(queue.inFlight..<(queue.inFlight + count))
             return count
         }
         if dropped > 0 {
@@ -117,7 +116,8 @@ public final class SpendLedger: Service, Sendable {
             } catch {
                 if !warned {
                     logger.warning(
-                        "ledger database unavailable; rows wait in the queue", metadata: ["error": "\(error)"])
+                        "ledger database unavailable; rows wait in the queue",
+                        metadata: ["error": "\(LedgerDatabases.describe(error))"])
                     warned = true
                 }
                 try? await Task.sleep(for: .seconds(delay))
@@ -132,8 +132,10 @@ public final class SpendLedger: Service, Sendable {
     private func drain(_ tables: LedgerTables, attempts: Int = .max) async -> Bool {
         var failures = 0
         while true {
-            let (batch, base, stopping) = queue.withLock { queue in
-                (Array(queue.rows.prefix(Self.batchSize)), queue.base, queue.stopping)
+            let (batch, stopping) = queue.withLock { queue in
+                let batch = Array(queue.rows.prefix(Self.batchSize))
+                queue.inFlight = batch.count
+                return (batch, queue.stopping)
             }
             if batch.isEmpty { return stopping }
             do {
@@ -142,19 +144,18 @@ public final class SpendLedger: Service, Sendable {
                     try await tables.insert(rows, day: day)
                 }
                 queue.withLock { queue in
-                    // Drops from the front may have taken part of the batch already.
-                    let written = min(max(base + batch.count - queue.base, 0), queue.rows.count)
-                    queue.rows.removeFirst(written)
-                    queue.base += written
+                    queue.rows.removeFirst(queue.inFlight)
+                    queue.inFlight = 0
                 }
                 if failures > 0 { logger.notice("ledger database reachable again; the queue is catching up") }
                 failures = 0
             } catch {
+                queue.withLock { $0.inFlight = 0 }
                 failures += 1
                 if failures == 1 {
                     logger.warning(
                         "ledger write failed; rows wait in the queue and are retried",
-                        metadata: ["error": "\(error)", "queued": "\(pending)"])
+                        metadata: ["error": "\(LedgerDatabases.describe(error))", "queued": "\(pending)"])
                 }
                 if failures >= attempts { return true }
                 if stopping && failures >= 3 { return true }
@@ -170,20 +171,20 @@ public final class SpendLedger: Service, Sendable {
             let dropped = try await tables.dropDays(before: oldest)
             if dropped > 0 { logger.info("ledger retention dropped old days", metadata: ["days": "\(dropped)"]) }
         } catch {
-            logger.warning("ledger retention failed", metadata: ["error": "\(error)"])
+            logger.warning("ledger retention failed", metadata: ["error": "\(LedgerDatabases.describe(error))"])
         }
     }
 
-    /// Spend grouped `by` since `day` (`YYYYMMDD`), read from the open database.
-    func report(by grouping: SpendGrouping, since day: String) async throws -> [SpendLine] {
+    /// The spend `query` asks for, read from the open database.
+    func report(_ query: SpendQuery) async throws -> [SpendLine] {
         guard let database = opened.withLock({ $0 }) else { throw LedgerError("the ledger database is not open") }
         guard database.dialect == .sqlite else {
-            return try await LedgerTables(database: database).report(by: grouping, since: day)
+            return try await LedgerTables(database: database).report(query)
         }
         // A reader of its own: the writer's connection stays the writer's.
         let reader = try await LedgerDatabases.open(url, logger: logger)
         do {
-            let lines = try await LedgerTables(database: reader).report(by: grouping, since: day)
+            let lines = try await LedgerTables(database: reader).report(query)
             await reader.close()
             return lines
         } catch {

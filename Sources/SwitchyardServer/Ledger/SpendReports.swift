@@ -1,0 +1,20 @@
+import Logging
+import SwitchyardCore
+
+/// Spend reports straight from a ledger database, for `switchyard spend` (no gateway running).
+public enum SpendReports {
+    /// The spend `query` asks for from the database `url` names.
+    public static func report(_ query: SpendQuery, url: String, logger: Logger) async throws -> [SpendLine] {
+        let database = try await LedgerDatabases.open(url, logger: logger)
+        do {
+            let tables = LedgerTables(database: database)
+            try await tables.migrate()
+            let lines = try await tables.report(query)
+            await database.close()
+            return lines
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+}
