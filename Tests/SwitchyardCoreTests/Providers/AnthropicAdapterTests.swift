@@ -84,7 +84,7 @@ struct AnthropicAdapterTests {
         #expect(j["choices"]?.arrayValue?.first?["finish_reason"] == "tool_calls")
         #expect(j["model"] == "claude-x")
         #expect(j["object"] == "chat.completion")
-        #expect(out.usage == TokenUsage(promptTokens: 17, completionTokens: 3))
+        #expect(out.usage == TokenUsage(promptTokens: 17, completionTokens: 3, cachedTokens: 5))
     }
 
     @Test(

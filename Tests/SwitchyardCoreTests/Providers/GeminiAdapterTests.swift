@@ -67,7 +67,7 @@ struct GeminiAdapterTests {
         #expect(choice["message"]?["content"] == .null)
         let id = try #require(choice["message"]?["tool_calls"]?.arrayValue?.first?["id"]?.stringValue)
         #expect(choice["message"]?["tool_calls"]?.arrayValue?.first?["function"]?["arguments"] == #"{"x":1}"#)
-        #expect(converted.usage == TokenUsage(promptTokens: 5, completionTokens: 9))
+        #expect(converted.usage == TokenUsage(promptTokens: 5, completionTokens: 9, reasoningTokens: 7))
         #expect(out["usage"]?["completion_tokens_details"]?["reasoning_tokens"] == .number(7))
 
         let next =

@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SwitchyardCore
+import Testing
+
+@testable import SwitchyardServer
+
+@Suite("The spend ledger in a real SQLite file: day tables, reports, retention, the queue")
+struct LedgerTests {
+    static func row(_ day: String, key: String?, model: String, cost: Double?, tokens: Int = 10) -> LedgerRow {
+        let time = ISO8601DateFormatter().date(from: "\(SpendQuery.display(day))T12:00:00Z")!
+        return LedgerRow(
+            time: time, requestID: "req_\(UUID().uuidString)", keyName: key, user: "u", team: key == nil ? nil : "t",
+            route: "chat", provider: "openai", model: model,
+            usage: TokenUsage(promptTokens: tokens, completionTokens: 2),
+            costUSD: cost, status: 200, latencyMilliseconds: 1.5)
+    }
+
+    static func database() async throws -> (any LedgerDatabase, String) {
+        let path = NSTemporaryDirectory() + "switchyard-ledger-\(UUID().uuidString).sqlite"
+        return (try await LedgerDatabases.open("sqlite:\(path)", logger: Logger(label: "test")), path)
+    }
+
+    @Test("Rows land in their day's table; reports group and add them; a retried write is not doubled")
+    func reports() async throws {
+        let (database, path) = try await Self.database()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let tables = LedgerTables(database: database)
+        try await tables.migrate()
+        try await tables.migrate()  // idempotent
+        let rows = [
+            Self.row("20261201", key: "alice", model: "gpt-4o", cost: 0.5),
+            Self.row("20261201", key: "bob", model: "gpt-4o", cost: 0.25),
+            Self.row("20261202", key: "alice", model: "claude-sonnet-4-5", cost: 1),
+            Self.row("20261202", key: nil, model: "llama3", cost: nil),
+        ]
+        for (day, group) in Dictionary(grouping: rows, by: \.day) {
+            try await tables.ensureDay(day)
+            try await tables.insert(group, day: day)
+            try await tables.insert(group, day: day)
+        }
+        #expect(try await tables.days() == ["20261201", "20261202"])
+        let all = try SpendQuery(by: "key", since: "2026-12-01", until: "2026-12-02")
+        let byKey = try await tables.report(all)
+        #expect(byKey.map(\.group) == ["alice", "bob", "(none)"])
+        #expect(byKey[0].requests == 2 && abs(byKey[0].costUSD - 1.5) < 1e-9 && byKey[0].tokensIn == 20)
+        #expect(byKey[2].unpriced == 1)
+        let byDay = try await tables.report(try SpendQuery(by: "day", since: "2026-12-02", until: "2026-12-02"))
+        #expect(byDay.map(\.group) == ["2026-12-02"] && byDay[0].requests == 2)
+        #expect(try await tables.dropDays(before: "20261202") == 1)
+        #expect(try await tables.days() == ["20261202"])
+        await database.close()
+    }
+
+    @Test("A full queue drops its oldest rows and counts them; graceful shutdown writes the rest")
+    func queue() async throws {
+        let path = NSTemporaryDirectory() + "switchyard-ledger-\(UUID().uuidString).sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let metrics = GatewayMetrics()
+        let ledger = SpendLedger(
+            url: "sqlite:\(path)", capacity: 10, retentionDays: 90, metrics: metrics, logger: Logger(label: "test"))
+        let today = LedgerRow.day(of: Date())
+        for _ in 0..<15 { ledger.append(Self.row(today, key: "k", model: "m", cost: 0.01)) }
+        #expect(ledger.pending == 10)
+        #expect(
+            try Exposition(String(decoding: metrics.render(), as: UTF8.self)).value(
+                "switchyard_ledger_dropped_rows_total") == 5)
+        let group = ServiceGroup(
+            configuration: .init(services: [ledger], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        for _ in 0..<100 where ledger.pending > 0 { try await Task.sleep(for: .milliseconds(20)) }
+        ledger.append(Self.row(today, key: "k", model: "m", cost: 0.01))
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(ledger.pending == 0)
+        let lines = try await SpendReports.report(
+            try SpendQuery(by: "key", since: nil, until: nil), url: "sqlite:\(path)", logger: Logger(label: "test"))
+        #expect(lines.first?.requests == 11)
+    }
+}
