@@ -283,5 +283,5 @@ def test_check_config_prints_the_price_of_each_route(binary, tmp_path):
                          check=True).stdout
     assert "smart -> anthropic: `claude-sonnet-4-5-20250929` as claude-sonnet-4-5: $3.00 in / $15.00 out" in out
     assert "house -> openai: `house-model` as house-model: $1.00 in / $2.00 out" in out
-    assert "anything else -> ollama: free unless priced" in out
+    assert "anything else -> ollama: free unless the model is priced" in out
     assert "openai/house-model: $1.00 in / $2.00 out per 1M tokens; our contract, 2026-11" in out

@@ -42,7 +42,8 @@ public struct PriceReport: Sendable {
         guard let endpoint = config.router.providers[deployment.provider] else { return "unknown provider" }
         guard let model = deployment.model else {
             switch config.spend.prices.lookup("", at: endpoint) {
-            case .free: return "free unless priced (\(endpoint.kind == .ollama ? "Ollama" : "OpenAI-compatible"))"
+            case .free:
+                return "free unless the model is priced (\(endpoint.kind == .ollama ? "Ollama" : "OpenAI-compatible"))"
             case .priced, .unpriced: return "by the requested model's price (table below)"
             }
         }

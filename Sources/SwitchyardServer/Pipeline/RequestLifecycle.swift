@@ -9,8 +9,9 @@ import SwitchyardCore
 ///
 /// `run` is the whole story: each phase is a method below, in that order, and every request,
 /// whatever its endpoint and however it goes (answered, refused, failed upstream, client gone),
-/// ends in `end`, which settles the budgets, writes the answer's last part (or the failure),
-/// records the metrics and the log line, and gives back the concurrency slot. Endpoints answered by a provider are front doors
+/// ends in `end`, which charges the answer and settles the budgets, writes the answer's last part
+/// (or the failure), records the metrics, the log line and the ledger row, and gives back the
+/// concurrency slot. Endpoints answered by a provider are front doors
 /// (`FrontDoor`): they only convert; this type does the I/O.
 struct RequestLifecycle: Sendable {
     /// The shared state: configuration, adapters, transport, budgets, metrics.
