@@ -47,18 +47,24 @@ extension ConfigLoader {
             try Self.requireUniqueName(entry.name, among: &names, at: at, of: "budget")
             let limits = try Self.limits(tokens: entry.maxTokens, requests: entry.maxRequests, at: at)
             guard !limits.isEmpty else { throw ConfigError("\(at): give max_tokens, max_requests or both") }
-            let provider = entry.provider.map(ProviderID.init(rawValue:))
-            if let provider, providers[provider] == nil {
-                throw ConfigError("\(at): provider `\(provider)` is not declared")
-            }
-            guard entry.match.allSatisfy({ !$0.isEmpty }) else {
-                throw ConfigError("\(at): match patterns must not be empty")
-            }
-            budgets.append(
-                ModelBudget(
-                    name: entry.name, models: entry.match.map(ModelPattern.init), provider: provider, limits: limits))
+            let (models, provider) = try Self.coverage(
+                match: entry.match, provider: entry.provider, providers: providers, at: at)
+            budgets.append(ModelBudget(name: entry.name, models: models, provider: provider, limits: limits))
         }
         return budgets
+    }
+
+    /// What a budget covers: its model patterns (none may be empty) and its provider (which must be
+    /// declared).
+    static func coverage(
+        match: [String], provider name: String?, providers: [ProviderID: ProviderEndpoint], at: String
+    ) throws(ConfigError) -> ([ModelPattern], ProviderID?) {
+        let provider = name.map(ProviderID.init(rawValue:))
+        if let provider, providers[provider] == nil {
+            throw ConfigError("\(at): provider `\(provider)` is not declared")
+        }
+        guard match.allSatisfy({ !$0.isEmpty }) else { throw ConfigError("\(at): match patterns must not be empty") }
+        return (match.map(ModelPattern.init), provider)
     }
 
     static func limits(tokens: Int?, requests: Int?, at: String) throws(ConfigError) -> BudgetLimits {

@@ -8,7 +8,7 @@ extension ConfigLoader {
         for (index, entry) in (file?.prices ?? []).enumerated() {
             let at = "config file: prices[\(index)] (`\(entry.provider)/\(entry.model)`)"
             let rates =
-                [entry.input, entry.output] + [entry.cachedInput, entry.cacheWrite, entry.reasoning].compactMap { $0 }
+                [entry.input] + [entry.output, entry.cachedInput, entry.cacheWrite, entry.reasoning].compactMap { $0 }
             guard rates.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
                 throw ConfigError("\(at): prices must be dollars per million tokens, 0 or more")
             }
@@ -51,16 +51,11 @@ extension ConfigLoader {
                 } else if let user = entry.user {
                     .user(name(user))
                 } else { .everyone }
-            let provider = entry.provider.map(ProviderID.init(rawValue:))
-            if let provider, providers[provider] == nil {
-                throw ConfigError("\(at): provider `\(provider)` is not declared")
-            }
-            guard entry.match.allSatisfy({ !$0.isEmpty }) else {
-                throw ConfigError("\(at): match patterns must not be empty")
-            }
+            let (models, provider) = try Self.coverage(
+                match: entry.match, provider: entry.provider, providers: providers, at: at)
             budgets.append(
                 SpendBudget(
-                    name: entry.name, scope: scope, models: entry.match.map(ModelPattern.init), provider: provider,
+                    name: entry.name, scope: scope, models: models, provider: provider,
                     nanodollars: try Self.nanodollars(entry.usd, at: at),
                     period: try Self.period(entry.period, windowMinutes: entry.windowMinutes, at: at)))
         }

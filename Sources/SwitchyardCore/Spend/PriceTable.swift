@@ -13,8 +13,8 @@ public struct PriceTable: Sendable, Equatable {
         public var model: String
         /// Dollars per million prompt tokens.
         public var input: Double
-        /// Dollars per million generated tokens.
-        public var output: Double
+        /// Dollars per million generated tokens (none for embeddings).
+        public var output: Double?
         /// Dollars per million cached prompt tokens.
         public var cachedInput: Double?
         /// Dollars per million prompt tokens written to the cache.
@@ -32,24 +32,11 @@ public struct PriceTable: Sendable, Equatable {
             case cacheWrite = "cache_write"
         }
 
-        /// Decodes an entry; `output` defaults to 0 (embeddings generate nothing).
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            provider = try c.decode(String.self, forKey: .provider)
-            model = try c.decode(String.self, forKey: .model)
-            input = try c.decode(Double.self, forKey: .input)
-            output = try c.decodeIfPresent(Double.self, forKey: .output) ?? 0
-            cachedInput = try c.decodeIfPresent(Double.self, forKey: .cachedInput)
-            cacheWrite = try c.decodeIfPresent(Double.self, forKey: .cacheWrite)
-            reasoning = try c.decodeIfPresent(Double.self, forKey: .reasoning)
-            source = try c.decodeIfPresent(String.self, forKey: .source)
-            date = try c.decodeIfPresent(String.self, forKey: .date)
-        }
-
         /// The entry's price.
         var price: ModelPrice {
             ModelPrice(
-                input: input, output: output, cachedInput: cachedInput, cacheWrite: cacheWrite, reasoning: reasoning,
+                input: input, output: output ?? 0, cachedInput: cachedInput, cacheWrite: cacheWrite,
+                reasoning: reasoning,
                 source: source ?? "config file", date: date ?? "")
         }
     }

@@ -64,8 +64,10 @@ public final class SpendLedger: Service, Sendable {
     /// Opens the database, applies migrations and retention, then writes rows as they come until
     /// graceful shutdown, and then the rows still queued.
     public func run() async throws {
-        let database = await openWithRetries()
-        guard let database else { return }
+        guard let database = await openWithRetries() else {
+            discard(reason: "ledger rows lost at shutdown: the database never answered")
+            return
+        }
         opened.withLock { $0 = database }
         let tables = LedgerTables(database: database)
         var retainedOn = ""
@@ -85,17 +87,20 @@ public final class SpendLedger: Service, Sendable {
         }
         // Shutdown: whatever is still queued, with a bounded number of tries.
         _ = await drain(tables, attempts: 3)
+        discard(reason: "ledger rows lost at shutdown: the database did not take them")
+        opened.withLock { $0 = nil }
+        await database.close()
+    }
+
+    /// Empties the queue at shutdown, counting and warning about what it held.
+    private func discard(reason: String) {
         let lost = queue.withLock { queue in
             defer { queue.rows.removeAll() }
             return queue.rows.count
         }
-        if lost > 0 {
-            metrics.ledgerDropped(lost)
-            logger.warning(
-                "ledger rows lost at shutdown: the database did not take them", metadata: ["rows": "\(lost)"])
-        }
-        opened.withLock { $0 = nil }
-        await database.close()
+        guard lost > 0 else { return }
+        metrics.ledgerDropped(lost)
+        logger.warning("\(reason)", metadata: ["rows": "\(lost)"])
     }
 
     /// The database, opened and migrated; retried (with a warning) until it answers or shutdown.
