@@ -266,4 +266,21 @@ struct RateLimitTests {
             }
         }
     }
+
+    @Test("The relay finds usage objects and delta text by scanning, escapes and all")
+    func usageScan() {
+        #expect(UsageTrackingSSETranscoder.carriesUsage(#"{"choices":[],"usage":{"prompt_tokens":1}}"#))
+        #expect(UsageTrackingSSETranscoder.carriesUsage(#"{"usage" : {"prompt_tokens":1}}"#))
+        #expect(
+            !UsageTrackingSSETranscoder.carriesUsage(#"{"choices":[{"delta":{"content":"\"usage\":{"}}],"usage":null}"#)
+        )
+        #expect(UsageTrackingSSETranscoder.deltaContent(#"{"choices":[{"delta":{"content":"Hel"}}]}"#) == "Hel")
+        #expect(
+            UsageTrackingSSETranscoder.deltaContent(#"{"choices":[{"delta":{"content":"a\"b\\c\n\u00e9"}}]}"#)
+                == "a\"b\\c\né")
+        #expect(UsageTrackingSSETranscoder.deltaContent(#"{"choices":[{"delta":{"content":null}}]}"#) == nil)
+        #expect(UsageTrackingSSETranscoder.deltaContent(#"{"choices":[{"delta":{"content":"cut\"#) == nil)
+        let toolCall = #"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"{\"content\":\"x\"}"}}]}}]}"#
+        #expect(UsageTrackingSSETranscoder.deltaContent(toolCall) == nil)
+    }
 }

@@ -54,9 +54,31 @@ public struct LedgerRow: Sendable, Equatable {
 
     /// The UTC day of `date` as `YYYYMMDD`.
     public static func day(of date: Date) -> String {
-        let days = Int64((date.timeIntervalSince1970 / 86_400).rounded(.down))
+        let (year, month, day, _) = civil(date)
+        return digits(year, 4) + digits(month, 2) + digits(day, 2)
+    }
+
+    /// `date` in ISO 8601 to the millisecond, UTC (`2026-12-03T12:19:05.123Z`), without a
+    /// formatter: the ledger writes one per row.
+    public static func timestamp(_ date: Date) -> String {
+        let (year, month, day, milliseconds) = civil(date)
+        let seconds = milliseconds / 1000
+        return digits(year, 4) + "-" + digits(month, 2) + "-" + digits(day, 2) + "T" + digits(seconds / 3600, 2)
+            + ":" + digits(seconds / 60 % 60, 2) + ":" + digits(seconds % 60, 2) + "." + digits(milliseconds % 1000, 3)
+            + "Z"
+    }
+
+    /// The civil date of `date` in UTC, and the milliseconds into its day.
+    static func civil(_ date: Date) -> (year: Int64, month: Int64, day: Int64, milliseconds: Int64) {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let days = milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
         let (year, month) = CalendarMonth.civil(days: days)
-        let first = CalendarMonth.days(year: year, month: month)
-        return String(format: "%04d%02d%02d", year, month, days - first + 1)
+        return (year, month, days - CalendarMonth.days(year: year, month: month) + 1, milliseconds - days * 86_400_000)
+    }
+
+    /// `value` in decimal, zero-padded to `width`.
+    static func digits(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 }

@@ -67,12 +67,12 @@ public struct ModelPrice: Sendable, Equatable {
     }
 
     /// A dollar amount to the billionth, with at least two decimals and no trailing zeros beyond
-    /// them (`2.50`, `0.075`, `0.000001875`).
+    /// them (`2.50`, `0.075`, `0.000001875`); written without a formatter, as every answer's cost header is.
     public static func format(_ dollars: Double) -> String {
-        var text = String(format: "%.9f", dollars)
-        while text.hasSuffix("0"), let dot = text.firstIndex(of: "."), text.distance(from: dot, to: text.endIndex) > 3 {
-            text.removeLast()
-        }
-        return text
+        let nano = Int64((max(dollars, 0) * 1_000_000_000).rounded())
+        var fraction = Array(String(nano % 1_000_000_000).utf8)
+        fraction.insert(contentsOf: repeatElement(UInt8(ascii: "0"), count: 9 - fraction.count), at: 0)
+        while fraction.count > 2, fraction.last == UInt8(ascii: "0") { fraction.removeLast() }
+        return String(nano / 1_000_000_000) + "." + String(decoding: fraction, as: UTF8.self)
     }
 }

@@ -48,11 +48,9 @@ struct LedgerTables: Sendable {
         guard !rows.isEmpty else { return }
         var binds: [LedgerValue] = []
         var tuples: [String] = []
-        let time = ISO8601DateFormatter()
-        time.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         for row in rows {
             let values: [LedgerValue] = [
-                .text(row.id), .text(time.string(from: row.time)), .text(row.requestID),
+                .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),
                 row.keyName.map { .text($0) } ?? .null,
                 row.user.map { .text($0) } ?? .null, row.team.map { .text($0) } ?? .null, .text(row.route),
                 .text(row.provider), .text(row.model), .int(row.usage.promptTokens), .int(row.usage.completionTokens),

@@ -12,12 +12,15 @@ final class SQLiteLedgerDatabase: LedgerDatabase {
         self.connection = connection
     }
 
-    /// Opens (or creates) the file at `path`, in WAL mode, waiting up to 5 s for another writer.
+    /// Opens (or creates) the file at `path`, in WAL mode with `synchronous=NORMAL` (a commit is not
+    /// flushed to disk on its own: a power cut may lose the last moments of rows, a crash of the
+    /// gateway loses none), waiting up to 5 s for another writer.
     static func open(path: String) async throws -> SQLiteLedgerDatabase {
         let connection = try await SQLiteConnection.open(storage: .file(path: path))
         let database = SQLiteLedgerDatabase(connection: connection)
         do {
             _ = try await connection.query("PRAGMA journal_mode=WAL", [])
+            _ = try await connection.query("PRAGMA synchronous=NORMAL", [])
             _ = try await connection.query("PRAGMA busy_timeout=5000", [])
         } catch {
             await database.close()

@@ -15,6 +15,8 @@ public final class SpendLedger: Service, Sendable {
         /// The first rows, being written now: never dropped while the write may still succeed.
         var inFlight = 0
         var stopping = false
+        /// Whether this outage's drops were warned about (once per outage, not once per row).
+        var warnedDrop = false
     }
 
     private let url: String
@@ -44,16 +46,19 @@ public final class SpendLedger: Service, Sendable {
     /// Queues a row; never blocks. A full queue drops its oldest rows not being written (a
     /// hundredth of it at once, so dropping stays cheap) and counts them.
     func append(_ row: LedgerRow) {
-        let dropped = queue.withLock { queue -> Int in
+        let (dropped, warn) = queue.withLock { queue -> (Int, Bool) in
             queue.rows.append(row)
-            guard queue.rows.count > capacity else { return 0 }
+            guard queue.rows.count > capacity else { return (0, false) }
             let count = min(max(1, capacity / 100), queue.rows.count - queue.inFlight)
             queue.rows.removeSubrange(queue.inFlight..<(queue.inFlight + count))
-            return count
+            defer { queue.warnedDrop = true }
+            return (count, !queue.warnedDrop)
         }
-        if dropped > 0 {
-            metrics.ledgerDropped(dropped)
-            logger.warning("ledger queue full: oldest rows dropped", metadata: ["rows": "\(dropped)"])
+        if dropped > 0 { metrics.ledgerDropped(dropped) }
+        if warn {
+            logger.warning(
+                "ledger queue full: the oldest rows are dropped until the database takes rows again (switchyard_ledger_dropped_rows_total counts them)"
+            )
         }
         waker.yield()
     }
@@ -151,6 +156,7 @@ public final class SpendLedger: Service, Sendable {
                 queue.withLock { queue in
                     queue.rows.removeFirst(queue.inFlight)
                     queue.inFlight = 0
+                    queue.warnedDrop = false
                 }
                 if failures > 0 { logger.notice("ledger database reachable again; the queue is catching up") }
                 failures = 0

@@ -124,3 +124,29 @@ struct PriceTableTests {
         #expect(throws: ConfigError.self) { try ConfigLoader(environment: [:], configPath: bad).load() }
     }
 }
+
+@Suite("Spend formatting: dollars, days and timestamps without formatters")
+struct SpendFormattingTests {
+    @Test("Dollars print to the billionth with at least two decimals")
+    func dollars() {
+        #expect(ModelPrice.format(2.5) == "2.50")
+        #expect(ModelPrice.format(0.075) == "0.075")
+        #expect(ModelPrice.format(0.00000375) == "0.00000375")
+        #expect(ModelPrice.format(0.000000001) == "0.000000001")
+        #expect(ModelPrice.format(1234) == "1234.00")
+        #expect(ModelPrice.format(0) == "0.00")
+    }
+
+    @Test("Days and timestamps agree with Foundation's formatter, before and after 1970")
+    func timestamps() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for seconds in [0, 1_798_761_599.999, 1_764_763_145.123, 951_782_400.5, -1.5, 4_102_444_800] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(LedgerRow.timestamp(date) == formatter.string(from: date), "\(seconds)")
+            #expect(
+                LedgerRow.day(of: date)
+                    == formatter.string(from: date).prefix(10).replacingOccurrences(of: "-", with: ""))
+        }
+    }
+}
