@@ -269,18 +269,49 @@ struct RateLimitTests {
 
     @Test("The relay finds usage objects and delta text by scanning, escapes and all")
     func usageScan() {
-        #expect(UsageTrackingSSETranscoder.carriesUsage(#"{"choices":[],"usage":{"prompt_tokens":1}}"#))
-        #expect(UsageTrackingSSETranscoder.carriesUsage(#"{"usage" : {"prompt_tokens":1}}"#))
         #expect(
-            !UsageTrackingSSETranscoder.carriesUsage(#"{"choices":[{"delta":{"content":"\"usage\":{"}}],"usage":null}"#)
+            UsageTrackingSSETranscoder.carriesUsage(ByteBuffer(string: #"{"choices":[],"usage":{"prompt_tokens":1}}"#)))
+        #expect(UsageTrackingSSETranscoder.carriesUsage(ByteBuffer(string: #"{"usage" : {"prompt_tokens":1}}"#)))
+        #expect(
+            !UsageTrackingSSETranscoder.carriesUsage(
+                ByteBuffer(string: #"{"choices":[{"delta":{"content":"\"usage\":{"}}],"usage":null}"#))
         )
-        #expect(UsageTrackingSSETranscoder.deltaContent(#"{"choices":[{"delta":{"content":"Hel"}}]}"#) == "Hel")
         #expect(
-            UsageTrackingSSETranscoder.deltaContent(#"{"choices":[{"delta":{"content":"a\"b\\c\n\u00e9"}}]}"#)
+            UsageTrackingSSETranscoder.deltaContent(ByteBuffer(string: #"{"choices":[{"delta":{"content":"Hel"}}]}"#))
+                == "Hel")
+        #expect(
+            UsageTrackingSSETranscoder.deltaContent(
+                ByteBuffer(string: #"{"choices":[{"delta":{"content":"a\"b\\c\n\u00e9"}}]}"#))
                 == "a\"b\\c\né")
-        #expect(UsageTrackingSSETranscoder.deltaContent(#"{"choices":[{"delta":{"content":null}}]}"#) == nil)
-        #expect(UsageTrackingSSETranscoder.deltaContent(#"{"choices":[{"delta":{"content":"cut\"#) == nil)
+        #expect(
+            UsageTrackingSSETranscoder.deltaContent(ByteBuffer(string: #"{"choices":[{"delta":{"content":null}}]}"#))
+                == nil)
+        #expect(
+            UsageTrackingSSETranscoder.deltaContent(ByteBuffer(string: #"{"choices":[{"delta":{"content":"cut\"#))
+                == nil)
         let toolCall = #"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"{\"content\":\"x\"}"}}]}}]}"#
-        #expect(UsageTrackingSSETranscoder.deltaContent(toolCall) == nil)
+        #expect(UsageTrackingSSETranscoder.deltaContent(ByteBuffer(string: toolCall)) == nil)
+    }
+
+    @Test("The relay passes events byte for byte, any line endings, comments and multi-line data, at every split")
+    func verbatimRelay() throws {
+        let usage = #"data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"# + "\n\n"
+        let kept =
+            "\n: keep-alive\r\r" + #"data: {"choices":[{"delta":{"content":"a"}}],"usage":null}"# + "\r\r"
+            + #"data: {"choices":[{"delta":"# + "\r\n" + #"data: {"content":"b\u00e9"}}]}"# + "\r\n\r\n"
+        let stream = kept + usage + "data: [DONE]\r\n\r\n"
+        let bytes = Array(stream.utf8)
+        for split in 1..<bytes.count {
+            var relay = UsageTrackingSSETranscoder(hideUsageChunk: true)
+            var out = ""
+            for part in [bytes[..<split], bytes[split...]] {
+                if let o = try relay.transcode(ByteBuffer(bytes: part)) { out += String(buffer: o) }
+            }
+            if let o = try relay.finish() { out += String(buffer: o) }
+            #expect(out == kept + "data: [DONE]\r\n\r\n", "split at \(split)")
+            #expect(relay.streamedText == "abé")
+            #expect(relay.usage == TokenUsage(promptTokens: 3, completionTokens: 2))
+            if out != kept + "data: [DONE]\r\n\r\n" { break }
+        }
     }
 }

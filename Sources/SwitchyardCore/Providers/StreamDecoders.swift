@@ -70,18 +70,38 @@ public struct LineSplitter: Sendable {
     /// The lines completed by `bytes`.
     public mutating func feed(_ bytes: ByteBuffer) -> [String] {
         var lines: [String] = []
-        for byte in bytes.readableBytesView {
-            if lastWasCR {
-                lastWasCR = false
-                if byte == 0x0A { continue }
+        bytes.withUnsafeReadableBytes { raw in
+            let input = raw.bindMemory(to: UInt8.self)
+            guard !input.isEmpty else { return }
+            var start = 0
+            if lastWasCR, input.first == 0x0A { start = 1 }
+            lastWasCR = false
+            var index = start
+            while index < input.count {
+                let byte = input[index]
+                guard byte == 0x0A || byte == 0x0D else {
+                    index += 1
+                    continue
+                }
+                let piece = UnsafeBufferPointer(rebasing: input[start..<index])
+                if pending.isEmpty {
+                    lines.append(String(decoding: piece, as: UTF8.self))
+                } else {
+                    pending.append(contentsOf: piece)
+                    lines.append(String(decoding: pending, as: UTF8.self))
+                    pending.removeAll(keepingCapacity: true)
+                }
+                index += 1
+                if byte == 0x0D {
+                    if index == input.count {
+                        lastWasCR = true
+                    } else if input[index] == 0x0A {
+                        index += 1
+                    }
+                }
+                start = index
             }
-            if byte == 0x0A || byte == 0x0D {
-                lines.append(String(decoding: pending, as: UTF8.self))
-                pending.removeAll(keepingCapacity: true)
-                lastWasCR = byte == 0x0D
-            } else {
-                pending.append(byte)
-            }
+            pending.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<input.count]))
         }
         return lines
     }

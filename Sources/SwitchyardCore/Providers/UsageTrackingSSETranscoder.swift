@@ -1,12 +1,21 @@
 import NIOCore
 
-/// Relays an OpenAI SSE stream event by event while learning its usage: the text of the deltas
-/// and the final usage chunk, which the gateway asked for itself and hides from a client that did
-/// not. Used instead of the plain byte relay so every stream is priced. Only the event that carries
-/// a usage object is parsed whole; the others are read for their delta text by a scan of their bytes.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Relays an OpenAI SSE stream event by event, byte for byte as the upstream framed it, while
+/// learning its usage: the text of the deltas and the final usage chunk, which the gateway asked
+/// for itself and hides from a client that did not. Used instead of the plain byte relay so every
+/// stream is priced. Events are found and read by scanning their bytes; only an event that carries
+/// a usage object (or data over several lines) is decoded and parsed whole.
 public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
-    private var sse = SSEDecoder()
     private let hideUsageChunk: Bool
+    /// Bytes of the event not complete yet.
+    private var pending = ByteBuffer()
+    private var boundary = EventBoundary()
     private var sawDone = false
     /// The usage chunk's counts.
     public private(set) var usage: TokenUsage?
@@ -18,86 +27,186 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         self.hideUsageChunk = hideUsageChunk
     }
 
-    /// Passes events through (re-framed), minus a hidden usage chunk.
+    /// Passes complete events through unchanged, minus a hidden usage chunk.
     public mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
+        var chunk = chunk
+        pending.writeBuffer(&chunk)
         var out = ByteBuffer()
-        for event in sse.feed(chunk) { handle(event, into: &out) }
+        while let length = boundary.nextEnd(in: pending), let event = pending.readSlice(length: length) {
+            handle(event, into: &out)
+        }
+        pending.discardReadBytes()
         return out
     }
 
-    /// Throws when the stream ended before `[DONE]`.
+    /// Passes a last event that was not followed by a blank line; throws when the stream ended
+    /// before `[DONE]`.
     public mutating func finish() throws(GatewayError) -> ByteBuffer? {
         var out = ByteBuffer()
-        for event in sse.finish() { handle(event, into: &out) }
+        if pending.readableBytes > 0 { handle(pending, into: &out) }
+        pending.clear()
         guard sawDone else {
             throw .badGateway("The upstream stream ended before its final [DONE] event; the answer is incomplete.")
         }
         return out
     }
 
-    private mutating func handle(_ event: SSEDecoder.Event, into out: inout ByteBuffer) {
-        if event.data == "[DONE]" {
+    private mutating func handle(_ event: ByteBuffer, into out: inout ByteBuffer) {
+        let (isDone, simple, hasUsage) = event.withUnsafeReadableBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            return (Self.isDone(bytes), !Self.hasLaterDataLine(bytes), Self.carriesUsage(bytes))
+        }
+        if isDone {
             sawDone = true
-        } else if Self.carriesUsage(event.data), let chunk = (try? JSONParser.parse(event.data.utf8))?.objectValue {
+        } else if simple, !hasUsage {
+            streamedText += Self.deltaContent(event) ?? ""
+        } else if !read(event) {
+            // Hidden; but a `\n` that ended the previous event's `\r` in a later chunk stays.
+            if event.getInteger(at: event.readerIndex, as: UInt8.self) == 0x0A { out.writeInteger(UInt8(0x0A)) }
+            return
+        }
+        out.writeImmutableBuffer(event)
+    }
+
+    /// Reads an event the scan cannot: decoded, parsed whole. Returns false when it is the usage
+    /// chunk to hide.
+    private mutating func read(_ event: ByteBuffer) -> Bool {
+        var decoder = SSEDecoder()
+        for decoded in decoder.feed(event) + decoder.finish() {
+            guard let chunk = (try? JSONParser.parse(decoded.data.utf8))?.objectValue else { continue }
             let choices = chunk["choices"]?.arrayValue
             streamedText += choices?.first?["delta"]?["content"]?.stringValue ?? ""
             if let usage = TokenUsage(json: chunk["usage"]) {
                 self.usage = usage
-                if hideUsageChunk, choices?.isEmpty ?? true { return }
+                if hideUsageChunk, choices?.isEmpty ?? true { return false }
             }
-        } else {
-            streamedText += Self.deltaContent(event.data) ?? ""
         }
-        if let name = event.name { out.writeString("event: \(name)\n") }
-        if event.data.utf8.contains(UInt8(ascii: "\n")) {
-            for line in event.data.split(separator: "\n", omittingEmptySubsequences: false) {
-                out.writeString("data: \(line)\n")
-            }
-        } else {
-            out.writeString("data: ")
-            out.writeString(event.data)
-            out.writeString("\n")
-        }
-        out.writeString("\n")
+        return true
     }
 
     /// Whether an event's JSON has a `usage` object (not OpenAI's `"usage":null` on every chunk).
     /// A quote inside a JSON string is escaped, so the unescaped key cannot come from content.
-    static func carriesUsage(_ data: String) -> Bool {
-        var bytes = data.utf8[...]
-        while let start = bytes.firstRange(of: #""usage""#.utf8) {
-            var rest = bytes[start.upperBound...].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: ":") }
-            rest = rest.drop { $0 == UInt8(ascii: " ") }
-            if rest.first == UInt8(ascii: "{") { return true }
-            bytes = bytes[start.upperBound...]
+    static func carriesUsage(_ event: ByteBuffer) -> Bool {
+        event.withUnsafeReadableBytes { carriesUsage($0.bindMemory(to: UInt8.self)) }
+    }
+
+    private static func carriesUsage(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var from = 0
+        while let at = find(usageKey, in: bytes, from: from) {
+            var index = at + usageKey.count
+            while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: ":") {
+                index += 1
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "{") { return true }
+            from = at + 1
         }
         return false
     }
 
     /// The first delta's `content` string, read by a scan for `"content":"…"`; a string with escapes
     /// is decoded by the JSON parser. Nil when the event has no content string.
-    static func deltaContent(_ data: String) -> String? {
-        let bytes = data.utf8[...]
-        guard let key = bytes.firstRange(of: #""content":""#.utf8) else { return nil }
-        let quote = bytes.index(before: key.upperBound)
-        var index = key.upperBound
-        var escaped = false
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\\") {
-                escaped = true
-                let next = bytes.index(after: index)
-                guard next < bytes.endIndex else { return nil }
-                index = bytes.index(after: next)
-                continue
+    static func deltaContent(_ event: ByteBuffer) -> String? {
+        event.withUnsafeReadableBytes { raw -> String? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard let key = find(contentKey, in: bytes, from: 0) else { return nil }
+            let start = key + contentKey.count
+            var index = start
+            var escaped = false
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: "\\"):
+                    escaped = true
+                    index += 2
+                case UInt8(ascii: "\""):
+                    let literal = UnsafeBufferPointer(rebasing: bytes[(start - 1)...index])
+                    guard escaped else { return String(decoding: literal.dropFirst().dropLast(), as: UTF8.self) }
+                    return (try? JSONParser.parse(literal))?.stringValue
+                default:
+                    index += 1
+                }
             }
-            if byte == UInt8(ascii: "\"") {
-                let literal = bytes[quote...index]
-                guard escaped else { return String(bytes[key.upperBound..<index]) }
-                return (try? JSONParser.parse(literal))?.stringValue
+            return nil
+        }
+    }
+
+    /// Whether the event is `data: [DONE]` (with or without the space, with its line endings).
+    private static func isDone(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count <= doneSpaced.count + 4 else { return false }
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
+        let line = UnsafeBufferPointer(rebasing: bytes[..<end])
+        return line.elementsEqual(doneSpaced) || line.elementsEqual(done)
+    }
+
+    /// Whether a `data` line follows another line (several data lines, or a comment first): such
+    /// events are decoded rather than scanned.
+    private static func hasLaterDataLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        find(lineFeedData, in: bytes, from: 0) != nil || find(returnData, in: bytes, from: 0) != nil
+    }
+
+    private static let usageKey = Array(#""usage""#.utf8)
+    private static let contentKey = Array(#""content":""#.utf8)
+    private static let done = Array("data:[DONE]".utf8)
+    private static let doneSpaced = Array("data: [DONE]".utf8)
+    private static let lineFeedData = Array("\ndata".utf8)
+    private static let returnData = Array("\rdata".utf8)
+
+    /// The offset of `needle` in `bytes` at or after `from`: the C library's `memchr` finds each
+    /// candidate first byte, `memcmp` the rest.
+    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard let base = bytes.baseAddress, let first = needle.first else { return nil }
+        var index = from
+        while index + needle.count <= bytes.count {
+            guard let hit = memchr(base + index, Int32(first), bytes.count - index - needle.count + 1) else {
+                return nil
             }
-            index = bytes.index(after: index)
+            let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+            let rest = needle.withUnsafeBufferPointer { memcmp(base + offset, $0.baseAddress!, needle.count) }
+            if rest == 0 { return offset }
+            index = offset + 1
         }
         return nil
+    }
+}
+
+/// Finds where SSE events end in a byte stream: at a blank line, whatever mix of `\n`, `\r\n` and
+/// `\r` ends its lines, across arbitrary chunk boundaries.
+struct EventBoundary: Sendable {
+    /// Bytes of the pending buffer already scanned.
+    private var scanned = 0
+    /// The last byte scanned ended a line with `\r` (a `\n` after it belongs to the same ending).
+    private var lastWasCR = false
+    /// No byte of the current line has been seen yet.
+    private var lineEmpty = true
+
+    /// The length of the first complete event in `buffer`'s readable bytes, or nil while it is
+    /// incomplete. Once an event is returned, the caller removes exactly that many bytes.
+    mutating func nextEnd(in buffer: ByteBuffer) -> Int? {
+        buffer.withUnsafeReadableBytes { raw -> Int? in
+            while scanned < raw.count {
+                let byte = raw[scanned]
+                scanned += 1
+                if byte == 0x0A, lastWasCR {
+                    lastWasCR = false
+                    continue
+                }
+                lastWasCR = byte == 0x0D
+                guard byte == 0x0A || byte == 0x0D else {
+                    lineEmpty = false
+                    continue
+                }
+                if lineEmpty {
+                    // A `\r\n` ending stays whole with its event when its `\n` is here already.
+                    if lastWasCR, scanned < raw.count, raw[scanned] == 0x0A {
+                        scanned += 1
+                        lastWasCR = false
+                    }
+                    defer { scanned = 0 }
+                    return scanned
+                }
+                lineEmpty = true
+            }
+            return nil
+        }
     }
 }

@@ -32,6 +32,8 @@ public final class SpendLedger: Service, Sendable {
 
     /// Rows written per statement.
     static let batchSize = 500
+    /// How long the writer waits for a batch to gather before writing a partial one.
+    static let gathering = Duration.milliseconds(100)
 
     /// A ledger writing to the database `url` names, holding at most `capacity` rows while it waits.
     public init(url: String, capacity: Int, retentionDays: Int, metrics: GatewayMetrics, logger: Logger) {
@@ -82,6 +84,10 @@ public final class SpendLedger: Service, Sendable {
                 if today != retainedOn {
                     retainedOn = today
                     await retain(tables)
+                }
+                // Let a batch gather: one statement per request would cost more than the request.
+                if pending < Self.batchSize, !queue.withLock({ $0.stopping }) {
+                    try? await Task.sleep(for: Self.gathering)
                 }
                 let stopping = await drain(tables)
                 if stopping { break }
