@@ -289,6 +289,12 @@ struct RateLimitTests {
         #expect(
             UsageTrackingSSETranscoder.deltaContent(ByteBuffer(string: #"{"choices":[{"delta":{"content":"cut\"#))
                 == nil)
+        #expect(
+            UsageTrackingSSETranscoder.deltaContent(
+                ByteBuffer(string: #"{"choices": [{"delta": {"role": "assistant", "content" : "one "}}]}"#)) == "one ")
+        #expect(
+            UsageTrackingSSETranscoder.deltaContent(
+                ByteBuffer(string: #"{"content": null, "choices":[{"delta":{"content":"x"}}]}"#)) == "x")
         let toolCall = #"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"{\"content\":\"x\"}"}}]}}]}"#
         #expect(UsageTrackingSSETranscoder.deltaContent(ByteBuffer(string: toolCall)) == nil)
     }

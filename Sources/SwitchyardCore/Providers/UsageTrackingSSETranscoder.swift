@@ -103,30 +103,42 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         return false
     }
 
-    /// The first delta's `content` string, read by a scan for `"content":"…"`; a string with escapes
-    /// is decoded by the JSON parser. Nil when the event has no content string.
+    /// The first delta's `content` string, read by a scan for the `"content"` key and its string
+    /// value (spaces around the colon allowed); a string with escapes is decoded by the JSON parser.
+    /// Nil when the event has no content string.
     static func deltaContent(_ event: ByteBuffer) -> String? {
         event.withUnsafeReadableBytes { raw -> String? in
             let bytes = raw.bindMemory(to: UInt8.self)
-            guard let key = find(contentKey, in: bytes, from: 0) else { return nil }
-            let start = key + contentKey.count
-            var index = start
-            var escaped = false
-            while index < bytes.count {
-                switch bytes[index] {
-                case UInt8(ascii: "\\"):
-                    escaped = true
-                    index += 2
-                case UInt8(ascii: "\""):
-                    let literal = UnsafeBufferPointer(rebasing: bytes[(start - 1)...index])
-                    guard escaped else { return String(decoding: literal.dropFirst().dropLast(), as: UTF8.self) }
-                    return (try? JSONParser.parse(literal))?.stringValue
-                default:
-                    index += 1
-                }
+            var from = 0
+            while let key = find(contentKey, in: bytes, from: from) {
+                from = key + 1
+                var start = key + contentKey.count
+                while start < bytes.count, [0x20, 0x09, UInt8(ascii: ":")].contains(bytes[start]) { start += 1 }
+                guard start < bytes.count, bytes[start] == UInt8(ascii: "\"") else { continue }
+                return string(in: bytes, openingAt: start)
             }
             return nil
         }
+    }
+
+    /// The JSON string whose opening quote is at `quote`; nil when it does not close.
+    private static func string(in bytes: UnsafeBufferPointer<UInt8>, openingAt quote: Int) -> String? {
+        var index = quote + 1
+        var escaped = false
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\\"):
+                escaped = true
+                index += 2
+            case UInt8(ascii: "\""):
+                let literal = UnsafeBufferPointer(rebasing: bytes[quote...index])
+                guard escaped else { return String(decoding: literal.dropFirst().dropLast(), as: UTF8.self) }
+                return (try? JSONParser.parse(literal))?.stringValue
+            default:
+                index += 1
+            }
+        }
+        return nil
     }
 
     /// Whether the event is `data: [DONE]` (with or without the space, with its line endings).
@@ -145,7 +157,7 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     }
 
     private static let usageKey = Array(#""usage""#.utf8)
-    private static let contentKey = Array(#""content":""#.utf8)
+    private static let contentKey = Array(#""content""#.utf8)
     private static let done = Array("data:[DONE]".utf8)
     private static let doneSpaced = Array("data: [DONE]".utf8)
     private static let lineFeedData = Array("\ndata".utf8)

@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 
 /// The ledger in PostgreSQL, for many instances writing one ledger. The client's pool runs in a
-/// task of its own for as long as the database is open.
+/// detached task for as long as the database is open, until `close`.
 final class PostgresLedgerDatabase: LedgerDatabase {
     let dialect = LedgerDialect.postgres
     private let client: PostgresClient
@@ -24,7 +24,9 @@ final class PostgresLedgerDatabase: LedgerDatabase {
         configuration.options.connectTimeout = .seconds(5)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
-        running = Task { await client.run() }
+        // Detached: a task made inside the ledger's service would inherit its graceful shutdown,
+        // and the pool would close before the ledger's last write.
+        running = Task.detached { await client.run() }
     }
 
     func execute(_ sql: String, _ binds: [LedgerValue]) async throws {

@@ -96,7 +96,11 @@ public final class SpendLedger: Service, Sendable {
             self.queue.withLock { $0.stopping = true }
             self.waker.yield()
         }
-        // Shutdown: whatever is still queued, with a bounded number of tries.
+        // Shutdown: the listeners have stopped, but a request whose answer has left may not have
+        // queued its row yet; wait for those (bounded), then write what is queued, a few tries.
+        for _ in 0..<500 where metrics.inFlightCount.load(ordering: .relaxed) > 0 {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
         _ = await drain(tables, attempts: 3)
         discard(reason: "ledger rows lost at shutdown: the database did not take them")
         opened.withLock { $0 = nil }

@@ -102,9 +102,8 @@ struct RequestRecord: Sendable {
             }
         }
         let duration = ContinuousClock.now - started
-        metrics.requestFinished(
-            route: route, provider: provider, model: model, status: status, duration: duration,
-            overhead: duration - upstreamWait)
+        // The row is queued before the request stops counting as in flight: the ledger's last
+        // write at shutdown waits for in-flight requests.
         gateway.ledger?.append(
             LedgerRow(
                 time: Date(), requestID: requestID, keyName: key?.name, user: ledgerUser, team: key?.team ?? nil,
@@ -112,6 +111,9 @@ struct RequestRecord: Sendable {
                 usage: usage ?? TokenUsage(promptTokens: 0, completionTokens: 0),
                 costUSD: charge == nil ? 0 : charge?.dollars, status: status,
                 latencyMilliseconds: Double(duration.nanoseconds) / 1_000_000))
+        metrics.requestFinished(
+            route: route, provider: provider, model: model, status: status, duration: duration,
+            overhead: duration - upstreamWait)
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "request_id": "\(requestID)", "route": "\(route)", "provider": "\(provider)", "model": "\(model)",
