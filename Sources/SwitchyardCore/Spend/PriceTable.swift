@@ -72,8 +72,12 @@ public struct PriceTable: Sendable, Equatable {
         }
     }
 
-    /// The table shipped with the binary.
+    /// The table shipped with the binary, read once per process.
     public static func builtIn() throws(ConfigError) -> PriceTable {
+        try shipped.get()
+    }
+
+    private static let shipped = Result { () throws(ConfigError) -> PriceTable in
         guard let url = Bundle.module.url(forResource: "prices", withExtension: "yaml"),
             let data = try? Data(contentsOf: url)
         else { throw ConfigError("the built-in price table (prices.yaml) is missing from the build") }
