@@ -259,6 +259,11 @@ def test_spend_command_and_admin_api(binary, upstream, tmp_path):
         assert by_key["alice"]["cost_usd"] == pytest.approx(3 * MINI_COST)
         status, body = admin("/admin/spend?by=team", "admin-secret")
         assert {row["team"] for row in body["data"]} == {"research", "ops"}
+        status, body = admin("/admin/status", "admin-secret")
+        assert status == 200 and body["object"] == "status"
+        assert {p["name"] for p in body["providers"]} >= {"openai", "anthropic", "gemini", "ollama"}
+        assert body["budget_store"] == "none" and body["requests_in_flight"] == 0
+        assert admin("/admin/status", None)[0] == 401
         # The client listener never serves admin routes.
         with pytest.raises(urllib.error.HTTPError) as hidden:
             urllib.request.urlopen(f"http://127.0.0.1:{gw.port}/admin/spend", timeout=5)

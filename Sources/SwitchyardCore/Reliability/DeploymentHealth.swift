@@ -25,6 +25,28 @@ public final class DeploymentHealth: Sendable {
         self.clock = clock
     }
 
+    /// One deployment's breaker as the status API shows it.
+    public struct Status: Sendable, Equatable {
+        /// The deployment (`provider/model`).
+        public var deployment: String
+        /// Consecutive failures so far.
+        public var failures: Int
+        /// Seconds until it may take a request again (0: in rotation).
+        public var secondsUntilAvailable: Double
+    }
+
+    /// Every deployment that has reported an outcome, by name.
+    public func statuses() -> [Status] {
+        let now = clock()
+        return states.withLock { states in
+            states.map { name, state in
+                Status(
+                    deployment: name, failures: state.failures,
+                    secondsUntilAvailable: max(0, (state.openUntil ?? now) - now))
+            }
+        }.sorted { $0.deployment < $1.deployment }
+    }
+
     /// Seconds since an arbitrary fixed point, monotonic.
     public static func uptime() -> Double {
         let now = ContinuousClock.now - ContinuousClock.Instant.zeroReference

@@ -26,6 +26,10 @@ struct AdminRoutes: Sendable {
             try authorize(request)
             return await spend(request)
         }
+        router.get("/admin/status") { request, _ in
+            try authorize(request)
+            return Self.json(.ok, JSONWriter.bytes(status()))
+        }
         router.get("/admin/**") { request, _ in
             try authorize(request)
             return Self.error(GatewayError.unknownRoute(method: "GET", path: request.uri.path))
@@ -59,6 +63,30 @@ struct AdminRoutes: Sendable {
                     status: 503, type: "service_unavailable",
                     message: "The ledger database is unavailable: \(LedgerDatabases.describe(error))"))
         }
+    }
+
+    /// `GET /admin/status`: providers, deployments' breakers, requests and streams in flight, the
+    /// budgets' store and the ledger's queue.
+    private func status() -> JSONValue {
+        let config = gateway.config
+        let providers: [JSONValue] = config.router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }.map {
+            ["name": .string($0.id.rawValue), "kind": .string($0.kind.rawValue), "base_url": .string("\($0.baseURL)")]
+        }
+        let deployments: [JSONValue] = gateway.health.statuses().map {
+            [
+                "deployment": .string($0.deployment), "consecutive_failures": .number(Double($0.failures)),
+                "circuit": .string($0.secondsUntilAvailable > 0 ? "open" : "closed"),
+                "seconds_until_available": .number($0.secondsUntilAvailable),
+            ]
+        }
+        let store: JSONValue =
+            gateway.limiter == nil ? "none" : config.rateLimit.redisURL == nil ? "memory" : "redis"
+        return [
+            "object": "status", "providers": .array(providers), "deployments": .array(deployments),
+            "requests_in_flight": .number(Double(gateway.metrics.inFlightCount.load(ordering: .relaxed))),
+            "streams_in_flight": .number(Double(gateway.metrics.streamsInFlightCount.load(ordering: .relaxed))),
+            "budget_store": store, "ledger_queued_rows": .number(Double(gateway.ledger?.pending ?? 0)),
+        ]
     }
 
     /// Throws the 401 answer unless the request carries the admin key as its bearer token.
