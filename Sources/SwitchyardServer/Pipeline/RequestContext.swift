@@ -34,6 +34,10 @@ struct RequestContext: Sendable {
     var record: RequestRecord
     /// The gateway key that authenticated the request, when keys are configured.
     var key: GatewayKey?
+    /// The budgets' name for the caller (see `RateLimiter.user`), once authenticated, when used.
+    var user: String?
+    /// The user header's value, once authenticated.
+    var userHeader: String?
     /// Whether the request holds a concurrency slot, given back when it ends.
     var holdsSlot = false
     /// The request's reservation in the budgets, settled when it ends.

@@ -188,9 +188,13 @@ struct RequestLifecycle: Sendable {
     private func authenticate(_ context: inout RequestContext) throws(GatewayError) {
         context.key = try gateway.authenticate(context.headers)
         let (headers, address, key) = (context.headers, context.channel.remoteAddress?.ipAddress, context.key)
-        context.record.identify(
-            user: gateway.user(headers, address: address, key: key), header: gateway.userHeader(headers), key: key,
-            gateway: gateway)
+        context.userHeader = gateway.userHeader(headers)
+        // Who the caller is (a digest of its token, say) is worked out once, and only when the
+        // budgets, the ledger or the log line will use it.
+        if gateway.limiter != nil || gateway.ledger != nil || gateway.logger.logLevel <= .info {
+            context.user = gateway.user(headers, address: address, key: key)
+        }
+        context.record.identify(user: context.user, header: context.userHeader, key: key, gateway: gateway)
     }
 
     /// Parse: the body, once, by the front door (large bodies off the event loop).
@@ -258,12 +262,13 @@ struct RequestLifecycle: Sendable {
         let needed = await HeavyWork.run(bytes: size) { door.demand(of: request, counter: counter, bodySize: size) }
         meter.prompt = needed.prompt
         context.meter = meter
-        let (headers, address) = (context.headers, context.channel.remoteAddress?.ipAddress)
+        let user =
+            context.user
+            ?? gateway.user(context.headers, address: context.channel.remoteAddress?.ipAddress, key: context.key)
         context.accounting = try await TokenAccounting.reserve(
             needed, defaultCompletion: gateway.config.rateLimit.completionReserveTokens,
             spendCompletion: gateway.config.rateLimit.budgetCompletionTokens, limiter: limiter, target: target,
-            user: gateway.user(headers, address: address, key: context.key), userHeader: gateway.userHeader(headers),
-            key: context.key, price: meter.price, metrics: gateway.metrics)
+            user: user, userHeader: context.userHeader, key: context.key, price: meter.price, metrics: gateway.metrics)
     }
 
     /// Recall and prepare: the kept answer the request continues, loaded when `target` needs it,

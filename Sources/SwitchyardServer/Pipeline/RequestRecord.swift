@@ -51,12 +51,10 @@ struct RequestRecord: Sendable {
 
     /// Names the caller: the user for the log line (when it will be written) and the ledger, and
     /// the gateway key.
-    mutating func identify(user: @autoclosure () -> String, header: String?, key: GatewayKey?, gateway: Gateway) {
+    mutating func identify(user: String?, header: String?, key: GatewayKey?, gateway: Gateway) {
         self.key = key.map { ($0.name, $0.team) }
-        guard gateway.logger.logLevel <= .info || gateway.ledger != nil else { return }
-        let user = user()
         if gateway.logger.logLevel <= .info { self.user = user }
-        ledgerUser = header ?? (key == nil ? user : nil)
+        if gateway.ledger != nil { ledgerUser = header ?? (key == nil ? user : nil) }
     }
 
     /// The request goes upstream now.
