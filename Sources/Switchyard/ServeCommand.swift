@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import SwitchyardCore
 import SwitchyardServer
@@ -19,13 +20,21 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        let recent = RecentLines(capacity: 500)
+        let sink = LineLogHandler.Sink { line in
+            FileHandle.standardError.write(Data(line.utf8))
+            recent.append(line)
+        }
         LoggingSystem.bootstrap { label in
-            var handler = LineLogHandler(label: label, format: config.logFormat == "json" ? .json : .text)
+            var handler = LineLogHandler(label: label, format: config.logFormat == "json" ? .json : .text, sink: sink)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "switchyard")
-        let server = GatewayServer(config: config, logger: logger)
+        let (flags, path) = (try options.flags(), options.config)
+        let server = GatewayServer(config: config, logger: logger, recentLines: recent) { () throws(ConfigError) in
+            try ConfigLoader(flags: flags, environment: ProcessInfo.processInfo.environment, configPath: path).load()
+        }
         if config.allowUnauthenticated, !config.keyring.isEnabled, !config.providersWithServerKeys.isEmpty {
             logger.warning(
                 "serving WITHOUT gateway keys although provider keys are configured server-side; anyone who can reach this gateway spends them (ALLOW_UNAUTHENTICATED=true)"

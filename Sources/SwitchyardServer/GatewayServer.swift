@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -24,8 +25,17 @@ public struct GatewayServer: Sendable {
     /// The shared request state.
     public let gateway: Gateway
 
-    /// Creates a server with the given transport (`NIOUpstreamTransport` when nil).
-    public init(config: GatewayConfig, logger: Logger, transport: (any UpstreamTransport)? = nil) {
+    /// Reads the configuration again on `SIGHUP` and `POST /admin/reload`, when the server has a
+    /// way to load it.
+    let reloader: ConfigReloader?
+
+    /// Creates a server with the given transport (`NIOUpstreamTransport` when nil). `reload`
+    /// loads the configuration again (as at start) for live reloads; `recentLines` holds the log
+    /// lines the console shows.
+    public init(
+        config: GatewayConfig, logger: Logger, transport: (any UpstreamTransport)? = nil,
+        recentLines: RecentLines? = nil, reload: (@Sendable () throws(ConfigError) -> GatewayConfig)? = nil
+    ) {
         let metrics = GatewayMetrics()
         gateway = Gateway(
             config: config,
@@ -41,8 +51,10 @@ public struct GatewayServer: Sendable {
                 SpendLedger(
                     url: $0, capacity: config.spend.ledgerQueueRows, retentionDays: config.spend.retentionDays,
                     metrics: metrics, logger: logger)
-            }
+            },
+            recentLines: recentLines
         )
+        reloader = reload.map { [gateway] in ConfigReloader(gateway: gateway, load: $0) }
     }
 
     /// Where kept Responses answers live: Redis when `REDIS_URL` is set, so every instance can
@@ -59,9 +71,10 @@ public struct GatewayServer: Sendable {
     }
 
     /// The limiter the settings ask for: in memory, or in Redis when `REDIS_URL` is set; nil when
-    /// no budget is configured.
+    /// no budget is configured and none can be (keys, which a reload or the admin API may give
+    /// budgets, are not in use).
     static func limiter(_ config: GatewayConfig, metrics: GatewayMetrics, logger: Logger) -> RateLimiter? {
-        guard config.isRateLimited else { return nil }
+        guard config.isRateLimited || config.keyring.isEnabled || config.spend.storesKeys else { return nil }
         let settings = config.rateLimit
         let store: any RateLimitStore
         if let url = settings.redisURL, let endpoint = try? RedisClient.Endpoint(url: url) {
@@ -103,9 +116,22 @@ public struct GatewayServer: Sendable {
         // Shut down in reverse order: the ledger last, after the listeners' requests wrote their rows.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let ledger = gateway.ledger { services.append(.init(service: ledger, successTerminationBehavior: .ignore)) }
-        if let port = config.spend.adminPort, let key = config.spend.adminKey {
+        var directory: KeyDirectory?
+        if config.spend.storesKeys, let ledger = gateway.ledger {
+            let keys = KeyDirectory(gateway: gateway, ledger: ledger, refreshSeconds: config.spend.keyRefreshSeconds)
+            services.append(.init(service: keys, successTerminationBehavior: .ignore))
+            directory = keys
+        }
+        if let reloader, signals.contains(.sigterm) {
+            services.append(.init(service: ReloadOnHangup(reloader: reloader), successTerminationBehavior: .ignore))
+        }
+        if let port = config.spend.adminPort, let digest = config.spend.adminKeyDigest {
+            let routes = AdminRoutes(gateway: gateway, keyDigest: digest, reloader: reloader, directory: directory)
             let admin = Application(
-                router: AdminRoutes(gateway: gateway, adminKey: key).router(),
+                router: routes.router(),
+                server: try config.listener.tls.map { files in
+                    try .tls(.http1(), tlsConfiguration: ListenerTLS.configuration(files))
+                } ?? .http1(),
                 configuration: .init(address: .hostname(config.host, port: port), serverName: "switchyard"),
                 onServerRunning: { channel in await ports.set(admin: channel.localAddress?.port ?? 0) },
                 logger: gateway.logger

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -230,3 +231,58 @@ def postgres():
     controller.start()
     yield controller, f"postgres://switchyard@127.0.0.1:{port}/postgres"
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, made now with openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+ADMIN_KEY = "admin-e2e-secret"
+
+
+class Admin:
+    """Calls the admin API of a gateway started by `start_admin_gateway`."""
+
+    def __init__(self, port: int, scheme: str = "http", context=None):
+        self.base = f"{scheme}://127.0.0.1:{port}"
+        self.context = context
+
+    def call(self, method: str, path: str, body=None, key: str | None = ADMIN_KEY):
+        """(status, parsed JSON body) of one admin request."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        if key is not None:
+            request.add_header("Authorization", f"Bearer {key}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10, context=self.context) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+
+def start_admin_gateway(binary: Path, upstream_port: int, extra_env=None):
+    """A gateway with the admin listener on (and a server-side provider key, so clients need
+    gateway keys): (gateway, admin client)."""
+    admin_port = free_port()
+    env = {"ADMIN_PORT": str(admin_port), "ADMIN_KEY": ADMIN_KEY, "OPENAI_API_KEY": "sk-server-side"}
+    env.update(extra_env or {})
+    gw = start_gateway(binary, upstream_port, env)
+    context = None
+    if "TLS_CERT_FILE" in gw.env:
+        context = ssl.create_default_context(cafile=gw.env["TLS_CERT_FILE"])
+    admin = Admin(admin_port, "https" if context else "http", context)
+    deadline = time.time() + 10
+    while admin.call("GET", "/admin/status")[0] != 200:
+        assert time.time() < deadline, "the admin listener did not answer"
+        time.sleep(0.05)
+    return gw, admin

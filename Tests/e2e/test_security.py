@@ -11,18 +11,6 @@ from conftest import MockOpenAI, start_gateway
 
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1, made now with openssl."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-                    "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True, timeout=60)
-    return cert, key
-
-
-@pytest.fixture(scope="module")
 def tls_gateway(binary, upstream, certificate):
     cert, key = certificate
     gw = start_gateway(binary, upstream.server_address[1], {"TLS_CERT_FILE": str(cert), "TLS_KEY_FILE": str(key)})

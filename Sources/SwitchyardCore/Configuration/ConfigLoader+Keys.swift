@@ -35,12 +35,18 @@ extension ConfigLoader {
                     name: entry.name, digest: digest, models: entry.models.map { $0.map(ModelPattern.init) },
                     expires: expires,
                     limits: try Self.limits(tokens: entry.maxTokens, requests: entry.maxRequests, at: at),
-                    team: entry.team.flatMap { $0.isEmpty ? nil : $0 }))
+                    team: entry.team.flatMap { $0.isEmpty ? nil : $0 },
+                    budget: try entry.budgetUSD.map { usd throws(ConfigError) in
+                        GatewayKey.budget(
+                            name: entry.name, nanodollars: try Self.nanodollars(usd, at: at),
+                            period: try Self.period(nil, windowMinutes: entry.budgetWindowMinutes, at: at))
+                    }))
         }
         return GatewayKeyring(keys: keys)
     }
 
-    static func hexBytes(_ hex: String) -> [UInt8]? {
+    /// Hex digits as bytes; nil when they are not an even number of hex digits.
+    public static func hexBytes(_ hex: String) -> [UInt8]? {
         let chars = Array(hex.lowercased().utf8)
         guard chars.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []

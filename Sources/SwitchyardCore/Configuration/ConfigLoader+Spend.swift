@@ -25,17 +25,29 @@ extension ConfigLoader {
         spend.retentionDays = try values.int(.spendRetentionDays, default: 90, range: 1...36_500)
         spend.ledgerQueueRows = try values.int(.ledgerQueueRows, default: 100_000, range: 1...10_000_000)
         spend.adminPort = try values.optionalInt(.adminPort, range: 1...65_535)
-        spend.adminKey = try values.optionalString(.adminKey).flatMap { $0.isEmpty ? nil : Secret($0) }
-        if spend.adminPort != nil, spend.adminKey == nil {
+        spend.adminKeyDigest = try Self.adminKeyDigest(try values.optionalString(.adminKey))
+        spend.keyRefreshSeconds = try values.seconds(.keyRefreshSeconds, default: 2)
+        if spend.adminPort != nil, spend.adminKeyDigest == nil {
             throw ConfigError("ADMIN_PORT is set but ADMIN_KEY is not: the admin listener needs an admin key")
         }
         return spend
     }
 
-    /// The dollar budgets: the file's `budgets` list and the keys' `budget_usd`.
+    /// The admin key's SHA-256: `ADMIN_KEY` is the key itself, or `sha256:<64 hex digits>` (see
+    /// `switchyard hash-key`) so the key need not be stored anywhere.
+    static func adminKeyDigest(_ value: String?) throws(ConfigError) -> [UInt8]? {
+        guard let value, !value.isEmpty else { return nil }
+        guard value.hasPrefix("sha256:") else { return Hashing.sha256(Array(value.utf8)) }
+        guard let digest = hexBytes(String(value.dropFirst("sha256:".count))), digest.count == 32 else {
+            throw ConfigError(
+                "ADMIN_KEY: sha256: must be followed by 64 hex digits (print them with `switchyard hash-key`)")
+        }
+        return digest
+    }
+
+    /// The dollar budgets of the file's `budgets` list (a key's `budget_usd` is the key's own).
     func buildSpendBudgets(
-        _ entries: [ConfigFile.SpendBudgetEntry], keys: [ConfigFile.KeyEntry],
-        providers: [ProviderID: ProviderEndpoint]
+        _ entries: [ConfigFile.SpendBudgetEntry], providers: [ProviderID: ProviderEndpoint]
     ) throws(ConfigError) -> [SpendBudget] {
         var budgets: [SpendBudget] = []
         var names: Set<String> = []
@@ -58,14 +70,6 @@ extension ConfigLoader {
                     name: entry.name, scope: scope, models: models, provider: provider,
                     nanodollars: try Self.nanodollars(entry.usd, at: at),
                     period: try Self.period(entry.period, windowMinutes: entry.windowMinutes, at: at)))
-        }
-        for (index, key) in keys.enumerated() {
-            guard let usd = key.budgetUSD else { continue }
-            let at = "config file: gateway_keys[\(index)] (`\(key.name)`)"
-            budgets.append(
-                SpendBudget(
-                    name: "key:\(key.name)", scope: .key(key.name), nanodollars: try Self.nanodollars(usd, at: at),
-                    period: try Self.period(nil, windowMinutes: key.budgetWindowMinutes, at: at)))
         }
         return budgets
     }

@@ -32,8 +32,7 @@ public struct ConfigLoader: Sendable {
         let routes = try buildRoutes(file?.routes ?? [], providers: providers) + Route.builtinTable
 
         var rateLimit = try buildRateLimit(values: values, file: file, providers: providers)
-        rateLimit.spend = try buildSpendBudgets(
-            file?.spendBudgets ?? [], keys: file?.gatewayKeys ?? [], providers: providers)
+        rateLimit.spend = try buildSpendBudgets(file?.spendBudgets ?? [], providers: providers)
 
         let logLevel = try values.string(.logLevel, default: "info").lowercased()
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -63,6 +62,11 @@ public struct ConfigLoader: Sendable {
         config.logFormat = logFormat
         config.reliability = try buildReliability(values: values)
         config.spend = try buildSpend(values: values, file: file)
+        // Keys made through the admin API stand in for the file's: with provider keys on the
+        // server, clients need one even before the first is made.
+        if config.spend.storesKeys, !config.allowUnauthenticated, !config.providersWithServerKeys.isEmpty {
+            config.keyring = config.keyring.adding([], required: true)
+        }
         return config
     }
 

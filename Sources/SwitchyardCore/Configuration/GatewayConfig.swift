@@ -66,7 +66,7 @@ extension GatewayConfig {
     /// gateway key's own budget.
     public var isRateLimited: Bool {
         rateLimit.enabled || !rateLimit.budgets.isEmpty || !rateLimit.spend.isEmpty
-            || keyring.keys.contains { !$0.limits.isEmpty }
+            || keyring.keys.contains(where: \.isLimited)
     }
 
     /// Providers whose API key is configured server-side: anyone who reaches the gateway spends them.

@@ -20,10 +20,11 @@ public struct PriceReport: Sendable {
         }
         let fallback = Deployment(provider: config.router.defaultProvider, model: nil)
         lines.append("  anything else -> \(config.router.defaultProvider): \(describe(fallback))")
-        if !config.rateLimit.spend.isEmpty {
+        let budgets = config.rateLimit.spend + config.keyring.keys.compactMap(\.budget)
+        if !budgets.isEmpty {
             lines.append("")
             lines.append("dollar budgets:")
-            for budget in config.rateLimit.spend {
+            for budget in budgets {
                 lines.append(
                     "  \(budget.name): $\(SpendBudget.usd(budget.nanodollars)) per \(SlidingWindow(period: budget.period, limit: 0).name) for \(scope(budget))"
                 )

@@ -64,6 +64,7 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case ledgerQueueRows = "ledger_queue_rows"
     case adminPort = "admin_port"
     case adminKey = "admin_key"
+    case keyRefreshSeconds = "key_refresh_seconds"
 
     /// The environment variable name.
     public var environmentName: String { rawValue.uppercased() }

@@ -13,8 +13,15 @@ public struct SpendSettings: Sendable, Equatable {
     public var ledgerQueueRows = 100_000
     /// The admin listener's port; nil keeps it off.
     public var adminPort: Int?
-    /// The admin key (bearer) the admin listener requires.
-    public var adminKey: Secret?
+    /// SHA-256 of the admin key (bearer) the admin listener requires.
+    public var adminKeyDigest: [UInt8]?
+    /// How often the keys made through the admin API are read again from the database, in
+    /// seconds: the longest a key made or revoked on another instance takes to count here.
+    public var keyRefreshSeconds: Double = 2
+
+    /// Whether gateway keys live in the database too (the admin API makes them): the admin
+    /// listener is on and there is a database.
+    public var storesKeys: Bool { adminPort != nil && databaseURL != nil }
 
     /// Creates settings with the defaults.
     public init() {}

@@ -122,15 +122,23 @@ public struct RateLimitPolicy: Sendable, Equatable {
             add(budget.limits, state: { "b:\(budget.name):\(letter($0)):\(user)" }, scope: "budget `\(budget.name)`")
         }
         if let key { add(key.limits, state: { "k:\(key.name):\(letter($0))" }, scope: "key `\(key.name)`") }
-        for budget in spend {
+        func add(_ budget: SpendBudget) {
             guard let state = budget.state(model: model, provider: provider, key: key, user: userHeader ?? user) else {
-                continue
+                return
             }
             checks.append(
                 RateLimitCheck(
                     key: state, kind: .usd, window: SlidingWindow(period: budget.period, limit: budget.nanodollars),
                     amount: cost, scope: "budget `\(budget.name)`"))
         }
+        for budget in spend { add(budget) }
+        if let budget = key?.budget { add(budget) }
         return checks
+    }
+
+    /// Whether any budget may apply to a request made with `key` (nil without keys): when none
+    /// can, a request needs no counting and no reservation.
+    public func mayLimit(key: GatewayKey?) -> Bool {
+        perUser != nil || !budgets.isEmpty || !spend.isEmpty || key?.isLimited == true
     }
 }

@@ -14,11 +14,13 @@ public struct GatewayKey: Sendable, Equatable {
     public var limits: BudgetLimits
     /// The team the key belongs to (its team's dollar budgets apply), if any.
     public var team: String?
+    /// The key's own dollar budget (`key:<name>`, shared by everyone who uses it), if any.
+    public var budget: SpendBudget?
 
     /// Creates a key.
     public init(
         name: String, digest: [UInt8], models: [ModelPattern]? = nil, expires: Date? = nil,
-        limits: BudgetLimits = BudgetLimits(), team: String? = nil
+        limits: BudgetLimits = BudgetLimits(), team: String? = nil, budget: SpendBudget? = nil
     ) {
         self.name = name
         self.digest = digest
@@ -26,7 +28,16 @@ public struct GatewayKey: Sendable, Equatable {
         self.expires = expires
         self.limits = limits
         self.team = team
+        self.budget = budget
     }
+
+    /// The dollar budget a key of `name` gets from its `budget_usd`: the key's own, over `period`.
+    public static func budget(name: String, nanodollars: Int, period: SlidingWindow.Period) -> SpendBudget {
+        SpendBudget(name: "key:\(name)", scope: .key(name), nanodollars: nanodollars, period: period)
+    }
+
+    /// Whether any budget of the key's own applies (tokens, requests or dollars).
+    public var isLimited: Bool { !limits.isEmpty || budget != nil }
 
     /// Whether this key may use `model`.
     public func allows(_ model: String) -> Bool {
@@ -38,12 +49,23 @@ public struct GatewayKey: Sendable, Equatable {
 public struct GatewayKeyring: Sendable {
     /// The keys.
     public let keys: [GatewayKey]
+    /// Whether clients must present a key even while there is none (keys are made at run time
+    /// through the admin API, and serving without one was not allowed).
+    public let required: Bool
 
     /// Creates a keyring.
-    public init(keys: [GatewayKey]) { self.keys = keys }
+    public init(keys: [GatewayKey], required: Bool = false) {
+        self.keys = keys
+        self.required = required
+    }
 
     /// Whether clients must present a key.
-    public var isEnabled: Bool { !keys.isEmpty }
+    public var isEnabled: Bool { required || !keys.isEmpty }
+
+    /// The same keyring with `more` keys (the ones made through the admin API) after its own.
+    public func adding(_ more: [GatewayKey], required: Bool) -> GatewayKeyring {
+        GatewayKeyring(keys: keys + more, required: required)
+    }
 
     /// The presented secret: `Authorization: Bearer <key>`, else `x-api-key`.
     public static func presentedKey(authorization: String?, apiKeyHeader: String?) -> String? {

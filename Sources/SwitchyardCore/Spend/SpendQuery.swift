@@ -9,6 +9,8 @@ public struct SpendQuery: Sendable, Equatable {
     public var since: String
     /// The last day, `YYYYMMDD`.
     public var until: String
+    /// Only the requests of this gateway key (by name), when set.
+    public var keyName: String?
 
     /// A query from its textual parts; `since` defaults to the first of the current month (UTC),
     /// `until` to today.

@@ -8,7 +8,7 @@ struct LedgerTables: Sendable {
     let database: any LedgerDatabase
 
     /// The schema version this build writes; `migrate` brings older ledgers to it.
-    static let schemaVersion = 1
+    static let schemaVersion = 2
 
     /// The columns of a day table, in insert order.
     static let columns = [
@@ -21,8 +21,10 @@ struct LedgerTables: Sendable {
         try await database.execute(
             "CREATE TABLE IF NOT EXISTS switchyard_schema (version INTEGER NOT NULL, applied_at TEXT NOT NULL)", [])
         let applied = try await database.rows("SELECT MAX(version) FROM switchyard_schema", []).first?.first?.int ?? 0
-        // Version 1 is the day-table layout; day tables are made as rows arrive.
+        // Version 1 is the day-table layout (day tables are made as rows arrive); version 2 adds
+        // the gateway keys made through the admin API.
         for version in stride(from: applied + 1, through: Self.schemaVersion, by: 1) {
+            if version == 2 { try await KeyTables(database: database).create() }
             try await database.execute(
                 "INSERT INTO switchyard_schema (version, applied_at) VALUES (\(database.dialect.placeholder(1)), \(database.dialect.placeholder(2)))",
                 [.int(version), .text(ISO8601DateFormatter().string(from: Date()))])
@@ -100,8 +102,8 @@ struct LedgerTables: Sendable {
                 SELECT \(group), COUNT(*), CAST(COALESCE(SUM(tokens_in), 0) AS BIGINT),
                   CAST(COALESCE(SUM(tokens_out), 0) AS BIGINT), CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION),
                   CAST(SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) AS BIGINT)
-                FROM spend_\(day)\(query.grouping == .day ? "" : " GROUP BY \(group)")
-                """, [])
+                FROM spend_\(day)\(query.keyName == nil ? "" : " WHERE key_name = \(database.dialect.placeholder(1))")\(query.grouping == .day ? "" : " GROUP BY \(group)")
+                """, query.keyName.map { [.text($0)] } ?? [])
             for row in rows where row.count == 6 && row[1].int > 0 {
                 lines.append(
                     SpendLine(

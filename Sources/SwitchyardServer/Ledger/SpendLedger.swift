@@ -65,6 +65,9 @@ public final class SpendLedger: Service, Sendable {
         waker.yield()
     }
 
+    /// The database, once the ledger has opened it (nil before, and after shutdown).
+    var database: (any LedgerDatabase)? { opened.withLock { $0 } }
+
     /// Rows waiting to be written.
     var pending: Int { queue.withLock { $0.rows.count } }
 

@@ -11,6 +11,8 @@ public final class GatewayMetrics: Sendable {
     let inFlight: CoreMetrics.Gauge
     let streamsInFlight: CoreMetrics.Gauge
     let inFlightCount = Atomic<Int>(0)
+    /// Whether the budgets' store (Redis) is failing now, for the admin status.
+    let budgetStoreFailing = Atomic<Bool>(false)
     let streamsInFlightCount = Atomic<Int>(0)
     let modelLabels = ModelLabeler(limit: 100)
     let counters: MetricHandles<CoreMetrics.Counter>

@@ -8,7 +8,8 @@ import Synchronization
 /// transport, metrics and the logger. A class: every request's closures and tasks hold it, and
 /// sharing one reference costs one retain where copying the struct cost one per field.
 public final class Gateway: Sendable {
-    /// The validated configuration.
+    /// The configuration the gateway started with. The parts a reload or the admin API change
+    /// (providers, routes, prices, keys) are read from `current` instead.
     public let config: GatewayConfig
     /// Adapters by provider kind.
     public let adapters: AdapterRegistry
@@ -32,6 +33,12 @@ public final class Gateway: Sendable {
     public let ledger: SpendLedger?
     /// The models without a price already warned about (once each).
     private let warnedUnpriced = Mutex<Set<String>>([])
+    /// The configuration last loaded, the keys stored in the database, and the live parts of both.
+    private let live: Mutex<(loaded: GatewayConfig, stored: [GatewayKey], current: LiveConfiguration)>
+    /// Each provider's recent attempts, for the admin status.
+    let providerStats = ProviderStats()
+    /// The recent log lines the console shows, when kept.
+    let recentLines: RecentLines?
 
     /// Creates a gateway.
     public init(
@@ -42,10 +49,13 @@ public final class Gateway: Sendable {
         logger: Logger,
         limiter: RateLimiter? = nil,
         responses: (any ResponseStore)? = nil,
-        ledger: SpendLedger? = nil
+        ledger: SpendLedger? = nil,
+        recentLines: RecentLines? = nil
     ) {
         self.ledger = ledger
         self.config = config
+        self.live = Mutex((config, [], LiveConfiguration(config, stored: [])))
+        self.recentLines = recentLines
         self.adapters = adapters
         self.transport = transport
         self.metrics = metrics
@@ -61,19 +71,42 @@ public final class Gateway: Sendable {
             threshold: config.reliability.breakerFailures, cooldownSeconds: config.reliability.breakerCooldownSeconds)
     }
 
+    /// The live configuration new requests start with.
+    public var current: LiveConfiguration { live.withLock { $0.current } }
+
+    /// Makes `loaded` (a configuration file read again) current for new requests: its providers,
+    /// routes, prices and keys. Other settings keep their running values; the report says which
+    /// of them the file changes.
+    public func reload(_ loaded: GatewayConfig) -> ReloadReport {
+        live.withLock { live in
+            live.loaded = loaded
+            live.current = LiveConfiguration(loaded, stored: live.stored)
+        }
+        return ReloadReport(running: config, loaded: loaded)
+    }
+
+    /// Makes `stored` the keys from the database, for new requests.
+    func install(stored: [GatewayKey]) {
+        live.withLock { live in
+            guard live.stored != stored else { return }
+            live.stored = stored
+            live.current = LiveConfiguration(live.loaded, stored: stored)
+        }
+    }
+
     /// Checks the client's gateway key when keys are configured; returns it (nil without keys).
-    func authenticate(_ headers: HTTPFields) throws(GatewayError) -> GatewayKey? {
-        guard config.keyring.isEnabled else { return nil }
+    func authenticate(_ headers: HTTPFields, keyring: GatewayKeyring) throws(GatewayError) -> GatewayKey? {
+        guard keyring.isEnabled else { return nil }
         let presented = GatewayKeyring.presentedKey(
             authorization: headers[.authorization], apiKeyHeader: headers[.apiKey])
-        return try config.keyring.authenticate(presented)
+        return try keyring.authenticate(presented)
     }
 
     /// What adapters may know of the client. With gateway keys the client's credential is the
     /// gateway key, which must never reach a provider, so nothing is passed through.
     /// An Anthropic client's `x-api-key` counts as its bearer token.
-    func clientContext(_ headers: HTTPFields, requestID: String) -> ClientContext {
-        guard !config.keyring.isEnabled else { return ClientContext(authorization: nil, requestID: requestID) }
+    func clientContext(_ headers: HTTPFields, requestID: String, keyring: GatewayKeyring) -> ClientContext {
+        guard !keyring.isEnabled else { return ClientContext(authorization: nil, requestID: requestID) }
         let authorization = headers[.authorization] ?? headers[.apiKey].map { "Bearer \($0)" }
         return ClientContext(authorization: authorization, requestID: requestID)
     }
@@ -121,6 +154,7 @@ public final class Gateway: Sendable {
         } catch {
             if error.kind != .cancelled {
                 metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
+                providerStats.record(provider: provider.rawValue, seconds: nil)
             }
             let (outcome, healthy): (AttemptOutcome, Bool?) =
                 switch error.kind {
@@ -131,6 +165,10 @@ public final class Gateway: Sendable {
             throw AttemptFailure(
                 error: error.gatewayError(provider: provider), outcome: outcome, deploymentHealthy: healthy)
         }
+        // A client's mistake (4xx but 429) is not the provider's failure.
+        let failed = response.status >= 500 || response.status == 429
+        providerStats.record(
+            provider: provider.rawValue, seconds: failed ? nil : Double((ContinuousClock.now - sent).nanoseconds) / 1e9)
         guard (200..<300).contains(response.status) else {
             metrics.upstreamError(provider: provider.rawValue, kind: "status")
             let body = (try? await response.collect(limit: 1 << 20)) ?? ByteBuffer()

@@ -11,8 +11,8 @@ extension Gateway {
     /// The client's own credential is an OpenAI-style key; it is never fanned out to Gemini or
     /// Anthropic, which are listed only when they have a server-side key. `anthropic` answers in the
     /// Anthropic list shape (what Claude Code's model discovery reads).
-    func modelListing(client: ClientContext, anthropic: Bool) async -> ByteBuffer {
-        let models = await listModels(client: client)
+    func modelListing(client: ClientContext, anthropic: Bool, router: ModelRouter) async -> ByteBuffer {
+        let models = await listModels(client: client, router: router)
         guard anthropic else {
             let data = models.map { entry -> JSONValue in
                 [
@@ -38,8 +38,8 @@ extension Gateway {
     }
 
     /// Every provider's models, deduplicated and sorted, then the config routes' aliases.
-    private func listModels(client: ClientContext) async -> [ModelEntry] {
-        let endpoints = config.router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }
+    private func listModels(client: ClientContext, router: ModelRouter) async -> [ModelEntry] {
+        let endpoints = router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }
         let listed = await withTaskGroup(of: [ModelEntry].self) { group in
             for endpoint in endpoints where endpoint.apiKey != nil || [.openai, .ollama].contains(endpoint.kind) {
                 guard let adapter = adapters.adapter(for: endpoint.kind) else { continue }
@@ -56,7 +56,7 @@ extension Gateway {
         for entry in listed.sorted(by: { $0.id < $1.id }) where seen.insert(entry.id).inserted {
             data.append(entry)
         }
-        for route in config.router.routes where route.origin == .config {
+        for route in router.routes where route.origin == .config {
             for pattern in route.patterns where !pattern.text.contains("*") && seen.insert(pattern.text).inserted {
                 data.append(ModelEntry(id: pattern.text, created: 0, ownedBy: "switchyard"))
             }

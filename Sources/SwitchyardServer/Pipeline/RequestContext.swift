@@ -30,6 +30,8 @@ struct RequestContext: Sendable {
     let route: ClientRoute?
     /// Writes this request's answer to the client.
     let writer: ClientAnswerWriter
+    /// The routes, prices and keys current when the request started, kept to its end.
+    let live: LiveConfiguration
     /// The measurements the last phase records.
     var record: RequestRecord
     /// The gateway key that authenticated the request, when keys are configured.
@@ -46,7 +48,7 @@ struct RequestContext: Sendable {
     var meter: SpendMeter?
 
     /// The context of `request` on `channel`, before any phase has run.
-    init(_ request: ClientRequest, channel: any Channel, metrics: GatewayMetrics) {
+    init(_ request: ClientRequest, channel: any Channel, gateway: Gateway) {
         self.request = request
         self.channel = channel
         self.requestID = Self.requestID(from: request.head.headerFields[.requestID])
@@ -54,8 +56,9 @@ struct RequestContext: Sendable {
         self.writer = ClientAnswerWriter(
             channel: channel, closesConnection: request.closesConnection, requestID: requestID,
             anthropic: route?.errorShape == .anthropic)
+        self.live = gateway.current
         self.record = RequestRecord(
-            route: route?.label ?? "unknown", counted: route?.isRecorded ?? true, metrics: metrics)
+            route: route?.label ?? "unknown", counted: route?.isRecorded ?? true, metrics: gateway.metrics)
     }
 
     /// The request's headers.

@@ -39,7 +39,7 @@ struct RequestLifecycle: Sendable {
 
     /// Runs `request` from acceptance to its record. Never throws: every failure is an answer.
     func run(_ request: ClientRequest, on channel: any Channel) async {
-        var context = RequestContext(request, channel: channel, metrics: gateway.metrics)
+        var context = RequestContext(request, channel: channel, gateway: gateway)
         let outcome: Outcome
         do throws(GatewayError) {
             try accept(&context)
@@ -82,9 +82,10 @@ struct RequestLifecycle: Sendable {
             return answer(.ok, value: Self.page(items, query: context.request.query))
         case .models?:
             try authenticate(&context)
-            let client = gateway.clientContext(context.headers, requestID: context.requestID)
+            let client = gateway.clientContext(
+                context.headers, requestID: context.requestID, keyring: context.live.keyring)
             let anthropic = context.headers[MessagesFrontDoor.version] != nil || context.headers[.apiKey] != nil
-            let listing = await gateway.modelListing(client: client, anthropic: anthropic)
+            let listing = await gateway.modelListing(client: client, anthropic: anthropic, router: context.live.router)
             // A client that left stopped the fan-out, and the list is partial.
             if Task.isCancelled { throw .clientClosed }
             return answer(.ok, json: listing)
@@ -172,7 +173,7 @@ struct RequestLifecycle: Sendable {
         let headers = context.headers
         let upstream = MessagesPassthrough.request(
             request, body: context.request.body, target: target,
-            client: gateway.clientContext(headers, requestID: context.requestID),
+            client: gateway.clientContext(headers, requestID: context.requestID, keyring: context.live.keyring),
             version: headers[MessagesFrontDoor.version], beta: headers[MessagesFrontDoor.beta],
             path: "/v1/messages/count_tokens")
         guard
@@ -186,7 +187,7 @@ struct RequestLifecycle: Sendable {
 
     /// Authenticate: the gateway key, when keys are configured.
     private func authenticate(_ context: inout RequestContext) throws(GatewayError) {
-        context.key = try gateway.authenticate(context.headers)
+        context.key = try gateway.authenticate(context.headers, keyring: context.live.keyring)
         let (headers, address, key) = (context.headers, context.channel.remoteAddress?.ipAddress, context.key)
         context.userHeader = gateway.userHeader(headers)
         // Who the caller is (a digest of its token, say) is worked out once, and only when the
@@ -231,12 +232,12 @@ struct RequestLifecycle: Sendable {
 
     /// Authorize: the key may use the model.
     private func authorize(_ context: RequestContext, model: String) throws(GatewayError) {
-        if let key = context.key { try gateway.config.keyring.authorize(key, model: model) }
+        if let key = context.key { try context.live.keyring.authorize(key, model: model) }
     }
 
     /// Plan: the deployments to try, in order, skipping those cooling down.
     private func plan(_ context: inout RequestContext, model: String) throws(GatewayError) -> [ModelRouter.Target] {
-        let plan = try gateway.plan(model)
+        let plan = try gateway.plan(model, router: context.live.router)
         context.record.routed(provider: plan[0].endpoint.id.rawValue, model: model)
         return plan
     }
@@ -248,13 +249,13 @@ struct RequestLifecycle: Sendable {
         _ context: inout RequestContext, _ request: Door.Parsed, door: Door, target: ModelRouter.Target
     ) async throws(GatewayError) {
         let size = context.request.body.readableBytes
-        var meter = SpendMeter(target: target, prices: gateway.config.spend.prices) { counter in
+        var meter = SpendMeter(target: target, prices: context.live.prices) { counter in
             door.demand(of: request, counter: counter, bodySize: size).prompt
         }
         if meter.lookup == .unpriced, gateway.config.spend.refuseUnpriced {
             throw .unpriced(model: target.requestedModel, provider: target.endpoint.id)
         }
-        guard let limiter = gateway.limiter else {
+        guard let limiter = gateway.limiter, limiter.policy.mayLimit(key: context.key) else {
             context.meter = meter
             return
         }
@@ -286,7 +287,8 @@ struct RequestLifecycle: Sendable {
         _ context: inout RequestContext, _ plan: [ModelRouter.Target], _ request: Door.Parsed, door: Door
     ) async throws(GatewayError) -> Dispatched {
         let (body, client) = (
-            context.request.body, gateway.clientContext(context.headers, requestID: context.requestID)
+            context.request.body,
+            gateway.clientContext(context.headers, requestID: context.requestID, keyring: context.live.keyring)
         )
         return try await gateway.dispatch(plan, record: &context.record) { target, adapter throws(GatewayError) in
             try door.upstreamRequest(request, body: body, target: target, adapter: adapter, client: client)
@@ -299,7 +301,8 @@ struct RequestLifecycle: Sendable {
         _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed
     ) async throws(GatewayError) -> Outcome {
         let (response, adapter, provider) = (upstream.response, upstream.adapter, upstream.target.endpoint.id)
-        context.meter?.answered(by: upstream.target, prices: gateway.config.spend.prices)
+        let prices = context.live.prices
+        context.meter?.answered(by: upstream.target, prices: prices)
         var headers = ForwardedHeaders.response(from: response.headers, contentType: "application/json")
         ForwardedHeaders.add(context.accounting?.headers ?? [:], to: &headers)
         guard var transcoder = door.streamTranscoder(for: request, adapter: adapter, target: upstream.target) else {

@@ -104,11 +104,11 @@ extension Gateway {
 
     /// The targets for `model` in the order to try them, skipping deployments cooling down; a 503
     /// with `Retry-After` when none is available.
-    func plan(_ model: String) throws(GatewayError) -> [ModelRouter.Target] {
-        let plan = try config.router.plan(model, pick: FastRandom.unit()) { health.isAvailable($0.deploymentKey) }
+    func plan(_ model: String, router: ModelRouter) throws(GatewayError) -> [ModelRouter.Target] {
+        let plan = try router.plan(model, pick: FastRandom.unit()) { health.isAvailable($0.deploymentKey) }
             .map(learned.adjusted)
         guard !plan.isEmpty else {
-            let all = try config.router.plan(model, pick: 0) { _ in true }
+            let all = try router.plan(model, pick: 0) { _ in true }
             let wait = all.map { health.secondsUntilAvailable($0.deploymentKey) }.min() ?? 1
             var error = Self.noDeployment
             error.headers["retry-after"] = String(max(1, Int(wait.rounded(.up))))

@@ -18,11 +18,15 @@ final class StoreIncident: Sendable {
     /// Records one store result: nil for success.
     func record(_ error: (any Error)?) {
         guard let error else {
-            if failing.exchange(false, ordering: .relaxed) { logger.notice("rate-limit store recovered") }
+            if failing.exchange(false, ordering: .relaxed) {
+                metrics.budgetStoreFailing.store(false, ordering: .relaxed)
+                logger.notice("rate-limit store recovered")
+            }
             return
         }
         metrics.storeError()
         if !failing.exchange(true, ordering: .relaxed) {
+            metrics.budgetStoreFailing.store(true, ordering: .relaxed)
             logger.warning(
                 "rate-limit store failing; \(failOpen ? "serving without limits (fail-open)" : "answering 503 (fail-closed)")",
                 metadata: ["error": "\(error)"])
