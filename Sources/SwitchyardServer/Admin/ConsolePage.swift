@@ -187,6 +187,7 @@ enum ConsolePage {
         function signOut() { sessionStorage.removeItem("switchyard-admin-key"); adminKey = ""; $("app").hidden = true; $("signin").hidden = false; }
 
         function show(tab) {
+          say("");
           for (const button of document.querySelectorAll("nav button")) button.classList.toggle("active", button.dataset.tab === tab);
           for (const section of document.querySelectorAll("main section")) section.classList.toggle("active", section.id === tab);
           ({ keys: loadKeys, providers: loadStatus, spend: loadSpend, log: loadLog })[tab]().catch((error) => say(error.message, true));

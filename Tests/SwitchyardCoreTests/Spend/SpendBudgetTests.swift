@@ -114,11 +114,13 @@ struct SpendBudgetTests {
             """, suffix: ".yaml")
         let config = try ConfigLoader(environment: [:], configPath: path).load()
         let spend = config.rateLimit.spend
-        #expect(spend.map(\.name) == ["research", "claude-daily", "per-user", "key:alice"])
+        #expect(spend.map(\.name) == ["research", "claude-daily", "per-user"])
         #expect(spend[0].scope == .team("research") && spend[0].nanodollars == 50_000_000_000)
         #expect(spend[1].period == .sliding(seconds: 86_400))
         #expect(spend[2].scope == .user(nil) && spend[2].period == .sliding(seconds: 3600))
-        #expect(spend[3].scope == .key("alice") && spend[3].period == .calendarMonth)
+        let own = try #require(config.keyring.keys[0].budget)
+        #expect(own.name == "key:alice" && own.scope == .key("alice") && own.period == .calendarMonth)
+        #expect(own.nanodollars == 20_000_000_000)
         #expect(config.keyring.keys[0].team == "research")
         #expect(config.isRateLimited)
         for bad in [
