@@ -8,7 +8,7 @@ import time
 import openai
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -43,8 +43,8 @@ def shot(driver, name: str) -> None:
 
 def test_an_operator_makes_watches_and_revokes_a_key_in_the_console(binary, upstream, browser):
     gw, admin = start_admin_gateway(binary, upstream.server_address[1], {"LOG_LEVEL": "info"})
-    wait = WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException])
-    patient = WebDriverWait(browser, 15, ignored_exceptions=[StaleElementReferenceException])
+    wait = WebDriverWait(browser, 10, ignored_exceptions=[StaleElementReferenceException, ElementNotInteractableException])
+    patient = WebDriverWait(browser, 15, ignored_exceptions=[StaleElementReferenceException, ElementNotInteractableException])
     try:
         browser.get(admin.base + "/")
         assert browser.title == "Switchyard console"
@@ -100,8 +100,9 @@ def test_an_operator_makes_watches_and_revokes_a_key_in_the_console(binary, upst
 
         # Revoke: the next request with the key is refused.
         browser.find_element(By.ID, "tab-keys").click()
-        row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-key-name="colleague"]'))
-        row.find_element(By.CSS_SELECTOR, "button.revoke").click()
+        # The table is drawn again when the tab opens: retry until the button clicked is the drawn one.
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-key-name="colleague"] button.revoke').click()
+                   or True)
         wait.until(expected_conditions.alert_is_present()).accept()
         wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "message"), "Revoked colleague"))
         assert not browser.find_elements(By.CSS_SELECTOR, 'tr[data-key-name="colleague"]')
