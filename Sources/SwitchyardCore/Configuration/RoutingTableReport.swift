@@ -11,7 +11,12 @@ public struct RoutingTableReport: Sendable {
     public var text: String {
         var lines: [String] = []
         lines.append("config file: \(config.configFile ?? "none")")
-        lines.append("listen: \(config.host):\(config.proxyPort)  metrics: \(config.host):\(config.metricsPort)")
+        var listen = "listen: \(config.host):\(config.proxyPort)  metrics: \(config.host):\(config.metricsPort)"
+        if let admin = config.spend.adminPort {
+            listen += "  admin: \(config.host):\(admin) (console and admin API"
+            listen += config.spend.storesKeys ? "; gateway keys also from the database)" : ")"
+        }
+        lines.append(listen)
         lines.append("")
         lines.append("providers:")
         let providers = config.router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }

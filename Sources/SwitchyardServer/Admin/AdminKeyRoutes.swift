@@ -42,36 +42,39 @@ extension AdminRoutes {
                 (.ok, try await usage(try await storedKey(id), request: request))
             }
         }
-        router.patch("/admin/keys/:id") { request, context in
+        changing(router, .patch, "/admin/keys/:id") { key, body throws(GatewayError) in
+            do throws(ConfigError) {
+                try key.spec.update(try Self.parse(body))
+            } catch {
+                throw Self.invalid(error.message)
+            }
+            return nil
+        }
+        changing(router, .post, "/admin/keys/:id/revoke") { key, _ throws(GatewayError) in
+            key.revoked = Date()
+            return nil
+        }
+        changing(router, .post, "/admin/keys/:id/rotate") { key, _ throws(GatewayError) in
+            let secret = StoredKey.newSecret()
+            (key.digest, key.hint) = (secret.digest, secret.hint)
+            return secret.secret
+        }
+    }
+
+    /// Adds `method` `path` to `router`: it changes an active stored key with `change` (given the
+    /// request's body) and answers the key, with the new secret `change` returns, if any.
+    private func changing(
+        _ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+        _ change: @escaping @Sendable (inout StoredKey, ByteBuffer) throws(GatewayError) -> String?
+    ) {
+        router.on(path, method: method) { request, context in
             try authorize(request)
             let (id, body) = (context.parameters.get("id") ?? "", await Self.body(request))
             return await answer { () async throws(GatewayError) -> (HTTPResponse.Status, JSONValue) in
                 var key = try await storedKey(id, active: true)
-                do throws(ConfigError) {
-                    try key.spec.update(try Self.parse(body))
-                } catch {
-                    throw Self.invalid(error.message)
-                }
-                return (.ok, try await save(key).json)
-            }
-        }
-        router.post("/admin/keys/:id/revoke") { request, context in
-            try authorize(request)
-            let id = context.parameters.get("id") ?? ""
-            return await answer { () async throws(GatewayError) -> (HTTPResponse.Status, JSONValue) in
-                var key = try await storedKey(id, active: true)
-                key.revoked = Date()
-                return (.ok, try await save(key).json)
-            }
-        }
-        router.post("/admin/keys/:id/rotate") { request, context in
-            try authorize(request)
-            let id = context.parameters.get("id") ?? ""
-            return await answer { () async throws(GatewayError) -> (HTTPResponse.Status, JSONValue) in
-                var key = try await storedKey(id, active: true)
-                let secret = StoredKey.newSecret()
-                (key.digest, key.hint) = (secret.digest, secret.hint)
-                return (.ok, Self.withSecret(try await save(key).json, secret.secret))
+                let secret = try change(&key, body)
+                let saved = try await save(key).json
+                return (.ok, secret.map { Self.withSecret(saved, $0) } ?? saved)
             }
         }
     }
