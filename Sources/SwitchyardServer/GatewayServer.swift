@@ -52,9 +52,21 @@ public struct GatewayServer: Sendable {
                     url: $0, capacity: config.spend.ledgerQueueRows, retentionDays: config.spend.retentionDays,
                     metrics: metrics, logger: logger)
             },
-            recentLines: recentLines
+            recentLines: recentLines,
+            tracing: Self.tracing(config, metrics: metrics, logger: logger)
         )
         reloader = reload.map { [gateway] in ConfigReloader(gateway: gateway, load: $0) }
+    }
+
+    /// The tracer the `OTEL_*` settings ask for; nil when tracing is off or its exporter cannot
+    /// be made (said once, and the gateway serves untraced).
+    static func tracing(_ config: GatewayConfig, metrics: GatewayMetrics, logger: Logger) -> GatewayTracing? {
+        do {
+            return try GatewayTracing.make(config.tracing, metrics: metrics, logger: logger)
+        } catch {
+            logger.error("tracing is off: the trace exporter could not be made", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// Where kept Responses answers live: Redis when `REDIS_URL` is set, so every instance can
@@ -116,6 +128,10 @@ public struct GatewayServer: Sendable {
         // Shut down in reverse order: the ledger last, after the listeners' requests wrote their rows.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let ledger = gateway.ledger { services.append(.init(service: ledger, successTerminationBehavior: .ignore)) }
+        // Traces flush after the listeners' requests ended their spans.
+        if let tracing = gateway.tracing {
+            services.append(.init(service: tracing.service, successTerminationBehavior: .ignore))
+        }
         var directory: KeyDirectory?
         if config.spend.storesKeys, let ledger = gateway.ledger {
             let keys = KeyDirectory(gateway: gateway, ledger: ledger, refreshSeconds: config.spend.keyRefreshSeconds)

@@ -34,9 +34,9 @@ def binary() -> Path:
     return path
 
 
-def chunk(model: str, **delta) -> bytes:
+def chunk(model: str, finish_reason=None, **delta) -> bytes:
     event = {"id": "chatcmpl-e2e", "object": "chat.completion.chunk", "created": 1, "model": model,
-             "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+             "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
     return f"data: {json.dumps(event)}\n\n".encode()
 
 
@@ -102,6 +102,7 @@ class MockOpenAI(http.server.BaseHTTPRequestHandler):
         if model == "gpt-cut":
             self.wfile.write(b"0\r\n\r\n")
             return
+        self.send_chunk(chunk(model, finish_reason="stop"))
         self.send_chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
 
@@ -286,3 +287,63 @@ def start_admin_gateway(binary: Path, upstream_port: int, extra_env=None):
         assert time.time() < deadline, "the admin listener did not answer"
         time.sleep(0.05)
     return gw, admin
+
+
+class OTLPReceiver(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP trace receiver (protobuf or JSON, decoded with the `opentelemetry-proto`
+    package): every span it is sent, as plain dicts, in `spans`."""
+    spans: list = []
+    requests: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        from google.protobuf import json_format
+        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        if self.headers.get("content-encoding") == "gzip":
+            import gzip
+            body = gzip.decompress(body)
+        export = trace_service_pb2.ExportTraceServiceRequest()
+        json_mode = "json" in (self.headers.get("content-type") or "")
+        if json_mode:
+            json_format.Parse(body, export)
+        else:
+            export.ParseFromString(body)
+        OTLPReceiver.requests.append({"path": self.path, "headers": dict(self.headers), "json": json_mode})
+        for resource in export.resource_spans:
+            resource_attributes = {a.key: value_of(a.value) for a in resource.resource.attributes}
+            for scope in resource.scope_spans:
+                for span in scope.spans:
+                    OTLPReceiver.spans.append({
+                        "name": span.name, "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
+                        "parent_span_id": span.parent_span_id.hex(), "kind": span.kind,
+                        "attributes": {a.key: value_of(a.value) for a in span.attributes},
+                        "events": [(e.name, {a.key: value_of(a.value) for a in e.attributes}) for e in span.events],
+                        "status": span.status.code, "resource": resource_attributes})
+        reply = b"{}" if json_mode else trace_service_pb2.ExportTraceServiceResponse().SerializeToString()
+        self.send_response(200)
+        self.send_header("content-type", "application/json" if json_mode else "application/x-protobuf")
+        self.send_header("content-length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+
+def value_of(value):
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [value_of(v) for v in value.array_value.values]
+    return getattr(value, kind) if kind else None
+
+
+@pytest.fixture
+def otlp():
+    """A fresh OTLP/HTTP receiver on a free loopback port: (server, its spans list)."""
+    OTLPReceiver.spans = []
+    OTLPReceiver.requests = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), OTLPReceiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()

@@ -62,6 +62,7 @@ public struct ConfigLoader: Sendable {
         config.logFormat = logFormat
         config.reliability = try buildReliability(values: values)
         config.spend = try buildSpend(values: values, file: file)
+        config.tracing = try buildTracing(values: values)
         // Keys made through the admin API stand in for the file's: with provider keys on the
         // server, clients need one even before the first is made.
         if config.spend.storesKeys, !config.allowUnauthenticated, !config.providersWithServerKeys.isEmpty {

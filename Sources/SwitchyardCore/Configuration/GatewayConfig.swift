@@ -30,6 +30,8 @@ public struct GatewayConfig: Sendable {
     public var configFile: String?
     /// Prices, the ledger and the admin listener.
     public var spend = SpendSettings()
+    /// OpenTelemetry trace export.
+    public var tracing = TracingSettings()
 
     /// Creates a configuration; `ConfigLoader` is the usual way.
     public init(

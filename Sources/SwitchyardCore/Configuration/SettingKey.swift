@@ -65,10 +65,25 @@ public enum SettingKey: String, CaseIterable, Sendable {
     case adminPort = "admin_port"
     case adminKey = "admin_key"
     case keyRefreshSeconds = "key_refresh_seconds"
+    case otelEndpoint = "otel_exporter_otlp_endpoint"
+    case otelTracesEndpoint = "otel_exporter_otlp_traces_endpoint"
+    case otelProtocol = "otel_exporter_otlp_protocol"
+    case otelTracesProtocol = "otel_exporter_otlp_traces_protocol"
+    case otelHeaders = "otel_exporter_otlp_headers"
+    case otelServiceName = "otel_service_name"
+    case otelResourceAttributes = "otel_resource_attributes"
+    case otelTracesSampler = "otel_traces_sampler"
+    case otelTracesSamplerArg = "otel_traces_sampler_arg"
+    case otelTracesExporter = "otel_traces_exporter"
+    case otelSDKDisabled = "otel_sdk_disabled"
+    case otelCaptureMessageContent = "otel_instrumentation_genai_capture_message_content"
+    case traceContentMaxBytes = "trace_content_max_bytes"
 
     /// The environment variable name.
     public var environmentName: String { rawValue.uppercased() }
 
     /// Whether the value is a credential (never printed).
-    public var isSecret: Bool { rawValue.hasSuffix("_api_key") || self == .adminKey || self == .databaseURL }
+    public var isSecret: Bool {
+        rawValue.hasSuffix("_api_key") || self == .adminKey || self == .databaseURL || self == .otelHeaders
+    }
 }

@@ -30,12 +30,12 @@ final class PostgresLedgerDatabase: LedgerDatabase {
     }
 
     func execute(_ sql: String, _ binds: [LedgerValue]) async throws {
-        try await client.query(try Self.query(sql, binds))
+        try await client.query(Self.query(sql, binds))
     }
 
     func rows(_ sql: String, _ binds: [LedgerValue]) async throws -> [[LedgerValue]] {
         var rows: [[LedgerValue]] = []
-        for try await row in try await client.query(try Self.query(sql, binds)) {
+        for try await row in try await client.query(Self.query(sql, binds)) {
             rows.append(
                 try row.map { cell throws -> LedgerValue in
                     guard cell.bytes != nil else { return .null }
@@ -55,13 +55,13 @@ final class PostgresLedgerDatabase: LedgerDatabase {
         await running.value
     }
 
-    private static func query(_ sql: String, _ binds: [LedgerValue]) throws -> PostgresQuery {
+    private static func query(_ sql: String, _ binds: [LedgerValue]) -> PostgresQuery {
         var bindings = PostgresBindings(capacity: binds.count)
         for value in binds {
             switch value {
-            case .int(let int): try bindings.append(int)
-            case .double(let double): try bindings.append(double)
-            case .text(let text): try bindings.append(text)
+            case .int(let int): bindings.append(int)
+            case .double(let double): bindings.append(double)
+            case .text(let text): bindings.append(text)
             case .null: bindings.appendNull()
             }
         }

@@ -76,6 +76,7 @@ public final class GatewayMetrics: Sendable {
         // Exported from the start, so alerts on it work before the first failure.
         counters("switchyard_ratelimit_store_errors_total").increment(by: 0)
         counters("switchyard_ledger_dropped_rows_total").increment(by: 0)
+        counters("switchyard_trace_spans_dropped_total").increment(by: 0)
     }
 
     /// The Prometheus text exposition of every metric.
@@ -166,6 +167,9 @@ public final class GatewayMetrics: Sendable {
             "switchyard_unpriced_requests_total", [("provider", provider), ("model", modelLabels.label(for: model))]
         ).increment()
     }
+
+    /// Counts trace spans lost because the collector did not take them (or the queue was full).
+    func traceSpansDropped(_ spans: Int) { counters("switchyard_trace_spans_dropped_total").increment(by: spans) }
 
     /// Counts ledger rows lost because the database was down longer than the queue could hold.
     func ledgerDropped(_ rows: Int) { counters("switchyard_ledger_dropped_rows_total").increment(by: rows) }

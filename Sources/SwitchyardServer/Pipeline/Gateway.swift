@@ -39,6 +39,8 @@ public final class Gateway: Sendable {
     let providerStats = ProviderStats()
     /// The recent log lines the console shows, when kept.
     let recentLines: RecentLines?
+    /// The tracer, when traces are exported.
+    let tracing: GatewayTracing?
 
     /// Creates a gateway.
     public init(
@@ -50,8 +52,10 @@ public final class Gateway: Sendable {
         limiter: RateLimiter? = nil,
         responses: (any ResponseStore)? = nil,
         ledger: SpendLedger? = nil,
-        recentLines: RecentLines? = nil
+        recentLines: RecentLines? = nil,
+        tracing: GatewayTracing? = nil
     ) {
+        self.tracing = tracing
         self.ledger = ledger
         self.config = config
         self.live = Mutex((config, [], LiveConfiguration(config, stored: [])))

@@ -58,7 +58,8 @@ struct RequestContext: Sendable {
             anthropic: route?.errorShape == .anthropic)
         self.live = gateway.current
         self.record = RequestRecord(
-            route: route?.label ?? "unknown", counted: route?.isRecorded ?? true, metrics: gateway.metrics)
+            route: route?.label ?? "unknown", counted: route?.isRecorded ?? true, metrics: gateway.metrics,
+            tracing: gateway.tracing, headers: request.head.headerFields)
     }
 
     /// The request's headers.

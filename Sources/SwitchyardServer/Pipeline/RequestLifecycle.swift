@@ -237,8 +237,11 @@ struct RequestLifecycle: Sendable {
 
     /// Plan: the deployments to try, in order, skipping those cooling down.
     private func plan(_ context: inout RequestContext, model: String) throws(GatewayError) -> [ModelRouter.Target] {
+        let body = context.request.body
+        context.record.span?.parsed(model: model, body: body)
         let plan = try gateway.plan(model, router: context.live.router)
         context.record.routed(provider: plan[0].endpoint.id.rawValue, model: model)
+        context.record.span?.routed(plan[0])
         return plan
     }
 
@@ -266,10 +269,17 @@ struct RequestLifecycle: Sendable {
         let user =
             context.user
             ?? gateway.user(context.headers, address: context.channel.remoteAddress?.ipAddress, key: context.key)
-        context.accounting = try await TokenAccounting.reserve(
-            needed, defaultCompletion: gateway.config.rateLimit.completionReserveTokens,
-            spendCompletion: gateway.config.rateLimit.budgetCompletionTokens, limiter: limiter, target: target,
-            user: user, userHeader: context.userHeader, key: context.key, price: meter.price, metrics: gateway.metrics)
+        do throws(GatewayError) {
+            context.accounting = try await TokenAccounting.reserve(
+                needed, defaultCompletion: gateway.config.rateLimit.completionReserveTokens,
+                spendCompletion: gateway.config.rateLimit.budgetCompletionTokens, limiter: limiter, target: target,
+                user: user, userHeader: context.userHeader, key: context.key, price: meter.price,
+                metrics: gateway.metrics)
+            context.record.span?.rateLimited(refused: nil)
+        } catch {
+            context.record.span?.rateLimited(refused: error)
+            throw error
+        }
     }
 
     /// Recall and prepare: the kept answer the request continues, loaded when `target` needs it,
@@ -406,17 +416,23 @@ struct RequestLifecycle: Sendable {
     /// the metrics and the log line, and gives back the slot.
     private func end(_ context: inout RequestContext, _ outcome: Outcome) async {
         let status: Int
+        var failure: GatewayError?
+        var completion: String?
         switch outcome {
         case .whole(let answered, var headers, let body, let usage):
             if let dollars = await charge(&context, usage: usage, streamedText: "")?.dollars {
                 headers[.costUSD] = ModelPrice.format(dollars)
             }
+            context.record.answered(body)
+            if context.record.span?.settings.captureContent == true { completion = String(buffer: body) }
             context.writer.whole(answered, headers, body: body)
             status = answered.code
         case .streamed(let ending, let usage, let streamedText):
             await charge(&context, usage: usage, streamedText: streamedText)
             let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics, errorShape: context.errorShape)
             status = await relay.finish(ending) == .clientGone ? 499 : 200
+            if case .upstreamFailed(let error, _) = ending { failure = error }
+            if context.record.span?.settings.captureContent == true { completion = streamedText }
         case .failed(var error):
             await context.accounting?.refund()
             if let accounting = context.accounting { error.headers.merge(accounting.headers) { current, _ in current } }
@@ -431,8 +447,10 @@ struct RequestLifecycle: Sendable {
             let (answered, body) = context.errorShape.answer(error, requestID: context.requestID)
             context.writer.whole(answered, headers, body: body)
             status = answered.code
+            failure = error
         }
-        context.record.record(status: status, requestID: context.requestID, gateway: gateway)
+        context.record.record(
+            status: status, requestID: context.requestID, gateway: gateway, error: failure, completion: completion)
         if context.holdsSlot { concurrency.release() }
     }
 

@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTypes
 import Logging
+import NIOCore
 import SwitchyardCore
 
 /// One request's measurements, gathered as its phases run and recorded once, by the lifecycle's
@@ -34,13 +36,17 @@ struct RequestRecord: Sendable {
     private(set) var usage: TokenUsage?
     /// What the answer cost, once charged.
     private(set) var charge: SpendMeter.Charge?
+    /// The request's trace span, when tracing is on.
+    var span: RequestSpan?
 
-    /// A record of a request on `route`, started now and, when `counted`, in flight.
-    init(route: String, counted: Bool, metrics: GatewayMetrics) {
+    /// A record of a request on `route`, started now and, when `counted`, in flight and (with
+    /// `tracing`) traced, continuing the trace context of `headers`.
+    init(route: String, counted: Bool, metrics: GatewayMetrics, tracing: GatewayTracing?, headers: HTTPFields) {
         self.route = route
         self.started = .now
         self.counted = counted
         if counted { metrics.requestStarted() }
+        if counted, let tracing { span = RequestSpan(tracing: tracing, route: route, headers: headers) }
     }
 
     /// Names the provider and model once routing has chosen them.
@@ -53,6 +59,7 @@ struct RequestRecord: Sendable {
     /// the gateway key.
     mutating func identify(user: String?, header: String?, key: GatewayKey?, gateway: Gateway) {
         self.key = key.map { ($0.name, $0.team) }
+        span?.identified(key: key)
         if gateway.logger.logLevel <= .info { self.user = user }
         if gateway.ledger != nil { ledgerUser = header ?? (key == nil ? user : nil) }
     }
@@ -74,6 +81,12 @@ struct RequestRecord: Sendable {
         let elapsed = ContinuousClock.now - started
         firstToken = elapsed
         metrics.timeToFirstToken(provider: provider, duration: elapsed)
+        span?.firstToken()
+    }
+
+    /// Bytes of the answer leave for the client (read by the trace, when there is one).
+    mutating func answered(_ bytes: ByteBuffer) {
+        span?.observe(bytes)
     }
 
     /// The answer's charge: its usage and cost.
@@ -82,10 +95,15 @@ struct RequestRecord: Sendable {
         self.usage = charge.usage
     }
 
-    /// Records the outcome: the request metrics, its cost, its ledger row and, at `info`, the log line.
-    mutating func record(status: Int, requestID: String, gateway: Gateway) {
+    /// Records the outcome: the request metrics, its cost, its ledger row, its trace span (with
+    /// `error` when it failed, and the `completion` text when content is traced) and, at `info`,
+    /// the log line.
+    mutating func record(
+        status: Int, requestID: String, gateway: Gateway, error: GatewayError? = nil, completion: String? = nil
+    ) {
         upstreamEnded()
         guard counted else { return }
+        span?.end(status: status, error: error, usage: usage, completion: completion)
         let (metrics, logger) = (gateway.metrics, gateway.logger)
         if let usage {
             metrics.tokens(

@@ -95,6 +95,7 @@ struct StreamRelay {
             }
             if chunk == nil { await finished(transcoder) }
             if let output, output.readableBytes > 0 {
+                record.answered(output)
                 if firstBytes {
                     firstBytes = false
                     record.firstBytes(metrics: metrics)

@@ -43,6 +43,7 @@ extension Gateway {
             maxRetries: config.reliability.maxRetries, budgetSeconds: config.reliability.retryBudgetSeconds)
         let deadline = ContinuousClock.now + .seconds(policy.budgetSeconds)
         var lastError: GatewayError?
+        var attempts = 0
         deployments: for (index, target) in plan.enumerated() {
             // A deployment past its cooldown takes one trial request at a time.
             guard health.admit(target.deploymentKey) else { continue }
@@ -55,10 +56,15 @@ extension Gateway {
             for retry in 0...policy.maxRetries {
                 let failure: GatewayError
                 let outcome: AttemptOutcome
+                attempts += 1
+                let span = record.span?.attempt(target, number: attempts)
+                var traced = request
+                span?.inject(into: &traced)
                 record.upstreamStarted()
                 do {
-                    let response = try await attempt(request, adapter: adapter, provider: target.endpoint.id)
+                    let response = try await attempt(traced, adapter: adapter, provider: target.endpoint.id)
                     health.succeeded(target.deploymentKey)
+                    span?.end(status: response.status, error: nil, next: nil)
                     return Dispatched(response: response, target: target, adapter: adapter)
                 } catch {
                     record.upstreamEnded()
@@ -75,15 +81,19 @@ extension Gateway {
                     }
                 }
                 lastError = failure
-                switch outcome {
-                case .final: throw failure
-                case .nextDeployment: continue deployments
-                case .retry: break
+                // Retried here only within the retries and the budget; otherwise the next deployment.
+                var wait: Double?
+                if case .retry = outcome, retry < policy.maxRetries {
+                    let delay = policy.delay(
+                        retry: retry + 1, retryAfter: failure.headers["retry-after"], random: FastRandom.unit())
+                    if ContinuousClock.now + .seconds(delay) < deadline { wait = delay }
                 }
-                guard retry < policy.maxRetries else { continue deployments }
-                let wait = policy.delay(
-                    retry: retry + 1, retryAfter: failure.headers["retry-after"], random: FastRandom.unit())
-                guard ContinuousClock.now + .seconds(wait) < deadline else { continue deployments }
+                if case .final = outcome {
+                    span?.end(status: nil, error: failure, next: "give_up")
+                    throw failure
+                }
+                span?.end(status: nil, error: failure, next: wait == nil ? "next_deployment" : "retry")
+                guard let wait else { continue deployments }
                 metrics.retry(provider: target.endpoint.id.rawValue)
                 do {
                     try await Task.sleep(for: .seconds(wait))
