@@ -43,13 +43,17 @@ def wait_for_spans(receiver_spans, count, seconds=10):
 
 def test_a_streamed_request_that_falls_back_once_is_one_trace_with_two_attempts(binary, upstream, otlp, tmp_path):
     from conftest import OTLPReceiver
+    # Batches every minute: the spans arrive only because graceful shutdown flushes them.
     gw = traced(binary, upstream, otlp, tmp_path, {"OTEL_SERVICE_NAME": "gateway-under-test",
-                                                   "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test"})
+                                                   "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test",
+                                                   "OTEL_BSP_SCHEDULE_DELAY": "60000"})
     try:
         stream = client(gw).chat.completions.create(
             model="traced-model", messages=HI, stream=True, max_tokens=50, temperature=0.5, top_p=0.9)
         text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
         assert text == "one two three four five"
+        time.sleep(0.5)
+        assert OTLPReceiver.spans == []
     finally:
         gw.stop()  # graceful shutdown flushes the spans
     spans = OTLPReceiver.spans

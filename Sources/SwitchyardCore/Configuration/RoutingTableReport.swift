@@ -17,6 +17,13 @@ public struct RoutingTableReport: Sendable {
             listen += config.spend.storesKeys ? "; gateway keys also from the database)" : ")"
         }
         lines.append(listen)
+        if let endpoint = config.tracing.endpoint {
+            let tracing = config.tracing
+            let ratio = tracing.sampler.hasSuffix("traceidratio") ? " \(tracing.samplerRatio)" : ""
+            lines.append(
+                "traces: OTLP \(tracing.wireProtocol) to \(endpoint) as `\(tracing.serviceName)`, sampler \(tracing.sampler)\(ratio)"
+                    + (tracing.captureContent ? ", prompts and completions recorded" : ""))
+        }
         lines.append("")
         lines.append("providers:")
         let providers = config.router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }
