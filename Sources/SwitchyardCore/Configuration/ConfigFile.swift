@@ -10,8 +10,9 @@ public struct ConfigFile: Sendable, Equatable {
         public var name: String
         /// Protocol: openai, gemini, anthropic or ollama.
         public var kind: String
-        /// `http(s)://host[:port][/prefix]`.
-        public var baseURL: String
+        /// `http(s)://host[:port][/prefix]` (for Bedrock and Vertex AI, derived from the region or
+        /// location when not given).
+        public var baseURL: String?
         /// Environment variable holding the API key.
         public var apiKeyEnv: String?
         /// Whole-exchange timeout in seconds.
@@ -25,9 +26,30 @@ public struct ConfigFile: Sendable, Equatable {
         /// Whether an `openai` provider serves `/responses` (default true); false translates
         /// Responses requests to Chat Completions for it.
         public var responsesAPI: Bool?
+        /// Azure OpenAI: `api-version`, or `v1`.
+        public var apiVersion: String?
+        /// Azure OpenAI: deployment names by model name.
+        public var deployments: [String: String]?
+        /// Azure OpenAI: `api-key` (default) or `bearer` (an Entra ID token in `api_key_env`).
+        public var auth: String?
+        /// Bedrock: the AWS region.
+        public var region: String?
+        /// Bedrock: the shared-credentials profile.
+        public var profile: String?
+        /// Vertex AI: the Google Cloud project.
+        public var project: String?
+        /// Vertex AI: the location.
+        public var location: String?
+        /// Vertex AI: a service account's key file.
+        public var credentialsFile: String?
+        /// Vertex AI: an environment variable holding an access token.
+        public var accessTokenEnv: String?
 
         enum CodingKeys: String, CodingKey {
-            case name, kind
+            case name, kind, deployments, auth, region, profile, project, location
+            case apiVersion = "api_version"
+            case credentialsFile = "credentials_file"
+            case accessTokenEnv = "access_token_env"
             case baseURL = "base_url"
             case apiKeyEnv = "api_key_env"
             case timeoutSeconds = "timeout_seconds"

@@ -61,8 +61,12 @@ extension ConfigLoader {
                 let kinds = ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")
                 throw ConfigError("\(at): unknown provider kind `\(p.kind)` (expected one of \(kinds))")
             }
-            guard let base = UpstreamBaseURL(parsing: p.baseURL) else {
-                throw ConfigError("\(at): base_url `\(p.baseURL)` is not an http(s) URL")
+            let cloud = try cloudAccess(kind, p, at: at)
+            guard let url = p.baseURL ?? Self.defaultBaseURL(kind, p) else {
+                throw ConfigError("\(at): base_url is required for kind \(kind.rawValue)")
+            }
+            guard let base = UpstreamBaseURL(parsing: url) else {
+                throw ConfigError("\(at): base_url `\(url)` is not an http(s) URL")
             }
             var apiKey: Secret?
             if let env = p.apiKeyEnv {
@@ -92,6 +96,7 @@ extension ConfigLoader {
                     totalSeconds: total),
                 servesResponses: kind == .openai && (p.responsesAPI ?? true)
             )
+            providers[ProviderID(rawValue: p.name)]?.cloud = cloud
         }
         return providers
     }

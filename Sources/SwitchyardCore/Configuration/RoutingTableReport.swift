@@ -29,7 +29,28 @@ public struct RoutingTableReport: Sendable {
         let providers = config.router.providers.values.sorted { $0.id.rawValue < $1.id.rawValue }
         let width = providers.map(\.id.rawValue.count).max() ?? 0
         for p in providers {
-            let auth = p.apiKeySource.map { "key from \($0)" } ?? "client credentials passed through"
+            var auth = p.apiKeySource.map { "key from \($0)" } ?? "client credentials passed through"
+            switch p.cloud {
+            case .azure(let azure)?:
+                let endpoint =
+                    azure.apiVersion == "v1"
+                    ? "/openai/v1/" : "/openai/deployments/{deployment}/ api-version \(azure.apiVersion)"
+                auth =
+                    "\(endpoint), \(azure.bearer ? "bearer token" : "api-key") "
+                    + (p.apiKeySource.map { "from \($0)" } ?? "from the client")
+                if !azure.deployments.isEmpty {
+                    auth +=
+                        ", deployments "
+                        + azure.deployments.sorted { $0.key < $1.key }.map { "\($0.key)->\($0.value)" }.joined(
+                            separator: " ")
+                }
+            case .bedrock(let bedrock)?: auth = "region \(bedrock.region), AWS credentials from \(bedrock.source)"
+            case .vertex(let vertex)?:
+                let kind =
+                    if case .serviceAccount = vertex.credentials { "service account key" } else { "access token" }
+                auth = "project \(vertex.project), location \(vertex.location), \(kind) from \(vertex.source)"
+            case nil: break
+            }
             lines.append(
                 "  \(pad(p.id.rawValue, width))  \(pad(p.kind.rawValue, 9))  \(p.baseURL)  (\(auth); timeouts: connect \(format(p.timeouts.connectSeconds))s, first byte \(format(p.timeouts.firstByteSeconds))s, idle \(format(p.timeouts.idleSeconds))s, total \(format(p.timeouts.totalSeconds))s)"
             )

@@ -48,6 +48,15 @@ public protocol ProviderAdapter: Sendable {
     /// Reshapes an upstream error answer (status >= 400) into OpenAI's error form, keeping the
     /// upstream's status and message.
     func upstreamError(status: Int, body: ByteBuffer) -> GatewayError
+
+    /// The adapter for `model` at a provider of this kind, when models of one provider speak
+    /// different formats (Claude and Gemini on Vertex AI); itself otherwise.
+    func specialized(for model: String) -> any ProviderAdapter
+}
+
+extension ProviderAdapter {
+    /// One format for every model.
+    public func specialized(for model: String) -> any ProviderAdapter { self }
 }
 
 /// Converts one upstream stream, chunk by chunk as bytes arrive, into OpenAI SSE bytes.
@@ -82,7 +91,8 @@ public struct AdapterRegistry: Sendable {
 
     /// Every adapter shipped with Switchyard.
     public static let standard = AdapterRegistry([
-        OpenAIAdapter(), GeminiAdapter(), AnthropicAdapter(), OllamaAdapter(),
+        OpenAIAdapter(), GeminiAdapter(), AnthropicAdapter(), OllamaAdapter(), AzureAdapter(), BedrockAdapter(),
+        VertexAdapter(),
     ])
 
     /// Creates a registry from a list of adapters.
@@ -93,6 +103,11 @@ public struct AdapterRegistry: Sendable {
     /// The adapter for `kind`, if this build has one.
     public func adapter(for kind: ProviderKind) -> (any ProviderAdapter)? {
         adapters[kind]
+    }
+
+    /// The adapter for a routed target: its kind's, specialized for its model.
+    public func adapter(for target: ModelRouter.Target) -> (any ProviderAdapter)? {
+        adapters[target.endpoint.kind]?.specialized(for: target.upstreamModel)
     }
 }
 

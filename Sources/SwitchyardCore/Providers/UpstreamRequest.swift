@@ -17,6 +17,8 @@ public struct UpstreamRequest: Sendable {
     /// the transport may then hand over head and body together instead of chunk by chunk. Set by
     /// the pipeline, not by adapters.
     public var readsWholeAnswer = false
+    /// How the server signs or authorizes it before sending (cloud providers), if at all.
+    public var signing: UpstreamSigning?
 
     /// Creates a request.
     public init(

@@ -15,6 +15,8 @@ public struct ProviderEndpoint: Sendable, Equatable {
     /// Whether it serves OpenAI's Responses API (`/responses` beside `/chat/completions`), so
     /// Responses requests go through unchanged instead of translated.
     public var servesResponses: Bool
+    /// How a cloud provider (Azure, Bedrock, Vertex) is reached beyond its address.
+    public var cloud: CloudAccess?
 
     /// Creates an endpoint.
     public init(

@@ -8,6 +8,12 @@ public enum ProviderKind: String, Sendable, Codable, CaseIterable, Hashable {
     case anthropic
     /// Ollama's native API.
     case ollama
+    /// Azure OpenAI (OpenAI's API behind deployments and an `api-version`).
+    case azure
+    /// AWS Bedrock's Converse API, signed with AWS Signature Version 4.
+    case bedrock
+    /// Google Vertex AI: Gemini and Anthropic's Claude models.
+    case vertex
 }
 
 /// The name of a configured provider (`openai`, or a name declared in the config file).

@@ -108,9 +108,30 @@ public struct PriceTable: Sendable, Equatable {
         case .openai where endpoint.id.rawValue != ProviderKind.openai.rawValue:
             return .free
         case .openai, .anthropic, .gemini:
-            if let found = find(model, in: prices[endpoint.kind.rawValue]) { return .priced(found.1, family: found.0) }
-            return .unpriced
+            return lookup(model, inTableOf: endpoint.kind)
+        case .azure:
+            return lookup(model, inTableOf: .openai)
+        case .vertex:
+            return lookup(model, inTableOf: model.hasPrefix("claude") ? .anthropic : .gemini)
+        case .bedrock:
+            // `us.anthropic.claude-sonnet-4-5-20250929-v1:0` is Anthropic's `claude-sonnet-4-5-20250929`.
+            var base = Substring(model.split(separator: "/").last ?? Substring(model))
+            for region in ["us.", "eu.", "apac.", "global.", "jp.", "au."] where base.hasPrefix(region) {
+                base = base.dropFirst(region.count)
+            }
+            guard base.hasPrefix("anthropic.") else { return .unpriced }
+            base = base.dropFirst("anthropic.".count)
+            if let version = base.range(of: "-v", options: .backwards), base[version.upperBound...].contains(":") {
+                base = base[..<version.lowerBound]
+            }
+            return lookup(String(base), inTableOf: .anthropic)
         }
+    }
+
+    /// `model` in the built-in table of `kind`.
+    private func lookup(_ model: String, inTableOf kind: ProviderKind) -> Lookup {
+        if let found = find(model, in: prices[kind.rawValue]) { return .priced(found.1, family: found.0) }
+        return .unpriced
     }
 
     /// `model` or the first of its families in `table`.

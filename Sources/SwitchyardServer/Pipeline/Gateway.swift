@@ -35,6 +35,8 @@ public final class Gateway: Sendable {
     private let warnedUnpriced = Mutex<Set<String>>([])
     /// The configuration last loaded, the keys stored in the database, and the live parts of both.
     private let live: Mutex<(loaded: GatewayConfig, stored: [GatewayKey], current: LiveConfiguration)>
+    /// Signs cloud providers' requests (AWS) and fetches their access tokens (Google).
+    let signer: UpstreamSigner
     /// Each provider's recent attempts, for the admin status.
     let providerStats = ProviderStats()
     /// The recent log lines the console shows, when kept.
@@ -62,6 +64,7 @@ public final class Gateway: Sendable {
         self.recentLines = recentLines
         self.adapters = adapters
         self.transport = transport
+        self.signer = UpstreamSigner(transport: transport)
         self.metrics = metrics
         self.logger = logger
         self.readiness = Readiness()
@@ -139,7 +142,7 @@ public final class Gateway: Sendable {
 
     /// The adapter for a routed target, or 501 when this build has none for its kind.
     func adapter(for target: ModelRouter.Target) throws(GatewayError) -> any ProviderAdapter {
-        guard let adapter = adapters.adapter(for: target.endpoint.kind) else {
+        guard let adapter = adapters.adapter(for: target) else {
             throw .providerNotSupported(target.endpoint.kind, model: target.requestedModel)
         }
         return adapter
@@ -151,9 +154,15 @@ public final class Gateway: Sendable {
         _ request: UpstreamRequest, adapter: any ProviderAdapter, provider: ProviderID
     ) async throws(AttemptFailure) -> UpstreamResponse {
         let response: UpstreamResponse
+        let signed: UpstreamRequest
+        do throws(GatewayError) {
+            signed = try await signer.sign(request, provider: provider)
+        } catch {
+            throw AttemptFailure(error: error, outcome: .nextDeployment, deploymentHealthy: nil)
+        }
         let sent = ContinuousClock.now
         do {
-            response = try await transport.execute(request)
+            response = try await transport.execute(signed)
             metrics.upstreamLatency(provider: provider.rawValue, duration: .now - sent)
         } catch {
             if error.kind != .cancelled {

@@ -138,6 +138,9 @@ struct RequestSpan: Sendable {
         case .gemini: "gcp.gemini"
         case .anthropic: "anthropic"
         case .ollama: "ollama"
+        case .azure: "azure.ai.openai"
+        case .bedrock: "aws.bedrock"
+        case .vertex: "gcp.vertex_ai"
         }
     }
 }
