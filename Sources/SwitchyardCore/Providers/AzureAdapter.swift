@@ -70,6 +70,13 @@ public struct AzureAdapter: ProviderAdapter {
         var request = request
         if access.apiVersion == "v1" {
             request.url = endpoint.baseURL.url("/openai/v1/\(operation)")
+            // The v1 API names the deployment as the body's model.
+            if let model, let deployment = access.deployments[model], let body = request.body,
+                let renamed = TopLevelFieldRewriter.settingValue(
+                    "model", toJSON: JSONString.quoted(deployment), in: Array(body.readableBytesView))
+            {
+                request.body = ByteBuffer(bytes: renamed)
+            }
         } else if let model {
             let deployment = access.deployments[model] ?? model
             request.url = endpoint.baseURL.url(

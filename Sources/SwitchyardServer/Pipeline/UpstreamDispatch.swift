@@ -59,7 +59,7 @@ extension Gateway {
                 attempts += 1
                 let span = record.span?.attempt(target, number: attempts)
                 var traced = request
-                span?.inject(into: &traced)
+                if let span { span.inject(into: &traced) } else { record.span?.propagate(into: &traced) }
                 record.upstreamStarted()
                 do {
                     let response = try await attempt(traced, adapter: adapter, provider: target.endpoint.id)

@@ -29,6 +29,7 @@ struct RequestSpan: Sendable {
         settings = tracing.settings
         operation = Self.operation(route) ?? route
         span = tracing.tracer.startSpan(route, context: context, ofKind: .server)
+        guard span.isRecording else { return }
         span.attributes["switchyard.route"] = route
         if let operation = Self.operation(route) { span.attributes["gen_ai.operation.name"] = operation }
     }
@@ -57,11 +58,12 @@ struct RequestSpan: Sendable {
 
     /// The key that authenticated the request.
     func identified(key: GatewayKey?) {
-        if let key { span.attributes["switchyard.key"] = key.name }
+        if let key, span.isRecording { span.attributes["switchyard.key"] = key.name }
     }
 
     /// Routing chose `target` first.
     func routed(_ target: ModelRouter.Target) {
+        guard span.isRecording else { return }
         span.attributes["gen_ai.provider.name"] = Self.providerName(target.endpoint.kind)
         span.attributes["switchyard.provider"] = target.endpoint.id.rawValue
     }
@@ -85,8 +87,10 @@ struct RequestSpan: Sendable {
         facts.observe(bytes.readableBytesView)
     }
 
-    /// The span of attempt `number` (from 1) at `target`, a child of this one.
-    func attempt(_ target: ModelRouter.Target, number: Int) -> AttemptSpan {
+    /// The span of attempt `number` (from 1) at `target`, a child of this one; nil when this
+    /// request is not sampled (its attempts would not be either).
+    func attempt(_ target: ModelRouter.Target, number: Int) -> AttemptSpan? {
+        guard span.isRecording else { return nil }
         let child = tracer.startSpan("\(operation) \(target.upstreamModel)", context: span.context, ofKind: .client)
         child.attributes["gen_ai.provider.name"] = Self.providerName(target.endpoint.kind)
         child.attributes["gen_ai.request.model"] = target.upstreamModel
@@ -142,6 +146,14 @@ struct RequestSpan: Sendable {
         case .bedrock: "aws.bedrock"
         case .vertex: "gcp.vertex_ai"
         }
+    }
+}
+
+extension RequestSpan {
+    /// Adds this request's trace context to `request` (an unsampled request's attempts have no
+    /// spans of their own, but the upstream still joins the trace's decision).
+    func propagate(into request: inout UpstreamRequest) {
+        tracer.inject(span.context, into: &request.headers, using: UpstreamHeadersInjector())
     }
 }
 

@@ -32,8 +32,7 @@ final class UpstreamSigner: Sendable {
             request.headers += AWSSigV4.sign(
                 method: request.method, url: request.url, headers: request.headers, body: body,
                 credentials: credentials, region: region, service: service, date: Date())
-        case .google(let owner, .token(let token)):
-            _ = owner
+        case .google(_, .token(let token)):
             request.headers.append(("authorization", "Bearer \(token.value)"))
         case .google(let owner, .serviceAccount(let account)):
             let token = try await accessToken(for: owner, account: account, timeouts: request.timeouts)
