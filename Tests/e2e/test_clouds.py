@@ -123,6 +123,18 @@ def test_the_anthropic_sdk_streams_through_every_cloud(gateway, model):
     assert text == GREETINGS[model] and final.stop_reason == "end_turn"
 
 
+@pytest.mark.parametrize("model", list(GREETINGS))
+def test_the_anthropic_sdk_streams_tool_use_through_every_cloud(gateway, model):
+    c = anthropic.Anthropic(base_url=gateway.base_url.removesuffix("/v1"), api_key="sk-client", max_retries=0)
+    tools = [{"name": "get_weather", "description": "Weather in a city",
+              "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    with c.messages.stream(model=model, max_tokens=100, messages=HI, tools=tools) as stream:
+        final = stream.get_final_message()
+    uses = [block for block in final.content if block.type == "tool_use"]
+    assert len(uses) == 1 and uses[0].name == "get_weather" and uses[0].input == {"city": "Oslo"}
+    assert final.stop_reason == "tool_use"
+
+
 def test_bedrock_errors_in_the_clients_shape(gateway, binary, clouds):
     c = client(gateway)
     with pytest.raises(openai.RateLimitError) as throttled:
@@ -148,6 +160,23 @@ def test_bedrock_errors_in_the_clients_shape(gateway, binary, clouds):
 def test_titan_embeddings_on_bedrock(gateway):
     answer = client(gateway).embeddings.create(model="titan", input="four tokens right here")
     assert answer.data[0].embedding == [0.25, -0.5, 0.75] and answer.usage.prompt_tokens == 4
+
+
+def test_vertex_refuses_a_bad_token_as_the_gateways_problem(binary, clouds):
+    _, _, env = clouds
+    config = open(env["SWITCHYARD_CONFIG"]).read().replace(
+        'credentials_file: "', 'access_token_env: VERTEX_TOKEN, unused: "')
+    with open(env["SWITCHYARD_CONFIG"] + ".token.yaml", "w") as f:
+        f.write(config)
+    gw = start_gateway(binary, free_port(), {**env, "SWITCHYARD_CONFIG": env["SWITCHYARD_CONFIG"] + ".token.yaml",
+                                             "VERTEX_TOKEN": "not-a-valid-token"})
+    try:
+        with pytest.raises(openai.InternalServerError) as refused:
+            client(gw).chat.completions.create(model="vertex-gemini", messages=HI)
+        assert refused.value.status_code == 502 and "Vertex AI" in str(refused.value)
+        assert "not-a-valid-token" not in str(refused.value)
+    finally:
+        gw.stop()
 
 
 def test_vertex_mints_one_token_for_concurrent_requests(binary, clouds):

@@ -59,9 +59,22 @@ public struct VertexAdapter: ProviderAdapter {
         []
     }
 
-    /// Google's error shape, as Gemini's.
+    /// Google's error shape, as Gemini's, with what is the gateway's concern made so (see
+    /// `cloudError`).
     public func upstreamError(status: Int, body: ByteBuffer) -> GatewayError {
-        gemini.upstreamError(status: status, body: body)
+        Self.cloudError(gemini.upstreamError(status: status, body: body))
+    }
+
+    /// A Vertex refusal as the client should see it: refused credentials are the gateway's (a 502
+    /// naming Vertex AI, not a 401 the client would take for its own key), and throttling says
+    /// when to come back.
+    static func cloudError(_ error: GatewayError) -> GatewayError {
+        var error = error
+        if error.status == 401 {
+            return .badGateway("Vertex AI refused the gateway's Google credentials: \(error.message)")
+        }
+        if error.status == 429, error.headers["retry-after"] == nil { error.headers["retry-after"] = "1" }
+        return error
     }
 
     /// `request` re-addressed to Vertex: the publisher's model `method`, the provider's key
@@ -144,6 +157,6 @@ public struct VertexClaudeAdapter: ProviderAdapter {
     public func upstreamError(status: Int, body: ByteBuffer) -> GatewayError {
         String(buffer: body).contains("\"status\"")
             ? VertexAdapter().upstreamError(status: status, body: body)
-            : anthropic.upstreamError(status: status, body: body)
+            : VertexAdapter.cloudError(anthropic.upstreamError(status: status, body: body))
     }
 }
