@@ -116,7 +116,8 @@ struct ConfigurationTests {
     @Test(
         "Config file mistakes are reported with where they are",
         arguments: [
-            ("providers:\n  - name: x\n    kind: bedrock\n    base_url: http://h", "unknown provider kind `bedrock`"),
+            ("providers:\n  - name: x\n    kind: watsonx\n    base_url: http://h", "unknown provider kind `watsonx`"),
+            ("providers:\n  - name: x\n    kind: bedrock\n    base_url: http://h", "region is required"),
             (
                 "providers:\n  - name: x\n    kind: openai\n    base_url: ftp://h",
                 "base_url `ftp://h` is not an http(s) URL"
