@@ -9,7 +9,7 @@ struct SwitchyardCommand: AsyncParsableCommand {
         version: SwitchyardVersion.current,
         subcommands: [
             ServeCommand.self, CheckConfigCommand.self, CountTokensCommand.self, HashKeyCommand.self,
-            SpendCommand.self, VersionCommand.self,
+            SpendCommand.self, VersionCommand.self, ProbeCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )
