@@ -15,6 +15,8 @@ import time
 import urllib.parse
 import zlib
 
+from native_mock import NativeMock
+
 AZURE_KEY = "azure-secret-key"
 AWS_ACCESS_KEY = "AKIDMOCKEXAMPLE"
 AWS_SECRET_KEY = "mock/secret+key"
@@ -53,7 +55,8 @@ def frame(event_type, payload, message_type="event", extra=None):
     return message + zlib.crc32(message).to_bytes(4, "big")
 
 
-class CloudMock(http.server.BaseHTTPRequestHandler):
+class CloudMock(NativeMock):
+    """The three clouds; the plumbing (JSON answers, chunked streams) is the native mock's."""
     protocol_version = "HTTP/1.1"
     seen: list = []
     token_requests = 0
@@ -62,21 +65,8 @@ class CloudMock(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, status, payload, headers=None, content_type="application/json"):
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("content-type", content_type)
-        self.send_header("content-length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def start_stream(self, content_type):
-        self.send_response(200)
-        self.send_header("content-type", content_type)
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
+    def reply(self, status, payload, headers=None):
+        self.send_json(status, payload, headers)
 
     def send_pieces(self, data):
         """`data` as chunked body parts cut at random places, with pauses now and then."""

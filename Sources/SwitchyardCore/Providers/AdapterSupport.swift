@@ -94,6 +94,24 @@ enum AdapterSupport {
         return data
     }
 
+    /// A user message's parts as `{"text": …}` pieces and `image(…)` pieces (inline images only),
+    /// or a 400 naming `provider` for a part it cannot take.
+    static func userParts(
+        _ message: ChatCompletionRequest.Message, index: Int, provider: String, image: (DataURL) -> JSONValue
+    ) throws(GatewayError) -> [JSONValue] {
+        var parts: [JSONValue] = []
+        for part in message.content?.parts ?? [] {
+            switch part.type {
+            case "text": if let t = part.text, !t.isEmpty { parts.append(["text": .string(t)]) }
+            case "image_url": parts.append(image(try inlineImage(part, provider: provider, index: index)))
+            default:
+                throw .invalidRequest(
+                    "\(provider) cannot take `\(part.type)` content parts.", param: "messages[\(index)].content")
+            }
+        }
+        return parts
+    }
+
     /// A string that `JSONValue` carries as JSON (for optional numbers).
     static func number(_ value: Double?) -> JSONValue? { value.map(JSONValue.number) }
     static func number(_ value: Int?) -> JSONValue? { value.map { .number(Double($0)) } }

@@ -49,23 +49,14 @@ public struct BedrockAdapter: ProviderAdapter {
                 let text = m.text
                 if !text.isEmpty { system.append(["text": .string(text)]) }
             case .user:
-                var blocks: [JSONValue] = []
-                for part in m.content?.parts ?? [] {
-                    switch part.type {
-                    case "text": if let t = part.text, !t.isEmpty { blocks.append(["text": .string(t)]) }
-                    case "image_url":
-                        let image = try AdapterSupport.inlineImage(part, provider: "Bedrock", index: index)
-                        let format = image.mimeType.hasPrefix("image/") ? String(image.mimeType.dropFirst(6)) : "png"
-                        blocks.append([
-                            "image": [
-                                "format": .string(format == "jpg" ? "jpeg" : format),
-                                "source": ["bytes": .string(image.base64)],
-                            ]
-                        ])
-                    default:
-                        throw .invalidRequest(
-                            "Bedrock cannot take `\(part.type)` content parts.", param: "messages[\(index)].content")
-                    }
+                let blocks = try AdapterSupport.userParts(m, index: index, provider: "Bedrock") { image in
+                    let format = image.mimeType.hasPrefix("image/") ? String(image.mimeType.dropFirst(6)) : "png"
+                    return [
+                        "image": [
+                            "format": .string(format == "jpg" ? "jpeg" : format),
+                            "source": ["bytes": .string(image.base64)],
+                        ]
+                    ]
                 }
                 turns.append("user", blocks)
             case .assistant:

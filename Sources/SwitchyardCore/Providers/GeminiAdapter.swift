@@ -47,19 +47,8 @@ public struct GeminiAdapter: ProviderAdapter {
                 let text = m.text
                 if !text.isEmpty { system.append(["text": .string(text)]) }
             case .user:
-                var parts: [JSONValue] = []
-                for part in m.content?.parts ?? [] {
-                    switch part.type {
-                    case "text": if let t = part.text, !t.isEmpty { parts.append(["text": .string(t)]) }
-                    case "image_url":
-                        let image = try AdapterSupport.inlineImage(part, provider: "Gemini", index: index)
-                        parts.append([
-                            "inlineData": ["mimeType": .string(image.mimeType), "data": .string(image.base64)]
-                        ])
-                    default:
-                        throw .invalidRequest(
-                            "Gemini cannot take `\(part.type)` content parts.", param: "messages[\(index)].content")
-                    }
+                let parts = try AdapterSupport.userParts(m, index: index, provider: "Gemini") { image in
+                    ["inlineData": ["mimeType": .string(image.mimeType), "data": .string(image.base64)]]
                 }
                 append("user", parts)
             case .assistant:
