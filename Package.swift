@@ -46,15 +46,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The rank files and the price table, assembled into the binary (`.incbin`).
+        .target(
+            name: "SwitchyardEmbedded",
+            exclude: ["data"],
+            cSettings: [.headerSearchPath("data")]
+        ),
         .target(
             name: "SwitchyardTokenizer",
-            resources: [.copy("Resources/cl100k_base.tiktoken"), .copy("Resources/o200k_base.tiktoken")],
+            dependencies: ["SwitchyardEmbedded"],
             swiftSettings: strict
         ),
         .target(
             name: "SwitchyardCore",
             dependencies: [
                 "SwitchyardTokenizer",
+                "SwitchyardEmbedded",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -62,7 +69,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            resources: [.copy("Resources/prices.yaml")],
             swiftSettings: strict
         ),
         .target(

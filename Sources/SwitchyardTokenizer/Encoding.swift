@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardEmbedded
 
 /// The names of the encodings Switchyard ships.
 public enum EncodingName: String, Sendable, CaseIterable {
@@ -37,12 +38,15 @@ public final class Encoding: Sendable {
     private static let cl100k = Result { () throws(TokenizerError) in try load(.cl100kBase) }
     private static let o200k = Result { () throws(TokenizerError) in try load(.o200kBase) }
 
+    /// The encoding from the rank file embedded in the binary (read in place, not copied).
     private static func load(_ name: EncodingName) throws(TokenizerError) -> Encoding {
-        guard let url = Bundle.module.url(forResource: name.rawValue, withExtension: "tiktoken"),
-            let data = try? Data(contentsOf: url, options: .mappedIfSafe)
-        else {
-            throw TokenizerError("the rank file \(name.rawValue).tiktoken is missing from the installation")
+        var size = 0
+        let bytes = switchyard_embedded(
+            name == .cl100kBase ? SwitchyardEmbeddedCl100kBase : SwitchyardEmbeddedO200kBase, &size)
+        guard let bytes, size > 0 else {
+            throw TokenizerError("the rank file \(name.rawValue).tiktoken is missing from the build")
         }
+        let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes), count: size, deallocator: .none)
         return try Encoding(name: name, rankFile: data)
     }
 

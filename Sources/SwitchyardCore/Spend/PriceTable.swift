@@ -1,7 +1,8 @@
 import Foundation
+import SwitchyardEmbedded
 import Yams
 
-/// The prices of models by provider: the table shipped with the binary (`Resources/prices.yaml`)
+/// The prices of models by provider: the table shipped with the binary (`Sources/SwitchyardEmbedded/data/prices.yaml`, embedded)
 /// with the config file's `prices` laid over it. A date-suffixed model name resolves to its family;
 /// Ollama, and OpenAI-compatible providers declared under their own name, are free unless priced.
 public struct PriceTable: Sendable, Equatable {
@@ -78,10 +79,12 @@ public struct PriceTable: Sendable, Equatable {
     }
 
     private static let shipped = Result { () throws(ConfigError) -> PriceTable in
-        guard let url = Bundle.module.url(forResource: "prices", withExtension: "yaml"),
-            let data = try? Data(contentsOf: url)
-        else { throw ConfigError("the built-in price table (prices.yaml) is missing from the build") }
-        return PriceTable(try entries(yaml: String(decoding: data, as: UTF8.self), name: "prices.yaml"))
+        var size = 0
+        guard let bytes = switchyard_embedded(SwitchyardEmbeddedPrices, &size), size > 0 else {
+            throw ConfigError("the built-in price table (prices.yaml) is missing from the build")
+        }
+        let text = String(decoding: UnsafeBufferPointer(start: bytes, count: size), as: UTF8.self)
+        return PriceTable(try entries(yaml: text, name: "prices.yaml"))
     }
 
     /// This table with `entries` laid over it.
