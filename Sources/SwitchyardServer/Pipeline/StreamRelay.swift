@@ -57,6 +57,9 @@ struct StreamRelay {
             }
         } catch {
             writer.channel.close(promise: nil)
+            // A client that had the whole answer (its last event included) and hung up before
+            // the chunked terminator was written got its answer: the stream completed.
+            if case .completed = ending { return .completed }
             return .clientGone
         }
         return ending
