@@ -44,15 +44,15 @@ public enum AWSSigV4 {
         let signedNames = signed.map(\.name).joined(separator: ";")
         let canonical = [
             method.uppercased(), canonicalPath(parts.path), canonicalQuery(parts.query), canonicalHeaders,
-            signedNames, hex(SHA256.hash(data: body)),
+            signedNames, Hashing.hex(SHA256.hash(data: body)),
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let toSign = "AWS4-HMAC-SHA256\n\(stamp)\n\(scope)\n\(hex(SHA256.hash(data: Array(canonical.utf8))))"
+        let toSign = "AWS4-HMAC-SHA256\n\(stamp)\n\(scope)\n\(Hashing.hex(SHA256.hash(data: Array(canonical.utf8))))"
         var key = SymmetricKey(data: Array("AWS4\(credentials.secretAccessKey.value)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        let signature = hex(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
+        let signature = Hashing.hex(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
         var added: [(name: String, value: String)] = [("x-amz-date", stamp)]
         if let token = credentials.sessionToken { added.append(("x-amz-security-token", token.value)) }
         added.append(
@@ -106,11 +106,6 @@ public enum AWSSigV4 {
     /// A header value with its ends trimmed and inner runs of spaces made one.
     static func trimmed(_ value: String) -> String {
         value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-    }
-
-    /// Lower-case hex.
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     /// The parts of an absolute URL the signature covers.

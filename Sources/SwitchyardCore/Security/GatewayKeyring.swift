@@ -83,9 +83,7 @@ public struct GatewayKeyring: Sendable {
         let digest = Hashing.sha256(Array(secret.utf8))
         var match: GatewayKey?
         for key in keys {
-            var difference: UInt8 = 0
-            for (a, b) in zip(key.digest, digest) { difference |= a ^ b }
-            if difference == 0, key.digest.count == digest.count, match == nil { match = key }
+            if Hashing.equalInConstantTime(key.digest, digest), match == nil { match = key }
         }
         guard let key = match else { throw .unauthorized("Incorrect API key provided.") }
         if let expires = key.expires, expires <= now {

@@ -19,7 +19,16 @@ public enum Hashing {
         hex(Insecure.SHA1.hash(data: Array(text.utf8)))
     }
 
-    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+    /// Whether two digests are equal, compared in full whatever differs, so the time taken says
+    /// nothing about which bytes matched.
+    public static func equalInConstantTime(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference: UInt8 = a.count == b.count ? 0 : 1
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+
+    /// Bytes as lower-case hex.
+    public static func hex(_ digest: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for byte in digest {

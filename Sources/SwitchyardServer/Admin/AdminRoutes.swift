@@ -112,9 +112,7 @@ struct AdminRoutes: Sendable {
     func authorize(_ request: Request) throws(AdminRefusal) {
         let presented = ClientContext.bearerToken(in: request.headers[.authorization]) ?? ""
         let digest = Hashing.sha256(Array(presented.utf8))
-        var difference: UInt8 = 0
-        for (a, b) in zip(digest, keyDigest) { difference |= a ^ b }
-        guard difference == 0, !presented.isEmpty else {
+        guard Hashing.equalInConstantTime(digest, keyDigest), !presented.isEmpty else {
             throw AdminRefusal(
                 response: Self.error(
                     .unauthorized("Missing or incorrect admin key: send it as `Authorization: Bearer <ADMIN_KEY>`.")))

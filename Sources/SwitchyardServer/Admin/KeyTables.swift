@@ -66,7 +66,7 @@ struct KeyTables: Sendable {
         func optional(_ value: Int?) -> LedgerValue { value.map { .int($0) } ?? .null }
         func time(_ date: Date?) -> LedgerValue { date.map { .double($0.timeIntervalSince1970) } ?? .null }
         return [
-            .text(key.id), .text(spec.name), .text(key.digest.map { String(format: "%02x", $0) }.joined()),
+            .text(key.id), .text(spec.name), .text(Hashing.hex(key.digest)),
             .text(key.hint), spec.team.map { .text($0) } ?? .null,
             spec.models.map {
                 .text(String(decoding: JSONWriter.bytes(.array($0.map(JSONValue.string))), as: UTF8.self))
