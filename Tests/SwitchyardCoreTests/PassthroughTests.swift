@@ -37,6 +37,28 @@ struct PassthroughTests {
         }
     }
 
+    @Test("Each relay says its stream's last event was passed on only once it has been, at every split")
+    func delivered() throws {
+        let chat = "data: {\"a\":1}\n\ndata: [DONE]\n\n"
+        let messages =
+            "event: message_start\ndata: {\"type\":\"message_start\"}\n\n"
+            + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+        let relays: [(String, () -> any ChatStreamTranscoder)] = [
+            (chat, { PassthroughSSETranscoder() }), (chat, { UsageTrackingSSETranscoder(hideUsageChunk: true) }),
+            (messages, { ObservedRelayTranscoder(MessagesStreamObserver()) }),
+        ]
+        for (stream, make) in relays {
+            let bytes = Array(stream.utf8)
+            for split in 1..<bytes.count {
+                var relay = make()
+                _ = try relay.transcode(ByteBuffer(bytes: bytes[..<split]))
+                #expect(!relay.delivered, "\(type(of: relay)) at \(split)")
+                _ = try relay.transcode(ByteBuffer(bytes: bytes[split...]))
+                #expect(relay.delivered, "\(type(of: relay)) at \(split)")
+            }
+        }
+    }
+
     @Test("A stream cut before [DONE] is reported as a 502")
     func cut() throws {
         var t = PassthroughSSETranscoder()

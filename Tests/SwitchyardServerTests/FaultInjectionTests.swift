@@ -266,6 +266,37 @@ struct FaultInjectionTests {
         }
     }
 
+    @Test("A client that hangs up after the stream's [DONE], while the upstream has not ended, had its answer (200)")
+    func clientLeavesAfterLastEvent() async throws {
+        let server = try await ScriptedServer.upstream { _ in
+            .answerThenHang(Self.sseHead + Self.chunk("hi") + "data: [DONE]\n\n")
+        }
+        try await Self.with(server) { gw in
+            let body = TestGateway.chatBody(model: "gpt-4o", stream: true)
+            let request =
+                "POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n"
+                + "content-length: \(body.utf8.count)\r\n\r\n" + body
+            let answer = try await RawConnection.with(port: gw.ports.proxy) { inbound, outbound in
+                try await outbound.write(ByteBuffer(string: request))
+                var answer = ""
+                for try await chunk in inbound {
+                    answer += String(buffer: chunk)
+                    if answer.contains("data: [DONE]") { break }
+                }
+                return answer
+            }
+            #expect(answer.contains("data: [DONE]"))
+            let left = ContinuousClock.now
+            var metrics = try await gw.scrape()
+            while metrics.value("switchyard_requests_in_flight") > 0, ContinuousClock.now - left < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(20))
+                metrics = try await gw.scrape()
+            }
+            #expect(metrics.value("switchyard_requests_total", ["route": "chat", "status": "200"]) == 1)
+            #expect(metrics.value("switchyard_requests_total", ["route": "chat", "status": "499"]) == 0)
+        }
+    }
+
     @Test("A client that stops sending (half-closes) while the upstream thinks releases it within a second")
     func clientHalfCloses() async throws {
         let record = SilentUpstreamRecord()

@@ -28,6 +28,8 @@ public struct ObservedRelayTranscoder<Observer: StreamObserver>: ChatStreamTrans
 
     public var usage: TokenUsage? { observer.usage }
     public var streamedText: String { observer.streamedText }
+    /// Whether the stream's last event (or its own error event) has been passed on.
+    public var delivered: Bool { observer.ended }
 
     public mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
         for event in sse.feed(chunk) { observer.read(event) }

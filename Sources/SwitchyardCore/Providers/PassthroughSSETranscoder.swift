@@ -27,11 +27,29 @@ public struct PassthroughSSETranscoder: ChatStreamTranscoder {
         return chunk
     }
 
+    /// Whether the bytes relayed so far end with the whole `data: [DONE]` event, its blank line
+    /// included.
+    public var delivered: Bool {
+        let ending = doneEnding
+        return ending.done && ending.lineEnds >= 2
+    }
+
+    /// Whether the bytes so far end with `data: [DONE]` (whitespace aside), and how many line ends
+    /// follow it.
+    private var doneEnding: (done: Bool, lineEnds: Int) {
+        var end = tail.endIndex
+        var lineEnds = 0
+        while end > tail.startIndex, [0x0A, 0x0D, 0x20].contains(tail[end - 1]) {
+            let byte = tail[end - 1]
+            if byte == 0x0A || (byte == 0x0D && end < tail.endIndex && tail[end] != 0x0A) { lineEnds += 1 }
+            end -= 1
+        }
+        return (tail[..<end].ends(with: Self.done), lineEnds)
+    }
+
     /// Throws when the stream did not end with `data: [DONE]`.
     public mutating func finish() throws(GatewayError) -> ByteBuffer? {
-        var end = tail.endIndex
-        while end > tail.startIndex, [0x0A, 0x0D, 0x20].contains(tail[end - 1]) { end -= 1 }
-        guard tail[..<end].ends(with: Self.done) else {
+        guard doneEnding.done else {
             throw .badGateway("The upstream stream ended before its final [DONE] event; the answer is incomplete.")
         }
         return nil

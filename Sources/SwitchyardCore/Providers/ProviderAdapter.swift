@@ -76,6 +76,9 @@ public protocol ChatStreamTranscoder: Sendable {
     mutating func failure(_ error: GatewayError) -> ByteBuffer?
     /// The whole answer the stream built, for front doors that keep answers.
     var document: JSONValue? { get }
+    /// Whether the stream's last event has been passed on, so a client that leaves after it had
+    /// the whole answer.
+    var delivered: Bool { get }
 }
 
 extension ChatStreamTranscoder {
@@ -83,6 +86,9 @@ extension ChatStreamTranscoder {
     public mutating func failure(_ error: GatewayError) -> ByteBuffer? { nil }
     /// None: the stream is relayed, not kept.
     public var document: JSONValue? { nil }
+    /// Not before the upstream ends: the last events come from `finish()`, which the relay
+    /// writes as the stream's end.
+    public var delivered: Bool { false }
 }
 
 /// The adapters this build knows, by provider kind.

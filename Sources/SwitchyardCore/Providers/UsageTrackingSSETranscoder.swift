@@ -16,7 +16,8 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// Bytes of the event not complete yet.
     private var pending = ByteBuffer()
     private var boundary = EventBoundary()
-    private var sawDone = false
+    /// Whether `data: [DONE]` has been passed on.
+    public private(set) var delivered = false
     /// The usage chunk's counts.
     public private(set) var usage: TokenUsage?
     /// Delta text so far.
@@ -45,7 +46,7 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         var out = ByteBuffer()
         if pending.readableBytes > 0 { handle(pending, into: &out) }
         pending.clear()
-        guard sawDone else {
+        guard delivered else {
             throw .badGateway("The upstream stream ended before its final [DONE] event; the answer is incomplete.")
         }
         return out
@@ -57,7 +58,7 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
             return (Self.isDone(bytes), !Self.hasLaterDataLine(bytes), Self.carriesUsage(bytes))
         }
         if isDone {
-            sawDone = true
+            delivered = true
         } else if simple, !hasUsage {
             streamedText += Self.deltaContent(event) ?? ""
         } else if !read(event) {

@@ -72,13 +72,14 @@ struct StreamRelay {
         var firstBytes = true
         var iterator = body.makeAsyncIterator()
         while true {
+            let wasDelivered = transcoder.delivered
             let chunk: ByteBuffer?
             do {
                 chunk = try await iterator.next()
                 if chunk == nil { record.upstreamEnded() }
             } catch {
                 record.upstreamEnded()
-                if Task.isCancelled { return .clientGone }
+                if Task.isCancelled { return await gone(transcoder, finished: finished) }
                 let failure = TransportError.classify(error)
                 metrics.upstreamError(provider: record.provider, kind: failure.kind.rawValue)
                 let error = GatewayError.badGateway(
@@ -106,11 +107,21 @@ struct StreamRelay {
                 do {
                     try await writer.chunk(output)
                 } catch {
-                    return .clientGone
+                    return wasDelivered ? .completed : .clientGone
                 }
             }
             if chunk == nil { return .completed }
         }
+    }
+
+    /// The ending of a stream whose client went away while the upstream was still sending: a
+    /// client that had the stream's last event had the whole answer, which completed.
+    private func gone(
+        _ transcoder: any ChatStreamTranscoder, finished: (any ChatStreamTranscoder) async -> Void
+    ) async -> Ending {
+        guard transcoder.delivered else { return .clientGone }
+        await finished(transcoder)
+        return .completed
     }
 
     /// The ending of a stream the upstream broke: the transcoder's own closing events, or the
