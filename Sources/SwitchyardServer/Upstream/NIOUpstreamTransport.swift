@@ -139,7 +139,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         let serverName = target.isIPAddress ? nil : target.host
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
