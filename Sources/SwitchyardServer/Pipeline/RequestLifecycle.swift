@@ -60,43 +60,69 @@ struct RequestLifecycle: Sendable {
 
     /// The endpoint's phases.
     private func serve(_ context: inout RequestContext) async throws(GatewayError) -> Outcome {
-        switch context.route {
-        case .chatCompletions?: return try await exchange(&context, through: ChatFrontDoor())
-        case .embeddings?: return try await exchange(&context, through: EmbeddingsFrontDoor())
-        case .messages?: return try await exchange(&context, through: MessagesFrontDoor())
-        case .countTokens?: return try await countTokens(&context)
-        case .responses?: return try await exchange(&context, through: ResponsesFrontDoor())
-        case .responsesInputTokens?: return try await inputTokens(&context)
+        try await phases(of: context.route)(&context)
+    }
+
+    /// A request through one endpoint's phases.
+    typealias Phases = (inout RequestContext) async throws(GatewayError) -> Outcome
+
+    /// The phases of `route`'s endpoint. Each is an async function of its own, so a request's task
+    /// holds the frame of its endpoint only (a stream holds its task's frames for its whole life).
+    private func phases(of route: ClientRoute?) -> Phases {
+        switch route {
+        case .chatCompletions?:
+            return { context throws(GatewayError) in try await exchange(&context, through: ChatFrontDoor()) }
+        case .embeddings?:
+            return { context throws(GatewayError) in try await exchange(&context, through: EmbeddingsFrontDoor()) }
+        case .messages?:
+            return { context throws(GatewayError) in try await exchange(&context, through: MessagesFrontDoor()) }
+        case .countTokens?: return { context throws(GatewayError) in try await countTokens(&context) }
+        case .responses?:
+            return { context throws(GatewayError) in try await exchange(&context, through: ResponsesFrontDoor()) }
+        case .responsesInputTokens?: return { context throws(GatewayError) in try await inputTokens(&context) }
         case .storedResponse(let id)?:
-            try authenticate(&context)
-            return answer(.ok, value: try await recallForReading(context, id).response)
+            return { context throws(GatewayError) in
+                try authenticate(&context)
+                return answer(.ok, value: try await recallForReading(context, id).response)
+            }
         case .deleteResponse(let id)?:
-            try authenticate(&context)
-            _ = try await recallForReading(context, id)
-            _ = await gateway.responses.delete(id)
-            let deleted: JSONValue = ["id": .string(id), "object": "response.deleted", "deleted": .bool(true)]
-            return answer(.ok, value: deleted)
+            return { context throws(GatewayError) in
+                try authenticate(&context)
+                _ = try await recallForReading(context, id)
+                _ = await gateway.responses.delete(id)
+                let deleted: JSONValue = ["id": .string(id), "object": "response.deleted", "deleted": .bool(true)]
+                return answer(.ok, value: deleted)
+            }
         case .responseInputItems(let id)?:
-            try authenticate(&context)
-            let items = try await recallForReading(context, id).inputItems
-            return answer(.ok, value: Self.page(items, query: context.request.query))
-        case .models?:
-            try authenticate(&context)
-            let client = gateway.clientContext(
-                context.headers, requestID: context.requestID, keyring: context.live.keyring)
-            let anthropic = context.headers[MessagesFrontDoor.version] != nil || context.headers[.apiKey] != nil
-            let listing = await gateway.modelListing(client: client, anthropic: anthropic, router: context.live.router)
-            // A client that left stopped the fan-out, and the list is partial.
-            if Task.isCancelled { throw .clientClosed }
-            return answer(.ok, json: listing)
-        case .health?: return answer(.ok, json: ByteBuffer(string: #"{"status":"ok"}"#))
+            return { context throws(GatewayError) in
+                try authenticate(&context)
+                let items = try await recallForReading(context, id).inputItems
+                return answer(.ok, value: Self.page(items, query: context.request.query))
+            }
+        case .models?: return { context throws(GatewayError) in try await models(&context) }
+        case .health?: return { _ in answer(.ok, json: ByteBuffer(string: #"{"status":"ok"}"#)) }
         case .ready?:
-            return gateway.readiness.isReady
-                ? answer(.ok, json: ByteBuffer(string: #"{"status":"ready"}"#))
-                : answer(.serviceUnavailable, json: ByteBuffer(string: #"{"status":"shutting_down"}"#))
+            return { _ in
+                gateway.readiness.isReady
+                    ? answer(.ok, json: ByteBuffer(string: #"{"status":"ready"}"#))
+                    : answer(.serviceUnavailable, json: ByteBuffer(string: #"{"status":"shutting_down"}"#))
+            }
         case nil:
-            throw .unknownRoute(method: context.request.head.method.rawValue, path: context.request.path)
+            return { context throws(GatewayError) in
+                throw .unknownRoute(method: context.request.head.method.rawValue, path: context.request.path)
+            }
         }
+    }
+
+    /// The phases of `/v1/models`: every provider's list, in the caller's API's shape.
+    private func models(_ context: inout RequestContext) async throws(GatewayError) -> Outcome {
+        try authenticate(&context)
+        let client = gateway.clientContext(context.headers, requestID: context.requestID, keyring: context.live.keyring)
+        let anthropic = context.headers[MessagesFrontDoor.version] != nil || context.headers[.apiKey] != nil
+        let listing = await gateway.modelListing(client: client, anthropic: anthropic, router: context.live.router)
+        // A client that left stopped the fan-out, and the list is partial.
+        if Task.isCancelled { throw .clientClosed }
+        return answer(.ok, json: listing)
     }
 
     /// The phases of a request a provider answers, top to bottom.
@@ -247,12 +273,14 @@ struct RequestLifecycle: Sendable {
 
     /// Admit: prices the request (refusing a model without a price when so configured), and
     /// reserves what it may spend (its prompt and the completion it allows, in tokens and dollars)
-    /// in every budget that applies, or refuses it with 429.
+    /// in every budget that applies, or refuses it with 429. Not inlined: what `exchange` keeps in
+    /// its frame stays allocated while the answer streams, and the meter need not.
+    @inline(never)
     private func admit<Door: FrontDoor>(
         _ context: inout RequestContext, _ request: Door.Parsed, door: Door, target: ModelRouter.Target
     ) async throws(GatewayError) {
         let size = context.request.body.readableBytes
-        var meter = SpendMeter(target: target, prices: context.live.prices) { counter in
+        let meter = SpendMeter(target: target, prices: context.live.prices) { counter in
             door.demand(of: request, counter: counter, bodySize: size).prompt
         }
         if meter.lookup == .unpriced, gateway.config.spend.refuseUnpriced {
@@ -262,6 +290,18 @@ struct RequestLifecycle: Sendable {
             context.meter = meter
             return
         }
+        try await reserve(&context, request, door: door, target: target, meter: meter, limiter: limiter)
+    }
+
+    /// Admit, with budgets: the request's demand counted and reserved in each. Not inlined into
+    /// `admit`, so requests without budgets do not allocate its frame.
+    @inline(never)
+    private func reserve<Door: FrontDoor>(
+        _ context: inout RequestContext, _ request: Door.Parsed, door: Door, target: ModelRouter.Target,
+        meter: SpendMeter, limiter: RateLimiter
+    ) async throws(GatewayError) {
+        let size = context.request.body.readableBytes
+        var meter = meter
         let counter = try? ChatTokenCounter(model: target.upstreamModel)
         let needed = await HeavyWork.run(bytes: size) { door.demand(of: request, counter: counter, bodySize: size) }
         meter.prompt = needed.prompt
@@ -310,31 +350,55 @@ struct RequestLifecycle: Sendable {
     private func relay<Door: FrontDoor>(
         _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed
     ) async throws(GatewayError) -> Outcome {
-        let (response, adapter, provider) = (upstream.response, upstream.adapter, upstream.target.endpoint.id)
         let prices = context.live.prices
         context.meter?.answered(by: upstream.target, prices: prices)
-        var headers = ForwardedHeaders.response(from: response.headers, contentType: "application/json")
+        var headers = ForwardedHeaders.response(from: upstream.response.headers, contentType: "application/json")
         ForwardedHeaders.add(context.accounting?.headers ?? [:], to: &headers)
-        guard var transcoder = door.streamTranscoder(for: request, adapter: adapter, target: upstream.target) else {
-            let raw = try await gateway.collect(response, provider: provider)
-            context.record.upstreamEnded()
-            let body = context.request.body
-            let converted = try gateway.decode(provider: provider) { () throws(GatewayError) in
-                try door.answer(raw, to: request, body: body, adapter: adapter, target: upstream.target)
-            }
-            await keep(context, converted.document, of: request, door: door, target: upstream.target)
-            return .whole(.ok, headers, converted.body, usage: converted.usage)
+        guard let transcoder = door.streamTranscoder(for: request, adapter: upstream.adapter, target: upstream.target)
+        else {
+            return try await relayWhole(&context, upstream, door: door, request: request, headers: headers)
         }
+        return await relayStream(
+            &context, upstream, door: door, request: request, headers: headers, transcoder: transcoder)
+    }
+
+    /// Relay of a whole answer: read, converted and kept. Not inlined, like `relayStream`: an
+    /// async function's frame holds what every path through it keeps across a wait, and a stream
+    /// holds its frames for its whole life.
+    @inline(never)
+    private func relayWhole<Door: FrontDoor>(
+        _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed,
+        headers: HTTPFields
+    ) async throws(GatewayError) -> Outcome {
+        let (adapter, provider) = (upstream.adapter, upstream.target.endpoint.id)
+        let raw = try await gateway.collect(upstream.response, provider: provider)
+        context.record.upstreamEnded()
+        let body = context.request.body
+        let converted = try gateway.decode(provider: provider) { () throws(GatewayError) in
+            try door.answer(raw, to: request, body: body, adapter: adapter, target: upstream.target)
+        }
+        await keep(owner(context), converted.document, of: request, door: door, target: upstream.target)
+        return .whole(.ok, headers, converted.body, usage: converted.usage)
+    }
+
+    /// Relay of a stream: its head, then its chunks as they come, converted.
+    @inline(never)
+    private func relayStream<Door: FrontDoor>(
+        _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed,
+        headers: HTTPFields, transcoder: any ChatStreamTranscoder
+    ) async -> Outcome {
+        var (headers, transcoder) = (headers, transcoder)
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         context.writer.startStream(headers)
         gateway.metrics.streamStarted()
         defer { gateway.metrics.streamFinished() }
         let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics, errorShape: context.errorShape)
-        let ending = await relay.relay(response.body, transcoder: &transcoder, record: &context.record) {
-            [context] finished in
+        let (caller, target) = (Caller(context), upstream.target)
+        let ending = await relay.relay(upstream.response.body, transcoder: &transcoder, record: &context.record) {
+            finished in
             // Kept before the stream's last event leaves, so a client can continue it at once.
-            await keep(context, finished.document, of: request, door: door, target: upstream.target)
+            await keep(owner(caller), finished.document, of: request, door: door, target: target)
         }
         if case .upstreamFailed(let error, _) = ending {
             gateway.logger.warning(
@@ -380,24 +444,43 @@ struct RequestLifecycle: Sendable {
         ]
     }
 
-    /// Keep: the answer, when the front door keeps it, readable only by its caller.
+    /// Keep: the answer, when the front door keeps it, readable only by `owner` (worked out only
+    /// then).
     private func keep<Door: FrontDoor>(
-        _ context: RequestContext, _ document: JSONValue?, of request: Door.Parsed, door: Door,
+        _ owner: @autoclosure () -> String, _ document: JSONValue?, of request: Door.Parsed, door: Door,
         target: ModelRouter.Target
     ) async {
         guard let document, let kept = door.keeping(request, answer: document, target: target) else { return }
         await gateway.responses.put(
             kept.id,
             StoredResponse(
-                owner: owner(context), response: kept.response, conversation: kept.conversation,
+                owner: owner(), response: kept.response, conversation: kept.conversation,
                 inputItems: kept.inputItems))
+    }
+
+    /// Who made a request, as far as kept answers care: its gateway key and its headers.
+    struct Caller: Sendable {
+        /// The request's gateway key.
+        let key: GatewayKey?
+        /// The request's headers.
+        let headers: HTTPFields
+
+        /// The caller of `context`'s request.
+        init(_ context: RequestContext) {
+            (key, headers) = (context.key, context.headers)
+        }
     }
 
     /// Who a request's kept answers belong to: a digest of its gateway key, or of its credential
     /// without keys.
     private func owner(_ context: RequestContext) -> String {
-        let credential = ClientContext.bearerToken(in: context.headers[.authorization]) ?? context.headers[.apiKey]
-        return Hashing.sha256Hex(context.key.map { "key:\($0.name)" } ?? "token:\(credential ?? "")")
+        owner(Caller(context))
+    }
+
+    /// Who `caller`'s kept answers belong to.
+    private func owner(_ caller: Caller) -> String {
+        let credential = ClientContext.bearerToken(in: caller.headers[.authorization]) ?? caller.headers[.apiKey]
+        return Hashing.sha256Hex(caller.key.map { "key:\($0.name)" } ?? "token:\(credential ?? "")")
     }
 
     /// A whole JSON answer of the gateway's own, written from `value`.
