@@ -33,6 +33,7 @@ struct GatewayHTTPChannel: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
+            try channel.syncOptions?.setOption(.recvAllocator, value: ReceiveBuffers.allocator)
             if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
             var decoderLimits = NIOHTTPDecoderLimitConfiguration()
             let decoderLimit = 2 * (limits.maxHeaderBytes + limits.maxRequestLineBytes)
