@@ -46,7 +46,7 @@ public struct GatewayServer: Sendable {
             metrics: metrics,
             logger: logger,
             limiter: Self.limiter(config, metrics: metrics, logger: logger),
-            responses: Self.responseStore(config),
+            responses: Self.responseStore(config, logger: logger),
             ledger: config.spend.databaseURL.map {
                 SpendLedger(
                     url: $0, capacity: config.spend.ledgerQueueRows, retentionDays: config.spend.retentionDays,
@@ -71,7 +71,7 @@ public struct GatewayServer: Sendable {
 
     /// Where kept Responses answers live: Redis when `REDIS_URL` is set, so every instance can
     /// continue every response; otherwise this process's memory.
-    static func responseStore(_ config: GatewayConfig) -> (any ResponseStore)? {
+    static func responseStore(_ config: GatewayConfig, logger: Logger) -> (any ResponseStore)? {
         guard let url = config.rateLimit.redisURL, let endpoint = try? RedisClient.Endpoint(url: url) else {
             return nil
         }
@@ -79,7 +79,7 @@ public struct GatewayServer: Sendable {
             client: RedisClient(
                 endpoint: endpoint, poolSize: config.rateLimit.redisPoolSize,
                 timeout: .interval(config.rateLimit.redisTimeoutSeconds)),
-            maxAgeSeconds: max(1, Int(config.reliability.responseStoreSeconds.rounded(.up))))
+            maxAgeSeconds: max(1, Int(config.reliability.responseStoreSeconds.rounded(.up))), logger: logger)
     }
 
     /// The limiter the settings ask for: in memory, or in Redis when `REDIS_URL` is set; nil when
