@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import SwitchyardCore
@@ -19,6 +20,17 @@ struct FastRandomTests {
         #expect(ids.allSatisfy { $0 == $0.lowercased() })
         let short = RandomID.make("call_", length: 21)
         #expect(short.utf8.count == 26 && short.hasPrefix("call_") && short.dropFirst(5).allSatisfy(\.isHexDigit))
+    }
+
+    @Test("Time-ordered ids sort by the time they carry, and still differ within one instant")
+    func timeOrdered() {
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        let ids = (0..<1_000).map { RandomID.timeOrdered("sr_", now: start.addingTimeInterval(Double($0) * 0.001)) }
+        #expect(ids == ids.sorted())
+        #expect(ids.allSatisfy { $0.utf8.count == 35 && $0.dropFirst(3).allSatisfy(\.isHexDigit) })
+        #expect(ids[0].dropFirst(3).prefix(16) == String(UInt64(1_790_000_000) * 1_000_000_000, radix: 16).padded(16))
+        let sameInstant = (0..<1_000).map { _ in RandomID.timeOrdered("sr_", now: start) }
+        #expect(Set(sameInstant).count == 1_000)
     }
 
     @Test("unit() stays in 0..<1 and spreads evenly over ten bins")
@@ -44,4 +56,9 @@ struct FastRandomTests {
         }
         #expect(abs(Double(flips) / 1_000 - 32) < 2)
     }
+}
+
+extension String {
+    /// The string with zeros in front up to `width` characters.
+    fileprivate func padded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

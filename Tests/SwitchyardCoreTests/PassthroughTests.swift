@@ -68,6 +68,19 @@ struct PassthroughTests {
         #expect(throws: GatewayError.self) { try empty.finish() }
     }
 
+    @Test("The bearer token is read whatever the scheme's case and the blanks around it; other schemes are none")
+    func bearerToken() {
+        let cases: [(String?, String?)] = [
+            ("Bearer sk-abc", "sk-abc"), ("bearer sk-abc", "sk-abc"), ("BEARER\tx", nil),
+            ("  Bearer   sk-abc \t", "sk-abc"),
+            ("Bearer", nil), ("Bearer ", nil), ("Basic dXNlcg==", nil), ("Bearerx sk", nil), ("Bear sk", nil),
+            ("Bearer a b", "a b"), ("Bearer é", "é"), ("", nil), (nil, nil),
+        ]
+        for (header, token) in cases {
+            #expect(ClientContext.bearerToken(in: header) == token, "\(String(describing: header))")
+        }
+    }
+
     @Test("Server-side key replaces the client's; without one the client's passes through")
     func credentials() throws {
         let chat = ChatRequestEnvelope(model: "gpt-4o", messages: [["role": "user"]])

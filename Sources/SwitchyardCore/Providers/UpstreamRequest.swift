@@ -63,9 +63,16 @@ extension ClientContext {
     /// The token of a `Bearer` authorization header (scheme case-insensitive, spaces trimmed).
     public static func bearerToken(in authorization: String?) -> String? {
         guard let authorization else { return nil }
-        let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return parts[1].trimmingCharacters(in: .whitespaces)
+        // Read as bytes: the scheme is ASCII, and this runs on every request.
+        let bytes = authorization.utf8
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let schemeStart = bytes.firstIndex(where: { $0 != UInt8(ascii: " ") }),
+            let schemeEnd = bytes[schemeStart...].firstIndex(of: UInt8(ascii: " ")),
+            bytes[schemeStart..<schemeEnd].elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }),
+            let tokenStart = bytes[schemeEnd...].firstIndex(where: { !isBlank($0) }),
+            let tokenLast = bytes[tokenStart...].lastIndex(where: { !isBlank($0) })
+        else { return nil }
+        return String(authorization[tokenStart...tokenLast])
     }
 
     /// The client's bearer token, for providers that take the key in a header of their own.

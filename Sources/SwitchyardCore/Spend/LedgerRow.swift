@@ -2,8 +2,9 @@ import Foundation
 
 /// One request in the spend ledger: who, what, how much. Never any prompt or completion text.
 public struct LedgerRow: Sendable, Equatable {
-    /// The row's own id, so a write retried after a lost reply is not written twice.
-    public var id: String = RandomID.make("sr_")
+    /// The row's own id, so a write retried after a lost reply is not written twice; ordered by
+    /// time, so each batch of rows adds to the end of the table's key index.
+    public var id: String = RandomID.timeOrdered("sr_")
     /// When the request ended.
     public var time: Date
     /// The request id (echoed to the client as `x-request-id`).

@@ -140,7 +140,8 @@ public struct PriceTable: Sendable, Equatable {
     /// `model` or the first of its families in `table`.
     private func find(_ model: String, in table: [String: ModelPrice]?) -> (String, ModelPrice)? {
         guard let table else { return nil }
-        for name in Self.families(of: model) {
+        if let price = table[model] { return (model, price) }
+        for name in Self.families(of: model).dropFirst() {
             if let price = table[name] { return (name, price) }
         }
         return nil

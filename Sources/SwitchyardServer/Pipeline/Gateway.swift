@@ -43,6 +43,8 @@ public final class Gateway: Sendable {
     let recentLines: RecentLines?
     /// The tracer, when traces are exported.
     let tracing: GatewayTracing?
+    /// The header naming the user (`RATE_LIMIT_USER_HEADER`), checked once rather than per request.
+    private let userHeaderName: HTTPField.Name?
 
     /// Creates a gateway.
     public init(
@@ -60,6 +62,7 @@ public final class Gateway: Sendable {
         self.tracing = tracing
         self.ledger = ledger
         self.config = config
+        self.userHeaderName = HTTPField.Name(config.rateLimit.userHeader)
         self.live = Mutex((config, [], LiveConfiguration(config, stored: [])))
         self.recentLines = recentLines
         self.adapters = adapters
@@ -120,7 +123,7 @@ public final class Gateway: Sendable {
 
     /// The rate-limit user of a request from `address` (see `RateLimiter.user`).
     func user(_ headers: HTTPFields, address: String?, key: GatewayKey?) -> String {
-        let userHeader = HTTPField.Name(config.rateLimit.userHeader).flatMap { headers[$0] }
+        let userHeader = userHeaderName.flatMap { headers[$0] }
         return RateLimiter.user(
             header: userHeader, keyName: key?.name, bearerToken: ClientContext.bearerToken(in: headers[.authorization]),
             address: address)
@@ -128,7 +131,7 @@ public final class Gateway: Sendable {
 
     /// The user header's value, when the request has one.
     func userHeader(_ headers: HTTPFields) -> String? {
-        HTTPField.Name(config.rateLimit.userHeader).flatMap { headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        userHeaderName.flatMap { headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Warns, once per model, that requests for it are served without a price.
