@@ -167,6 +167,20 @@ struct HTTPIngressTests {
         #expect(ClientRoute.isLimited("/v1/nothing") && !ClientRoute.isLimited("/health"))
     }
 
+    @Test("A header is read as sent when it appears once and joined as HTTPTypes joins it when repeated")
+    func headerValues() {
+        var fields: HTTPFields = [.authorization: "Bearer a", .accept: "text/plain"]
+        #expect(fields.value(of: .authorization) == "Bearer a")
+        #expect(fields.value(of: .contentType) == nil)
+        fields.append(HTTPField(name: .accept, value: "application/json"))
+        #expect(fields.value(of: .accept) == "text/plain, application/json")
+        #expect(fields.value(of: .accept) == fields[.accept])
+        let request = ClientRequest(
+            head: HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/v1/responses/r?after=x&limit=2"),
+            body: ByteBuffer(), bodyOverLimit: false, closesConnection: false)
+        #expect(request.path == "/v1/responses/r" && request.query == ["after": "x", "limit": "2"])
+    }
+
     @Test("A path with empty segments is served by its route, as under Hummingbird's router")
     func routesOnTheWire() async throws {
         try await TestGateway.with { gw in

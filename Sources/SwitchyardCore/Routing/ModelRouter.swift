@@ -92,9 +92,9 @@ public struct ModelRouter: Sendable {
         for route in routes where route.origin == .config && route.matches(model) {
             return (route, model)
         }
-        if let slash = model.firstIndex(of: "/") {
+        if let slash = model.utf8.firstIndex(of: UInt8(ascii: "/")) {
             let prefix = ProviderID(rawValue: String(model[..<slash]))
-            let rest = String(model[model.index(after: slash)...])
+            let rest = String(model[model.utf8.index(after: slash)...])
             if providers[prefix] != nil, !rest.isEmpty {
                 return (Route(patterns: [], provider: prefix, origin: .config), rest)
             }

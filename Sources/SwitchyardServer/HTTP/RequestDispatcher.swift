@@ -69,7 +69,7 @@ final class RequestDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let request, let refusal):
             head = (request, refusal)
-            if request.headerFields[.expect]?.lowercased() == "100-continue" {
+            if request.headerFields.value(of: .expect)?.lowercased() == "100-continue" {
                 // The client waits for this before it sends the body (curl does for large bodies).
                 context.writeAndFlush(NIOAny(HTTPResponsePart.head(HTTPResponse(status: .continue))), promise: nil)
             }

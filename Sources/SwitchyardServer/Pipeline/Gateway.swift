@@ -108,7 +108,7 @@ public final class Gateway: Sendable {
     func authenticate(_ headers: HTTPFields, keyring: GatewayKeyring) throws(GatewayError) -> GatewayKey? {
         guard keyring.isEnabled else { return nil }
         let presented = GatewayKeyring.presentedKey(
-            authorization: headers[.authorization], apiKeyHeader: headers[.apiKey])
+            authorization: headers.value(of: .authorization), apiKeyHeader: headers.value(of: .apiKey))
         return try keyring.authenticate(presented)
     }
 
@@ -117,21 +117,22 @@ public final class Gateway: Sendable {
     /// An Anthropic client's `x-api-key` counts as its bearer token.
     func clientContext(_ headers: HTTPFields, requestID: String, keyring: GatewayKeyring) -> ClientContext {
         guard !keyring.isEnabled else { return ClientContext(authorization: nil, requestID: requestID) }
-        let authorization = headers[.authorization] ?? headers[.apiKey].map { "Bearer \($0)" }
+        let authorization = headers.value(of: .authorization) ?? headers.value(of: .apiKey).map { "Bearer \($0)" }
         return ClientContext(authorization: authorization, requestID: requestID)
     }
 
     /// The rate-limit user of a request from `address` (see `RateLimiter.user`).
     func user(_ headers: HTTPFields, address: String?, key: GatewayKey?) -> String {
-        let userHeader = userHeaderName.flatMap { headers[$0] }
+        let userHeader = userHeaderName.flatMap { headers.value(of: $0) }
         return RateLimiter.user(
-            header: userHeader, keyName: key?.name, bearerToken: ClientContext.bearerToken(in: headers[.authorization]),
+            header: userHeader, keyName: key?.name,
+            bearerToken: ClientContext.bearerToken(in: headers.value(of: .authorization)),
             address: address)
     }
 
     /// The user header's value, when the request has one.
     func userHeader(_ headers: HTTPFields) -> String? {
-        userHeaderName.flatMap { headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        userHeaderName.flatMap { headers.value(of: $0) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Warns, once per model, that requests for it are served without a price.

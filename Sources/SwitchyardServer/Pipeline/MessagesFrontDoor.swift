@@ -32,8 +32,8 @@ struct MessagesFrontDoor: FrontDoor {
                 (try? ChatTokenCounter(model: request.model)).map(translated.promptTokens) ?? body.readableBytes / 4
         }
         return Exchange(
-            request: request, chat: chat, inputEstimate: estimate, version: headers[Self.version],
-            beta: headers[Self.beta])
+            request: request, chat: chat, inputEstimate: estimate, version: headers.value(of: Self.version),
+            beta: headers.value(of: Self.beta))
     }
 
     func model(of exchange: Exchange) -> String { exchange.request.model }

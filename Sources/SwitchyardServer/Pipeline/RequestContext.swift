@@ -51,7 +51,7 @@ struct RequestContext: Sendable {
     init(_ request: ClientRequest, channel: any Channel, gateway: Gateway) {
         self.request = request
         self.channel = channel
-        self.requestID = Self.requestID(from: request.head.headerFields[.requestID])
+        self.requestID = Self.requestID(from: request.head.headerFields.value(of: .requestID))
         self.route = request.refusal == nil ? ClientRoute(method: request.head.method, path: request.path) : nil
         self.writer = ClientAnswerWriter(
             channel: channel, closesConnection: request.closesConnection, requestID: requestID,
@@ -83,9 +83,9 @@ extension ClientRequest {
     /// The request target's query parameters (the last of a repeated name wins; no percent
     /// decoding beyond `+`, which the gateway's parameters do not need).
     var query: [String: String] {
-        guard let target = head.path, let start = target.firstIndex(of: "?") else { return [:] }
+        guard let target = head.path, let start = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return [:] }
         var query: [String: String] = [:]
-        for pair in target[target.index(after: start)...].split(separator: "&") {
+        for pair in target[target.utf8.index(after: start)...].split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1)
             query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
@@ -95,7 +95,7 @@ extension ClientRequest {
     /// The request target's path, without its query.
     var path: String {
         let target = head.path ?? "/"
-        guard let query = target.firstIndex(of: "?") else { return target }
+        guard let query = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
         return String(target[..<query])
     }
 }

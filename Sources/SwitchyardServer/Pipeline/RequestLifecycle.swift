@@ -118,7 +118,8 @@ struct RequestLifecycle: Sendable {
     private func models(_ context: inout RequestContext) async throws(GatewayError) -> Outcome {
         try authenticate(&context)
         let client = gateway.clientContext(context.headers, requestID: context.requestID, keyring: context.live.keyring)
-        let anthropic = context.headers[MessagesFrontDoor.version] != nil || context.headers[.apiKey] != nil
+        let anthropic =
+            context.headers.value(of: MessagesFrontDoor.version) != nil || context.headers.value(of: .apiKey) != nil
         let listing = await gateway.modelListing(client: client, anthropic: anthropic, router: context.live.router)
         // A client that left stopped the fan-out, and the list is partial.
         if Task.isCancelled { throw .clientClosed }
@@ -479,7 +480,8 @@ struct RequestLifecycle: Sendable {
 
     /// Who `caller`'s kept answers belong to.
     private func owner(_ caller: Caller) -> String {
-        let credential = ClientContext.bearerToken(in: caller.headers[.authorization]) ?? caller.headers[.apiKey]
+        let credential =
+            ClientContext.bearerToken(in: caller.headers.value(of: .authorization)) ?? caller.headers.value(of: .apiKey)
         return Hashing.sha256Hex(caller.key.map { "key:\($0.name)" } ?? "token:\(credential ?? "")")
     }
 
