@@ -267,6 +267,34 @@ struct RateLimitTests {
         }
     }
 
+    @Test("Events end at a blank line whatever mix of \\n, \\r\\n and \\r ends their lines, split anywhere in three")
+    func eventEnds() throws {
+        let endings = ["\n", "\r\n", "\r"]
+        var stream = ""
+        var text = ""
+        // Every pair but a `\r` line before a `\n` blank line, which together are one `\r\n`.
+        for index in 0..<9 where !(index % 3 == 2 && index / 3 == 0) {
+            let (line, blank) = (endings[index % 3], endings[index / 3])
+            let comment = index == 4 ? ": keep-alive" + line : ""
+            stream += comment + #"data: {"choices":[{"delta":{"content":"t\#(index) "}}],"usage":null}"# + line + blank
+            text += "t\(index) "
+        }
+        stream += "data: [DONE]\r\n\r\n"
+        let bytes = Array(stream.utf8)
+        for first in stride(from: 1, to: bytes.count, by: 7) {
+            for second in stride(from: first, to: bytes.count, by: 11) {
+                var t = UsageTrackingSSETranscoder(hideUsageChunk: true)
+                var out = ""
+                for part in [bytes[..<first], bytes[first..<second], bytes[second...]] {
+                    if let o = try t.transcode(ByteBuffer(bytes: part)) { out += String(buffer: o) }
+                }
+                if let o = try t.finish() { out += String(buffer: o) }
+                #expect(out == stream && t.streamedText == text && t.delivered, "split at \(first), \(second)")
+                if out != stream { return }
+            }
+        }
+    }
+
     @Test("The relay finds usage objects and delta text by scanning, escapes and all")
     func usageScan() {
         #expect(

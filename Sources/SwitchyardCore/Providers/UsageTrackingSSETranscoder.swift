@@ -114,7 +114,11 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
             while let key = find(contentKey, in: bytes, from: from) {
                 from = key + 1
                 var start = key + contentKey.count
-                while start < bytes.count, [0x20, 0x09, UInt8(ascii: ":")].contains(bytes[start]) { start += 1 }
+                while start < bytes.count,
+                    bytes[start] == 0x20 || bytes[start] == 0x09 || bytes[start] == UInt8(ascii: ":")
+                {
+                    start += 1
+                }
                 guard start < bytes.count, bytes[start] == UInt8(ascii: "\"") else { continue }
                 return string(in: bytes, openingAt: start)
             }
@@ -165,20 +169,24 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     private static let returnData = Array("\rdata".utf8)
 
     /// The offset of `needle` in `bytes` at or after `from`: the C library's `memchr` finds each
-    /// candidate first byte, `memcmp` the rest.
+    /// candidate first byte, and the rest is compared here (a `memcmp` call per candidate cost
+    /// more, the needles starting with a quote, which an event's JSON is full of).
     private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        guard let base = bytes.baseAddress, let first = needle.first else { return nil }
-        var index = from
-        while index + needle.count <= bytes.count {
-            guard let hit = memchr(base + index, Int32(first), bytes.count - index - needle.count + 1) else {
-                return nil
+        needle.withUnsafeBufferPointer { needle -> Int? in
+            guard let base = bytes.baseAddress, let first = needle.first else { return nil }
+            var index = from
+            while index + needle.count <= bytes.count {
+                guard let hit = memchr(base + index, Int32(first), bytes.count - index - needle.count + 1) else {
+                    return nil
+                }
+                let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                var matched = 1
+                while matched < needle.count, bytes[offset + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return offset }
+                index = offset + 1
             }
-            let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-            let rest = needle.withUnsafeBufferPointer { memcmp(base + offset, $0.baseAddress!, needle.count) }
-            if rest == 0 { return offset }
-            index = offset + 1
+            return nil
         }
-        return nil
     }
 }
 
@@ -197,6 +205,15 @@ struct EventBoundary: Sendable {
     mutating func nextEnd(in buffer: ByteBuffer) -> Int? {
         buffer.withUnsafeReadableBytes { raw -> Int? in
             while scanned < raw.count {
+                if !lastWasCR {
+                    // Inside a line: straight to its end.
+                    let end = Self.lineEnd(in: raw, from: scanned)
+                    if end > scanned {
+                        lineEmpty = false
+                        scanned = end
+                        if end == raw.count { return nil }
+                    }
+                }
                 let byte = raw[scanned]
                 scanned += 1
                 if byte == 0x0A, lastWasCR {
@@ -221,5 +238,14 @@ struct EventBoundary: Sendable {
             }
             return nil
         }
+    }
+
+    /// The offset of the first `\n` or `\r` at or after `from`, or the end: found by the C
+    /// library's `memchr`, the `\r` only before the `\n`, so each byte is looked at once or twice.
+    private static func lineEnd(in raw: UnsafeRawBufferPointer, from: Int) -> Int {
+        guard let base = raw.baseAddress, from < raw.count else { return raw.count }
+        let newline = memchr(base + from, 0x0A, raw.count - from).map { UnsafeRawPointer($0) - base } ?? raw.count
+        guard newline > from else { return newline }
+        return memchr(base + from, 0x0D, newline - from).map { UnsafeRawPointer($0) - base } ?? newline
     }
 }
