@@ -13,7 +13,6 @@ import NIOFoundationCompat
 /// - `gpt-slow-head`: waits 3 s before answering.
 /// - `gpt-cut-stream`: streams two chunks, then ends without `[DONE]`.
 /// - `gpt-endless-stream`: a chunk every 50 ms for up to 10 s; records when the gateway goes away.
-/// - `gpt-thinking-stream`: sends its head, then a normal stream after 1.5 s.
 /// - `gpt-gated-stream`: sends its head, then a normal stream once the test opens the gate
 ///   (`log.openGate()`), or after 20 s.
 /// - anything else: a normal answer (stream or not) that echoes the model and authorization.
@@ -114,7 +113,6 @@ final class MockUpstream: Sendable {
                     }
                     await log.endlessEnded()
                 default:
-                    if model == "gpt-thinking-stream" { try await Task.sleep(for: .milliseconds(1500)) }
                     let gated = ContinuousClock.now
                     while model == "gpt-gated-stream", await !log.gateOpen, ContinuousClock.now - gated < .seconds(20) {
                         try await Task.sleep(for: .milliseconds(10))
