@@ -30,8 +30,10 @@ struct RequestSpan: Sendable {
         operation = Self.operation(route) ?? route
         span = tracing.tracer.startSpan(route, context: context, ofKind: .server)
         guard span.isRecording else { return }
-        span.attributes["switchyard.route"] = route
-        if let operation = Self.operation(route) { span.attributes["gen_ai.operation.name"] = operation }
+        span.updateAttributes { attributes in
+            attributes["switchyard.route"] = route
+            if let operation = Self.operation(route) { attributes["gen_ai.operation.name"] = operation }
+        }
     }
 
     /// `gen_ai.operation.name` of a route: what the conventions call its operation.
@@ -48,11 +50,13 @@ struct RequestSpan: Sendable {
     mutating func parsed(model: String, body: ByteBuffer) {
         span.operationName = "\(operation) \(model)"
         guard span.isRecording else { return }
-        span.attributes["gen_ai.request.model"] = model
         let sampling = SamplingParameters(body: body.readableBytesView)
-        if let maxTokens = sampling.maxTokens { span.attributes["gen_ai.request.max_tokens"] = maxTokens }
-        if let temperature = sampling.temperature { span.attributes["gen_ai.request.temperature"] = temperature }
-        if let topP = sampling.topP { span.attributes["gen_ai.request.top_p"] = topP }
+        span.updateAttributes { attributes in
+            attributes["gen_ai.request.model"] = model
+            if let maxTokens = sampling.maxTokens { attributes["gen_ai.request.max_tokens"] = maxTokens }
+            if let temperature = sampling.temperature { attributes["gen_ai.request.temperature"] = temperature }
+            if let topP = sampling.topP { attributes["gen_ai.request.top_p"] = topP }
+        }
         if settings.captureContent { prompt = Self.capped(String(buffer: body), settings.contentMaxBytes) }
     }
 
@@ -64,8 +68,10 @@ struct RequestSpan: Sendable {
     /// Routing chose `target` first.
     func routed(_ target: ModelRouter.Target) {
         guard span.isRecording else { return }
-        span.attributes["gen_ai.provider.name"] = Self.providerName(target.endpoint.kind)
-        span.attributes["switchyard.provider"] = target.endpoint.id.rawValue
+        span.updateAttributes { attributes in
+            attributes["gen_ai.provider.name"] = Self.providerName(target.endpoint.kind)
+            attributes["switchyard.provider"] = target.endpoint.id.rawValue
+        }
     }
 
     /// The budgets admitted the request, or refused it with `error`.
@@ -92,30 +98,32 @@ struct RequestSpan: Sendable {
     func attempt(_ target: ModelRouter.Target, number: Int) -> AttemptSpan? {
         guard span.isRecording else { return nil }
         let child = tracer.startSpan("\(operation) \(target.upstreamModel)", context: span.context, ofKind: .client)
-        child.attributes["gen_ai.provider.name"] = Self.providerName(target.endpoint.kind)
-        child.attributes["gen_ai.request.model"] = target.upstreamModel
-        child.attributes["server.address"] = target.endpoint.baseURL.host
-        child.attributes["server.port"] = target.endpoint.baseURL.port
-        child.attributes["switchyard.deployment"] = target.deploymentKey
-        child.attributes["switchyard.attempt"] = number
+        child.updateAttributes { attributes in
+            attributes["gen_ai.provider.name"] = Self.providerName(target.endpoint.kind)
+            attributes["gen_ai.request.model"] = target.upstreamModel
+            attributes["server.address"] = target.endpoint.baseURL.host
+            attributes["server.port"] = target.endpoint.baseURL.port
+            attributes["switchyard.deployment"] = target.deploymentKey
+            attributes["switchyard.attempt"] = number
+        }
         return AttemptSpan(span: child, tracer: tracer)
     }
 
     /// Ends the span: the answer's status, usage and facts, the error's type when it failed, and
     /// (when content is recorded) the prompt and the completion.
     func end(status: Int, error: GatewayError?, usage: TokenUsage?, completion: String?) {
-        span.attributes["http.response.status_code"] = status
-        if let usage {
-            span.attributes["gen_ai.usage.input_tokens"] = usage.promptTokens
-            span.attributes["gen_ai.usage.output_tokens"] = usage.completionTokens
+        span.updateAttributes { attributes in
+            attributes["http.response.status_code"] = status
+            if let usage {
+                attributes["gen_ai.usage.input_tokens"] = usage.promptTokens
+                attributes["gen_ai.usage.output_tokens"] = usage.completionTokens
+            }
+            if let id = facts.id { attributes["gen_ai.response.id"] = id }
+            if let model = facts.model { attributes["gen_ai.response.model"] = model }
+            if !facts.reasons.isEmpty { attributes["gen_ai.response.finish_reasons"] = facts.reasons }
+            if let error { attributes["error.type"] = error.code ?? error.type }
         }
-        if let id = facts.id { span.attributes["gen_ai.response.id"] = id }
-        if let model = facts.model { span.attributes["gen_ai.response.model"] = model }
-        if !facts.reasons.isEmpty { span.attributes["gen_ai.response.finish_reasons"] = facts.reasons }
-        if let error {
-            span.attributes["error.type"] = error.code ?? error.type
-            if status >= 500 { span.setStatus(SpanStatus(code: .error, message: error.message)) }
-        }
+        if let error, status >= 500 { span.setStatus(SpanStatus(code: .error, message: error.message)) }
         if settings.captureContent, span.isRecording {
             var attributes: SpanAttributes = [:]
             if let prompt { attributes["gen_ai.input.messages"] = prompt }
@@ -171,12 +179,12 @@ struct AttemptSpan: Sendable {
 
     /// Ends the attempt: answered, or failed with `error` and what the gateway did next.
     func end(status: Int?, error: GatewayError?, next: String?) {
-        if let status { span.attributes["http.response.status_code"] = status }
-        if let error {
-            span.attributes["error.type"] = error.code ?? error.type
-            span.setStatus(SpanStatus(code: .error, message: error.message))
+        span.updateAttributes { attributes in
+            if let status { attributes["http.response.status_code"] = status }
+            if let error { attributes["error.type"] = error.code ?? error.type }
+            if let next { attributes["switchyard.attempt.next"] = next }
         }
-        if let next { span.attributes["switchyard.attempt.next"] = next }
+        if let error { span.setStatus(SpanStatus(code: .error, message: error.message)) }
         span.end()
     }
 }
