@@ -121,13 +121,13 @@ public final class Gateway: Sendable {
         return ClientContext(authorization: authorization, requestID: requestID)
     }
 
-    /// The rate-limit user of a request from `address` (see `RateLimiter.user`).
-    func user(_ headers: HTTPFields, address: String?, key: GatewayKey?) -> String {
-        let userHeader = userHeaderName.flatMap { headers.value(of: $0) }
-        return RateLimiter.user(
-            header: userHeader, keyName: key?.name,
-            bearerToken: ClientContext.bearerToken(in: headers.value(of: .authorization)),
-            address: address)
+    /// The rate-limit user of `context`'s request (see `RateLimiter.user`), from the key and the
+    /// user header `authenticate` found.
+    func user(of context: RequestContext) -> String {
+        RateLimiter.user(
+            header: context.userHeader, keyName: context.key?.name,
+            bearerToken: ClientContext.bearerToken(in: context.headers.value(of: .authorization)),
+            address: context.channel.remoteAddress?.ipAddress)
     }
 
     /// The user header's value, when the request has one.

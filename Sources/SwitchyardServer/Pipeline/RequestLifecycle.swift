@@ -215,14 +215,13 @@ struct RequestLifecycle: Sendable {
     /// Authenticate: the gateway key, when keys are configured.
     private func authenticate(_ context: inout RequestContext) throws(GatewayError) {
         context.key = try gateway.authenticate(context.headers, keyring: context.live.keyring)
-        let (headers, address, key) = (context.headers, context.channel.remoteAddress?.ipAddress, context.key)
-        context.userHeader = gateway.userHeader(headers)
+        context.userHeader = gateway.userHeader(context.headers)
         // Who the caller is (a digest of its token, say) is worked out once, and only when the
         // budgets, the ledger or the log line will use it.
         if gateway.limiter != nil || gateway.ledger != nil || gateway.logger.logLevel <= .info {
-            context.user = gateway.user(headers, address: address, key: key)
+            context.user = gateway.user(of: context)
         }
-        context.record.identify(user: context.user, header: context.userHeader, key: key, gateway: gateway)
+        context.record.identify(user: context.user, header: context.userHeader, key: context.key, gateway: gateway)
     }
 
     /// Parse: the body, once, by the front door (large bodies off the event loop).
@@ -307,9 +306,7 @@ struct RequestLifecycle: Sendable {
         let needed = await HeavyWork.run(bytes: size) { door.demand(of: request, counter: counter, bodySize: size) }
         meter.prompt = needed.prompt
         context.meter = meter
-        let user =
-            context.user
-            ?? gateway.user(context.headers, address: context.channel.remoteAddress?.ipAddress, key: context.key)
+        let user = context.user ?? gateway.user(of: context)
         do throws(GatewayError) {
             context.accounting = try await TokenAccounting.reserve(
                 needed, defaultCompletion: gateway.config.rateLimit.completionReserveTokens,
@@ -480,8 +477,8 @@ struct RequestLifecycle: Sendable {
 
     /// Who `caller`'s kept answers belong to.
     private func owner(_ caller: Caller) -> String {
-        let credential =
-            ClientContext.bearerToken(in: caller.headers.value(of: .authorization)) ?? caller.headers.value(of: .apiKey)
+        let credential = GatewayKeyring.presentedKey(
+            authorization: caller.headers.value(of: .authorization), apiKeyHeader: caller.headers.value(of: .apiKey))
         return Hashing.sha256Hex(caller.key.map { "key:\($0.name)" } ?? "token:\(credential ?? "")")
     }
 
