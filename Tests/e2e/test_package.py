@@ -8,6 +8,7 @@ work. `scripts/check-package` builds both and sets `SWITCHYARD_PACKAGE` (the arc
 `SWITCHYARD_IMAGE_ROOT` (the exported image); without them these tests are skipped."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -91,6 +92,22 @@ def test_the_archive_links_only_the_c_library_and_its_companions():
                "/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1", "ld-linux-aarch64.so.1"}
     assert names <= allowed, names - allowed
     assert "swift" not in libraries
+
+
+def test_the_archive_packs_its_relative_relocations():
+    """scripts/build-release links with packed relative relocations: the loader reads a table of a
+    few tens of kilobytes at start, not the 3.7 MB of one entry per pointer that a plain link has."""
+    if not ARCHIVE:
+        pytest.skip("set SWITCHYARD_PACKAGE to a packaged archive (scripts/check-package does)")
+    made, installation = unpacked_archive()
+    try:
+        dynamic = subprocess.run(["readelf", "--dynamic", str(installation.cwd / "switchyard")],
+                                 capture_output=True, text=True, check=True).stdout
+    finally:
+        shutil.rmtree(made)
+    sizes = {match[0]: int(match[1]) for match in re.findall(r"\((RELASZ|RELRSZ)\)\s+(\d+) \(bytes\)", dynamic)}
+    assert "RELRSZ" in sizes, dynamic
+    assert sizes["RELASZ"] + sizes["RELRSZ"] < 256 * 1024, sizes
 
 
 def test_version_count_tokens_and_check_config(installed):
