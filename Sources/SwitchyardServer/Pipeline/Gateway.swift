@@ -158,11 +158,13 @@ public final class Gateway: Sendable {
         _ request: UpstreamRequest, adapter: any ProviderAdapter, provider: ProviderID
     ) async throws(AttemptFailure) -> UpstreamResponse {
         let response: UpstreamResponse
-        let signed: UpstreamRequest
-        do throws(GatewayError) {
-            signed = try await signer.sign(request, provider: provider)
-        } catch {
-            throw AttemptFailure(error: error, outcome: .nextDeployment, deploymentHealthy: nil)
+        var signed = request
+        if !signer.signNow(&signed) {
+            do throws(GatewayError) {
+                signed = try await signer.sign(request, provider: provider)
+            } catch {
+                throw AttemptFailure(error: error, outcome: .nextDeployment, deploymentHealthy: nil)
+            }
         }
         let sent = ContinuousClock.now
         do {

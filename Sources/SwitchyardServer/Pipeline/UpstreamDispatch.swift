@@ -54,56 +54,77 @@ extension Gateway {
                 metrics.fallback(provider: target.endpoint.id.rawValue)
             }
             for retry in 0...policy.maxRetries {
-                let failure: GatewayError
-                let outcome: AttemptOutcome
                 attempts += 1
                 let span = record.span?.attempt(target, number: attempts)
                 var traced = request
                 if let span { span.inject(into: &traced) } else { record.span?.propagate(into: &traced) }
                 record.upstreamStarted()
+                let failure: AttemptFailure
                 do {
                     let response = try await attempt(traced, adapter: adapter, provider: target.endpoint.id)
                     health.succeeded(target.deploymentKey)
                     span?.end(status: response.status, error: nil, next: nil)
                     return Dispatched(response: response, target: target, adapter: adapter)
                 } catch {
-                    record.upstreamEnded()
-                    (failure, outcome) = (error.error, error.outcome)
-                    switch error.deploymentHealthy {
-                    case true?: health.succeeded(target.deploymentKey)
-                    case false?:
-                        if health.failed(target.deploymentKey) {
-                            logger.warning(
-                                "deployment out of rotation after repeated failures",
-                                metadata: ["deployment": "\(target.deploymentKey)"])
-                        }
-                    case nil: break
-                    }
+                    failure = error
                 }
-                lastError = failure
-                // Retried here only within the retries and the budget; otherwise the next deployment.
-                var wait: Double?
-                if case .retry = outcome, retry < policy.maxRetries {
-                    let delay = policy.delay(
-                        retry: retry + 1, retryAfter: failure.headers["retry-after"], random: FastRandom.unit())
-                    if ContinuousClock.now + .seconds(delay) < deadline { wait = delay }
-                }
-                if case .final = outcome {
-                    span?.end(status: nil, error: failure, next: "give_up")
-                    throw failure
-                }
-                span?.end(status: nil, error: failure, next: wait == nil ? "next_deployment" : "retry")
-                guard let wait else { continue deployments }
+                record.upstreamEnded()
+                lastError = failure.error
+                let next = try afterFailure(
+                    failure, of: target, span: span, retry: retry, policy: policy, deadline: deadline)
+                guard let wait = next else { continue deployments }
                 metrics.retry(provider: target.endpoint.id.rawValue)
-                do {
-                    try await Task.sleep(for: .seconds(wait))
-                } catch {
-                    throw failure
-                }
+                try await pause(seconds: wait, else: failure.error)
             }
             if ContinuousClock.now >= deadline { break }
         }
         throw lastError ?? Self.noDeployment
+    }
+
+    /// What follows a failed attempt: the deployment's health and the attempt's span are updated,
+    /// and the result is the wait before retrying the same deployment, or nil to go on to the next
+    /// one (retries left and the budget allowing). Throws the failure when it is final. Kept out
+    /// of `dispatch`, which is async: its frame holds what every await in it keeps, for the rest
+    /// of the request's task (and so does what is inlined into it).
+    @inline(never)
+    private func afterFailure(
+        _ failed: AttemptFailure, of target: ModelRouter.Target, span: AttemptSpan?, retry: Int, policy: RetryPolicy,
+        deadline: ContinuousClock.Instant
+    ) throws(GatewayError) -> Double? {
+        let failure = failed.error
+        switch failed.deploymentHealthy {
+        case true?: health.succeeded(target.deploymentKey)
+        case false?:
+            if health.failed(target.deploymentKey) {
+                logger.warning(
+                    "deployment out of rotation after repeated failures",
+                    metadata: ["deployment": "\(target.deploymentKey)"])
+            }
+        case nil: break
+        }
+        // Retried here only within the retries and the budget; otherwise the next deployment.
+        var wait: Double?
+        if case .retry = failed.outcome, retry < policy.maxRetries {
+            let delay = policy.delay(
+                retry: retry + 1, retryAfter: failure.headers["retry-after"], random: FastRandom.unit())
+            if ContinuousClock.now + .seconds(delay) < deadline { wait = delay }
+        }
+        if case .final = failed.outcome {
+            span?.end(status: nil, error: failure, next: "give_up")
+            throw failure
+        }
+        span?.end(status: nil, error: failure, next: wait == nil ? "next_deployment" : "retry")
+        return wait
+    }
+
+    /// The backoff before a retry; a wait cut short (the client left) ends dispatch with `failure`.
+    @inline(never)
+    private func pause(seconds: Double, else failure: GatewayError) async throws(GatewayError) {
+        do {
+            try await Task.sleep(for: .seconds(seconds))
+        } catch {
+            throw failure
+        }
     }
 
     /// The 503 for a route whose every deployment is cooling down.

@@ -24,21 +24,36 @@ final class UpstreamSigner: Sendable {
     /// `request`, signed as it says; unchanged when it needs no signing.
     /// - Throws: a 502 naming the provider when a token cannot be had.
     func sign(_ request: UpstreamRequest, provider: ProviderID) async throws(GatewayError) -> UpstreamRequest {
-        guard let signing = request.signing else { return request }
         var request = request
-        switch signing {
-        case .aws(let region, let service, let credentials):
+        if signNow(&request) { return request }
+        guard case .google(let owner, .serviceAccount(let account))? = request.signing else { return request }
+        let token = try await accessToken(for: owner, account: account, timeouts: request.timeouts)
+        request.headers.append(("authorization", "Bearer \(token)"))
+        return request
+    }
+
+    /// Signs `request` where that needs no wait (SigV4, a configured token, or no signing at all)
+    /// and says so; false, with `request` unchanged, when it needs a service account's access
+    /// token, which only `sign` can wait for. Callers try this first so a request that needs no
+    /// wait never allocates `sign`'s async frame. Not inlined: the temporaries of code inlined into
+    /// an async function take room in its frame.
+    @inline(never)
+    func signNow(_ request: inout UpstreamRequest) -> Bool {
+        switch request.signing {
+        case nil:
+            return true
+        case .aws(let region, let service, let credentials)?:
             let body = request.body.map { Array($0.readableBytesView) } ?? []
             request.headers += AWSSigV4.sign(
                 method: request.method, url: request.url, headers: request.headers, body: body,
                 credentials: credentials, region: region, service: service, date: Date())
-        case .google(_, .token(let token)):
+            return true
+        case .google(_, .token(let token))?:
             request.headers.append(("authorization", "Bearer \(token.value)"))
-        case .google(let owner, .serviceAccount(let account)):
-            let token = try await accessToken(for: owner, account: account, timeouts: request.timeouts)
-            request.headers.append(("authorization", "Bearer \(token)"))
+            return true
+        case .google(_, .serviceAccount)?:
+            return false
         }
-        return request
     }
 
     /// A valid access token for `provider`, minted now if the cached one is (nearly) expired.
