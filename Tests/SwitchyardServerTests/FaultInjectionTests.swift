@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SwitchyardCore
 import Synchronization
 import Testing
@@ -367,14 +369,14 @@ struct FaultInjectionTests {
         }
         let environment = ["MAX_CONCURRENT_REQUESTS": "1", "UPSTREAM_IDLE_TIMEOUT_SECONDS": "1.5"]
         try await Self.with(server, environment: environment) { gw in
-            async let stream = gw.send(Self.chat, body: TestGateway.chatBody(model: "gpt-4o", stream: true))
-            try await Task.sleep(for: .milliseconds(500))
+            // At its head the stream has its slot, however long the head took to come.
+            let stream = try await gw.startStream(model: "gpt-4o")
             let during = try await gw.send(Self.chat, body: TestGateway.chatBody(model: "gpt-4o"))
             #expect(during.status == 503, "the streaming request did not hold its slot")
             #expect(try TestGateway.error(in: during.body)["code"] as? String == "overloaded")
-            let streamed = try await stream
-            #expect(streamed.status == 200)
-            #expect(streamed.body.contains("\"content\":\"one\""))
+            #expect(stream.status == .ok)
+            let streamed = String(buffer: try await stream.body.collect(upTo: 1 << 20))
+            #expect(streamed.contains("\"content\":\"one\""))
             // One slot: the second answer is refused if the first one's slot was not freed.
             for _ in 0..<2 {
                 let after = try await gw.send(Self.chat, body: TestGateway.chatBody(model: "gpt-4o"))

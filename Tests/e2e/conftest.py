@@ -286,6 +286,11 @@ def start_admin_gateway(binary: Path, upstream_port: int, extra_env=None):
     while admin.call("GET", "/admin/status")[0] != 200:
         assert time.time() < deadline, "the admin listener did not answer"
         time.sleep(0.05)
+    # The listener can answer before the ledger has opened its database; until then the key
+    # routes answer 503 ("retry shortly"), which the tests are not about.
+    while admin.call("GET", "/admin/keys")[0] == 503:
+        assert time.time() < deadline, "the database did not open"
+        time.sleep(0.05)
     return gw, admin
 
 
