@@ -78,15 +78,17 @@ def installed(request):
         shutil.rmtree(made)
 
 
-def test_the_archive_links_only_the_c_library_and_its_companions():
-    if not ARCHIVE:
-        pytest.skip("set SWITCHYARD_PACKAGE to a packaged archive (scripts/check-package does)")
+def inspected(*tool):
+    """What `tool` (ldd, readelf) prints about the unpacked archive's binary."""
     made, installation = unpacked_archive()
     try:
-        libraries = subprocess.run(["ldd", str(installation.cwd / "switchyard")], capture_output=True,
-                                   text=True).stdout
+        return subprocess.run([*tool, str(installation.cwd / "switchyard")], capture_output=True, text=True).stdout
     finally:
         shutil.rmtree(made)
+
+
+def test_the_archive_links_only_the_c_library_and_its_companions():
+    libraries = inspected("ldd")
     names = {line.split()[0] for line in libraries.splitlines() if line.strip()}
     allowed = {"linux-vdso.so.1", "libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libz.so.1",
                "/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1", "ld-linux-aarch64.so.1"}
@@ -97,14 +99,7 @@ def test_the_archive_links_only_the_c_library_and_its_companions():
 def test_the_archive_packs_its_relative_relocations():
     """scripts/build-release links with packed relative relocations: the loader reads a table of a
     few tens of kilobytes at start, not the 3.7 MB of one entry per pointer that a plain link has."""
-    if not ARCHIVE:
-        pytest.skip("set SWITCHYARD_PACKAGE to a packaged archive (scripts/check-package does)")
-    made, installation = unpacked_archive()
-    try:
-        dynamic = subprocess.run(["readelf", "--dynamic", str(installation.cwd / "switchyard")],
-                                 capture_output=True, text=True, check=True).stdout
-    finally:
-        shutil.rmtree(made)
+    dynamic = inspected("readelf", "--dynamic")
     sizes = {match[0]: int(match[1]) for match in re.findall(r"\((RELASZ|RELRSZ)\)\s+(\d+) \(bytes\)", dynamic)}
     assert "RELRSZ" in sizes, dynamic
     assert sizes["RELASZ"] + sizes["RELRSZ"] < 256 * 1024, sizes
