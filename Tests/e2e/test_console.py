@@ -105,7 +105,8 @@ def test_an_operator_makes_watches_and_revokes_a_key_in_the_console(binary, upst
                    or True)
         wait.until(expected_conditions.alert_is_present()).accept()
         wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "message"), "Revoked colleague"))
-        assert not browser.find_elements(By.CSS_SELECTOR, 'tr[data-key-name="colleague"]')
+        # The message comes before the table is drawn again without the key.
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-key-name="colleague"]'))
         browser.find_element(By.ID, "show-revoked").click()
         row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-key-name="colleague"]'))
         assert "revoked" in row.text
