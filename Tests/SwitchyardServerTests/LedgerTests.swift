@@ -53,6 +53,35 @@ struct LedgerTests {
         await database.close()
     }
 
+    @Test("Every column reads back exactly as written: escapes, non-ASCII text, nulls, large and small numbers")
+    func columns() async throws {
+        let (database, path) = try await Self.database()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let tables = LedgerTables(database: database)
+        try await tables.migrate()
+        var row = Self.row("20261203", key: nil, model: "gpt-4o", cost: 1.2345678901234567e-07)
+        row.user = "quote \" back\\slash\nline\ttab \u{1} é 🚀"
+        row.usage = TokenUsage(promptTokens: 1 << 40, completionTokens: 0, cachedTokens: 7, reasoningTokens: 3)
+        row.latencyMilliseconds = 12.345
+        var unpriced = Self.row("20261203", key: "k", model: "llama3", cost: nil)
+        unpriced.status = 499
+        try await tables.ensureDay("20261203")
+        try await tables.insert([row, unpriced], day: "20261203")
+        let stored = try await database.rows("SELECT * FROM spend_20261203 ORDER BY id", [])
+        let expected: [[LedgerValue]] = [row, unpriced].map { row in
+            [
+                .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),
+                row.keyName.map { .text($0) } ?? .null, row.user.map { .text($0) } ?? .null,
+                row.team.map { .text($0) } ?? .null, .text(row.route), .text(row.provider), .text(row.model),
+                .int(row.usage.promptTokens), .int(row.usage.completionTokens), .int(row.usage.cachedTokens),
+                .int(row.usage.reasoningTokens), row.costUSD.map { .double($0) } ?? .null, .int(row.status),
+                .double(row.latencyMilliseconds),
+            ]
+        }
+        #expect(stored == expected.sorted { ($0[0].text ?? "") < ($1[0].text ?? "") })
+        await database.close()
+    }
+
     @Test("A full queue drops its oldest rows and counts them; graceful shutdown writes the rest")
     func queue() async throws {
         let path = NSTemporaryDirectory() + "switchyard-ledger-\(UUID().uuidString).sqlite"

@@ -56,17 +56,29 @@ public struct LedgerRow: Sendable, Equatable {
     /// The UTC day of `date` as `YYYYMMDD`.
     public static func day(of date: Date) -> String {
         let (year, month, day, _) = civil(date)
-        return digits(year, 4) + digits(month, 2) + digits(day, 2)
+        var out: [UInt8] = []
+        out.reserveCapacity(8)
+        append(year, 4, to: &out)
+        append(month, 2, to: &out)
+        append(day, 2, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `date` in ISO 8601 to the millisecond, UTC (`2026-12-03T12:19:05.123Z`), without a
-    /// formatter: the ledger writes one per row.
+    /// formatter or a string per field: the ledger writes one per row.
     public static func timestamp(_ date: Date) -> String {
         let (year, month, day, milliseconds) = civil(date)
         let seconds = milliseconds / 1000
-        return digits(year, 4) + "-" + digits(month, 2) + "-" + digits(day, 2) + "T" + digits(seconds / 3600, 2)
-            + ":" + digits(seconds / 60 % 60, 2) + ":" + digits(seconds % 60, 2) + "." + digits(milliseconds % 1000, 3)
-            + "Z"
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        for (value, width, separator) in [
+            (year, 4, "-"), (month, 2, "-"), (day, 2, "T"), (seconds / 3600, 2, ":"), (seconds / 60 % 60, 2, ":"),
+            (seconds % 60, 2, "."), (milliseconds % 1000, 3, "Z"),
+        ] as [(Int64, Int, Unicode.Scalar)] {
+            append(value, width, to: &out)
+            out.append(UInt8(ascii: separator))
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The civil date of `date` in UTC, and the milliseconds into its day.
@@ -77,9 +89,16 @@ public struct LedgerRow: Sendable, Equatable {
         return (year, month, days - CalendarMonth.days(year: year, month: month) + 1, milliseconds - days * 86_400_000)
     }
 
-    /// `value` in decimal, zero-padded to `width`.
-    static func digits(_ value: Int64, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    /// Appends `value` in decimal, zero-padded to `width` (a sign first when negative).
+    static func append(_ value: Int64, _ width: Int, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        let start = out.count
+        var rest = value.magnitude
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        while out.count - start < width { out.append(UInt8(ascii: "0")) }
+        out[start...].reverse()
     }
 }

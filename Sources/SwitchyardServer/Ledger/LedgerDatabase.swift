@@ -65,6 +65,21 @@ public enum LedgerDialect: Sendable {
         self == .sqlite ? "?" : "$\(index)"
     }
 
+    /// The `VALUES` lists of a statement inserting `rows` rows of `columns` bound values each:
+    /// `(?, ?), (?, ?)` or `($1, $2), ($3, $4)`. SQLite's placeholders are the same in every row,
+    /// so its list is written once and repeated.
+    func valueLists(rows: Int, columns: Int) -> String {
+        switch self {
+        case .sqlite:
+            let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+            return Array(repeating: row, count: rows).joined(separator: ", ")
+        case .postgres:
+            return (0..<rows).map { row in
+                "(" + (1...columns).map { "$\(row * columns + $0)" }.joined(separator: ", ") + ")"
+            }.joined(separator: ", ")
+        }
+    }
+
     /// The query listing the ledger's day tables.
     var dayTablesQuery: String {
         switch self {

@@ -49,9 +49,9 @@ struct LedgerTables: Sendable {
     func insert(_ rows: [LedgerRow], day: String) async throws {
         guard !rows.isEmpty else { return }
         var binds: [LedgerValue] = []
-        var tuples: [String] = []
+        binds.reserveCapacity(rows.count * Self.columns.count)
         for row in rows {
-            let values: [LedgerValue] = [
+            binds += [
                 .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),
                 row.keyName.map { .text($0) } ?? .null,
                 row.user.map { .text($0) } ?? .null, row.team.map { .text($0) } ?? .null, .text(row.route),
@@ -59,13 +59,10 @@ struct LedgerTables: Sendable {
                 .int(row.usage.cachedTokens), .int(row.usage.reasoningTokens), row.costUSD.map { .double($0) } ?? .null,
                 .int(row.status), .double(row.latencyMilliseconds),
             ]
-            let first = binds.count
-            binds += values
-            tuples.append(
-                "(" + values.indices.map { database.dialect.placeholder(first + $0 + 1) }.joined(separator: ", ") + ")")
         }
+        let values = database.dialect.valueLists(rows: rows.count, columns: Self.columns.count)
         try await database.execute(
-            "INSERT INTO spend_\(day) (\(Self.columns.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", ")) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO spend_\(day) (\(Self.columns.joined(separator: ", "))) VALUES \(values) ON CONFLICT (id) DO NOTHING",
             binds)
     }
 
