@@ -113,12 +113,9 @@ public struct GatewayServer: Sendable {
     ) async throws {
         let config = gateway.config
         let ports = PortCollector(expectsAdmin: config.spend.adminPort != nil, onListening)
-        let proxy = try Self.proxyChannel(gateway).server(
-            configuration: .init(address: .hostname(config.host, port: config.proxyPort), serverName: "switchyard"),
-            onServerRunning: { channel in await ports.set(proxy: channel.localAddress?.port ?? 0) },
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            logger: gateway.logger
-        )
+        let proxy = ClientListener(
+            host: config.host, port: config.proxyPort, connections: try Self.proxyChannel(gateway),
+            logger: gateway.logger, onBound: { port in await ports.set(proxy: port) })
         let metricsApp = Application(
             router: gateway.makeMetricsRouter(),
             configuration: .init(address: .hostname(config.host, port: config.metricsPort), serverName: "switchyard"),

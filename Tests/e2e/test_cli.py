@@ -1,5 +1,6 @@
 """The switchyard command line: subcommands, exit codes, graceful shutdown."""
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -79,6 +80,21 @@ def test_sigterm_drains_an_in_flight_stream(binary, upstream):
     reader.join(20)
     assert "".join(pieces) == "one two three four five"
     assert gateway.process.wait(timeout=20) == 0
+
+
+def test_sigterm_closes_idle_keep_alive_connections_at_once(binary, upstream):
+    # The default grace period is 30 s: an idle connection that held the listener open would
+    # make the gateway wait for all of it.
+    gateway = start_gateway(binary, upstream.server_address[1])
+    idle = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+    idle.sendall(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+    assert idle.recv(4096).startswith(b"HTTP/1.1 200")
+    started = time.monotonic()
+    gateway.process.send_signal(signal.SIGTERM)
+    assert idle.recv(4096) == b"", "the idle connection is closed"
+    assert gateway.process.wait(timeout=20) == 0
+    assert time.monotonic() - started < 5
+    idle.close()
 
 
 def test_hash_key(binary):

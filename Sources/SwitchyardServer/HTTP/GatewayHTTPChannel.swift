@@ -12,13 +12,7 @@ import SwitchyardCore
 /// and finishing in-flight answers on graceful shutdown) and the connection guard. Pipelined
 /// requests are queued by the dispatcher, not NIO's pipelining handler, which stops reading
 /// during every answer.
-struct GatewayHTTPChannel: ServerChildChannel {
-    /// A set-up client connection.
-    struct Value: ServerChildChannelValue {
-        /// The connection.
-        let channel: any Channel
-    }
-
+struct GatewayHTTPChannel: Sendable {
     /// What runs each request.
     let lifecycle: RequestLifecycle
     /// The listener limits and idle timeout.
@@ -30,7 +24,8 @@ struct GatewayHTTPChannel: ServerChildChannel {
     /// The TLS context, when the listener serves TLS.
     let tls: NIOSSLContext?
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    /// Builds the pipeline of a newly accepted `channel`.
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
             try channel.syncOptions?.setOption(.recvAllocator, value: ReceiveBuffers.allocator)
@@ -50,18 +45,6 @@ struct GatewayHTTPChannel: ServerChildChannel {
             try pipeline.addHandler(ConnectionGuard(limits: limits, registry: registry))
             try pipeline.addHandler(
                 RequestDispatcher(lifecycle: lifecycle, bodyLimit: bodyLimit, discardBound: limits.maxDiscardBytes))
-            return Value(channel: channel)
-        }
-    }
-
-    /// Holds the connection's place in the server until it closes; cancelling (the end of a
-    /// graceful shutdown's grace period) closes it.
-    func handle(value: Value, logger: Logger) async {
-        let channel = value.channel
-        await withTaskCancellationHandler {
-            try? await channel.closeFuture.get()
-        } onCancel: {
-            channel.close(promise: nil)
         }
     }
 }
