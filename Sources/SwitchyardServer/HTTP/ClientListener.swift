@@ -47,9 +47,9 @@ final class ClientListener: Service, Sendable {
             // A client that shuts its sending side down is noticed (`RequestDispatcher` cancels its
             // request) instead of the connection closing under the answer.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { [connections, logger] channel in
+            .childChannelInitializer { [connections] channel in
                 self.track(channel)
-                return connections.setup(channel: channel, logger: logger)
+                return connections.setup(channel: channel)
             }
             .bind(host: host, port: port).get()
         let bound = server.localAddress?.port ?? port

@@ -1,6 +1,4 @@
 import HTTPTypes
-import Hummingbird
-import HummingbirdCore
 import NIOCore
 import NIOHTTPTypes
 import SwitchyardCore
@@ -73,26 +71,33 @@ enum ClientRequestPart {
     case end
 }
 
-/// Sits after HTTP decoding on every client connection: counts connections per address and checks
-/// each request head against the listener limits. A request over a limit is passed on with its
-/// refusal, answered by the request lifecycle in OpenAI's error shape, and the connection is
-/// closed after the answer. The HTTP decoder itself stops at twice the limits (answering 400 and
-/// closing), so what a client can make the gateway hold stays bounded.
-final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
+/// Sits after HTTP decoding on every client connection: counts connections per address, checks
+/// each request head against the listener limits, and closes the connection when
+/// `ConnectionLifetime` says so (the idle timeout, graceful shutdown). A request over a limit is
+/// passed on with its refusal, answered by the request lifecycle in OpenAI's error shape, and the
+/// connection is closed after the answer. The HTTP decoder itself stops at twice the limits
+/// (answering 400 and closing), so what a client can make the gateway hold stays bounded.
+final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = ClientRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
 
     private let limits: ListenerSettings
     private let registry: ConnectionRegistry
     private var address: String?
     private var overLimit = false
+    private var lifetime: ConnectionLifetime
+    private var idleTimer: Scheduled<Void>?
 
     init(limits: ListenerSettings, registry: ConnectionRegistry) {
         self.limits = limits
         self.registry = registry
+        lifetime = ConnectionLifetime(timeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1_000_000_000)))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { perform(lifetime.activated(now: context.eventLoop.now), context: context) }
         guard limits.maxConnectionsPerAddress > 0 else { return }
         let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
         self.address = address
@@ -102,19 +107,68 @@ final class ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         if let address { registry.close(address) }
         address = nil
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        perform(lifetime.activated(now: context.eventLoop.now), context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        lifetime.deactivated()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            lifetime.read(head: true, end: false, now: context.eventLoop.now)
             if let refusal = refusal(head) {
                 let stripped = HTTPRequest(method: head.method, scheme: nil, authority: nil, path: "/")
                 context.fireChannelRead(wrapInboundOut(.head(stripped, refusal: refusal)))
             } else {
                 context.fireChannelRead(wrapInboundOut(.head(head, refusal: nil)))
             }
-        case .body(let body): context.fireChannelRead(wrapInboundOut(.body(body)))
-        case .end: context.fireChannelRead(wrapInboundOut(.end))
+        case .body(let body):
+            lifetime.read(head: false, end: false, now: context.eventLoop.now)
+            context.fireChannelRead(wrapInboundOut(.body(body)))
+        case .end:
+            lifetime.read(head: false, end: true, now: context.eventLoop.now)
+            context.fireChannelRead(wrapInboundOut(.end))
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        let action = lifetime.answered(now: context.eventLoop.now)
+        if action == .close {
+            context.writeAndFlush(data, promise: promise)
+        } else {
+            context.write(data, promise: promise)
+        }
+        perform(action, context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
+        perform(lifetime.quiesce(), context: context)
+    }
+
+    /// Carries out what the connection's lifetime asks for.
+    private func perform(_ action: ConnectionLifetime.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none: break
+        case .close: context.close(promise: nil)
+        case .arm(let deadline):
+            guard idleTimer == nil else { return }
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
+                let (handler, context) = loopBound.value
+                handler.idleTimer = nil
+                handler.perform(handler.lifetime.timerFired(now: context.eventLoop.now), context: context)
+            }
         }
     }
 

@@ -1,5 +1,3 @@
-import HummingbirdCore
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -8,10 +6,9 @@ import SwitchyardCore
 /// HTTP/1.1 (with TLS when configured) on each client connection, each request run by
 /// `RequestDispatcher` on the connection's event loop, with no async-sequence bridge between the
 /// channel and the request. In front of it: NIO's decoder with hard limits (400 and close beyond
-/// them), the conversion to HTTPTypes, Hummingbird's connection state handler (the idle timeout,
-/// and finishing in-flight answers on graceful shutdown) and the connection guard. Pipelined
-/// requests are queued by the dispatcher, not NIO's pipelining handler, which stops reading
-/// during every answer.
+/// them), the conversion to HTTPTypes and the connection guard (listener limits, the idle timeout,
+/// and finishing in-flight answers on graceful shutdown). Pipelined requests are queued by the
+/// dispatcher, not NIO's pipelining handler, which stops reading during every answer.
 struct GatewayHTTPChannel: Sendable {
     /// What runs each request.
     let lifecycle: RequestLifecycle
@@ -25,7 +22,7 @@ struct GatewayHTTPChannel: Sendable {
     let tls: NIOSSLContext?
 
     /// Builds the pipeline of a newly accepted `channel`.
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Void> {
+    func setup(channel: any Channel) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
             try channel.syncOptions?.setOption(.recvAllocator, value: ReceiveBuffers.allocator)
@@ -39,9 +36,6 @@ struct GatewayHTTPChannel: Sendable {
                 withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
             try pipeline.addHandler(HTTP1ServerCodec(secure: tls != nil))
-            try pipeline.addHandler(
-                HTTPConnectionStateHandler(
-                    idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)), logger: logger))
             try pipeline.addHandler(ConnectionGuard(limits: limits, registry: registry))
             try pipeline.addHandler(
                 RequestDispatcher(lifecycle: lifecycle, bodyLimit: bodyLimit, discardBound: limits.maxDiscardBytes))
