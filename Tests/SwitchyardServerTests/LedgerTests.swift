@@ -22,64 +22,68 @@ struct LedgerTests {
         return (try await LedgerDatabases.open("sqlite:\(path)", logger: Logger(label: "test")), path)
     }
 
-    @Test("Rows land in their day's table; reports group and add them; a retried write is not doubled")
-    func reports() async throws {
+    /// Runs `body` with a new SQLite ledger's migrated tables; the file is removed afterwards.
+    static func withTables(_ body: (LedgerTables, any LedgerDatabase) async throws -> Void) async throws {
         let (database, path) = try await Self.database()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let tables = LedgerTables(database: database)
         try await tables.migrate()
-        try await tables.migrate()  // idempotent
-        let rows = [
-            Self.row("20261201", key: "alice", model: "gpt-4o", cost: 0.5),
-            Self.row("20261201", key: "bob", model: "gpt-4o", cost: 0.25),
-            Self.row("20261202", key: "alice", model: "claude-sonnet-4-5", cost: 1),
-            Self.row("20261202", key: nil, model: "llama3", cost: nil),
-        ]
-        for (day, group) in Dictionary(grouping: rows, by: \.day) {
-            try await tables.ensureDay(day)
-            try await tables.insert(group, day: day)
-            try await tables.insert(group, day: day)
-        }
-        #expect(try await tables.days() == ["20261201", "20261202"])
-        let all = try SpendQuery(by: "key", since: "2026-12-01", until: "2026-12-02")
-        let byKey = try await tables.report(all)
-        #expect(byKey.map(\.group) == ["alice", "bob", "(none)"])
-        #expect(byKey[0].requests == 2 && abs(byKey[0].costUSD - 1.5) < 1e-9 && byKey[0].tokensIn == 20)
-        #expect(byKey[2].unpriced == 1)
-        let byDay = try await tables.report(try SpendQuery(by: "day", since: "2026-12-02", until: "2026-12-02"))
-        #expect(byDay.map(\.group) == ["2026-12-02"] && byDay[0].requests == 2)
-        #expect(try await tables.dropDays(before: "20261202") == 1)
-        #expect(try await tables.days() == ["20261202"])
+        try await body(tables, database)
         await database.close()
+    }
+
+    @Test("Rows land in their day's table; reports group and add them; a retried write is not doubled")
+    func reports() async throws {
+        try await Self.withTables { tables, _ in
+            try await tables.migrate()  // idempotent
+            let rows = [
+                Self.row("20261201", key: "alice", model: "gpt-4o", cost: 0.5),
+                Self.row("20261201", key: "bob", model: "gpt-4o", cost: 0.25),
+                Self.row("20261202", key: "alice", model: "claude-sonnet-4-5", cost: 1),
+                Self.row("20261202", key: nil, model: "llama3", cost: nil),
+            ]
+            for (day, group) in Dictionary(grouping: rows, by: \.day) {
+                try await tables.ensureDay(day)
+                try await tables.insert(group, day: day)
+                try await tables.insert(group, day: day)
+            }
+            #expect(try await tables.days() == ["20261201", "20261202"])
+            let all = try SpendQuery(by: "key", since: "2026-12-01", until: "2026-12-02")
+            let byKey = try await tables.report(all)
+            #expect(byKey.map(\.group) == ["alice", "bob", "(none)"])
+            #expect(byKey[0].requests == 2 && abs(byKey[0].costUSD - 1.5) < 1e-9 && byKey[0].tokensIn == 20)
+            #expect(byKey[2].unpriced == 1)
+            let byDay = try await tables.report(try SpendQuery(by: "day", since: "2026-12-02", until: "2026-12-02"))
+            #expect(byDay.map(\.group) == ["2026-12-02"] && byDay[0].requests == 2)
+            #expect(try await tables.dropDays(before: "20261202") == 1)
+            #expect(try await tables.days() == ["20261202"])
+        }
     }
 
     @Test("Every column reads back exactly as written: escapes, non-ASCII text, nulls, large and small numbers")
     func columns() async throws {
-        let (database, path) = try await Self.database()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let tables = LedgerTables(database: database)
-        try await tables.migrate()
-        var row = Self.row("20261203", key: nil, model: "gpt-4o", cost: 1.2345678901234567e-07)
-        row.user = "quote \" back\\slash\nline\ttab \u{1} é 🚀"
-        row.usage = TokenUsage(promptTokens: 1 << 40, completionTokens: 0, cachedTokens: 7, reasoningTokens: 3)
-        row.latencyMilliseconds = 12.345
-        var unpriced = Self.row("20261203", key: "k", model: "llama3", cost: nil)
-        unpriced.status = 499
-        try await tables.ensureDay("20261203")
-        try await tables.insert([row, unpriced], day: "20261203")
-        let stored = try await database.rows("SELECT * FROM spend_20261203 ORDER BY id", [])
-        let expected: [[LedgerValue]] = [row, unpriced].map { row in
-            [
-                .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),
-                row.keyName.map { .text($0) } ?? .null, row.user.map { .text($0) } ?? .null,
-                row.team.map { .text($0) } ?? .null, .text(row.route), .text(row.provider), .text(row.model),
-                .int(row.usage.promptTokens), .int(row.usage.completionTokens), .int(row.usage.cachedTokens),
-                .int(row.usage.reasoningTokens), row.costUSD.map { .double($0) } ?? .null, .int(row.status),
-                .double(row.latencyMilliseconds),
-            ]
+        try await Self.withTables { tables, database in
+            var row = Self.row("20261203", key: nil, model: "gpt-4o", cost: 1.2345678901234567e-07)
+            row.user = "quote \" back\\slash\nline\ttab \u{1} é 🚀"
+            row.usage = TokenUsage(promptTokens: 1 << 40, completionTokens: 0, cachedTokens: 7, reasoningTokens: 3)
+            row.latencyMilliseconds = 12.345
+            var unpriced = Self.row("20261203", key: "k", model: "llama3", cost: nil)
+            unpriced.status = 499
+            try await tables.ensureDay("20261203")
+            try await tables.insert([row, unpriced], day: "20261203")
+            let stored = try await database.rows("SELECT * FROM spend_20261203 ORDER BY id", [])
+            let expected: [[LedgerValue]] = [row, unpriced].map { row in
+                [
+                    .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),
+                    row.keyName.map { .text($0) } ?? .null, row.user.map { .text($0) } ?? .null,
+                    row.team.map { .text($0) } ?? .null, .text(row.route), .text(row.provider), .text(row.model),
+                    .int(row.usage.promptTokens), .int(row.usage.completionTokens), .int(row.usage.cachedTokens),
+                    .int(row.usage.reasoningTokens), row.costUSD.map { .double($0) } ?? .null, .int(row.status),
+                    .double(row.latencyMilliseconds),
+                ]
+            }
+            #expect(stored == expected.sorted { ($0[0].text ?? "") < ($1[0].text ?? "") })
         }
-        #expect(stored == expected.sorted { ($0[0].text ?? "") < ($1[0].text ?? "") })
-        await database.close()
     }
 
     @Test("A full queue drops its oldest rows and counts them; graceful shutdown writes the rest")
