@@ -55,7 +55,7 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     private mutating func handle(_ event: ByteBuffer, into out: inout ByteBuffer) {
         let (isDone, simple, hasUsage) = event.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
-            return (Self.isDone(bytes), !Self.hasLaterDataLine(bytes), Self.carriesUsage(bytes))
+            return (Self.isDone(bytes), !Self.hasLaterLine(bytes), Self.carriesUsage(bytes))
         }
         if isDone {
             delivered = true
@@ -93,8 +93,8 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
 
     private static func carriesUsage(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var from = 0
-        while let at = find(usageKey, in: bytes, from: from) {
-            var index = at + usageKey.count
+        while let at = usageKey.firstOffset(in: bytes, from: from) {
+            var index = at + usageKey.bytes.count
             while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: ":") {
                 index += 1
             }
@@ -111,9 +111,9 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         event.withUnsafeReadableBytes { raw -> String? in
             let bytes = raw.bindMemory(to: UInt8.self)
             var from = 0
-            while let key = find(contentKey, in: bytes, from: from) {
+            while let key = contentKey.firstOffset(in: bytes, from: from) {
                 from = key + 1
-                var start = key + contentKey.count
+                var start = key + contentKey.bytes.count
                 while start < bytes.count,
                     bytes[start] == 0x20 || bytes[start] == 0x09 || bytes[start] == UInt8(ascii: ":")
                 {
@@ -155,39 +155,21 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         return line.elementsEqual(doneSpaced) || line.elementsEqual(done)
     }
 
-    /// Whether a `data` line follows another line (several data lines, or a comment first): such
-    /// events are decoded rather than scanned.
-    private static func hasLaterDataLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        find(lineFeedData, in: bytes, from: 0) != nil || find(returnData, in: bytes, from: 0) != nil
+    /// Whether another line follows the event's first (several data lines, a comment or an event
+    /// name first, a line left from the previous event's ending): such events are decoded rather
+    /// than scanned. The first line's end is found by `memchr`; only line endings may follow it.
+    private static func hasLaterLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let offset = { (hit: UnsafeMutableRawPointer?) in hit.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } }
+        let newline = offset(memchr(base, 0x0A, bytes.count)) ?? bytes.count
+        let firstEnd = offset(memchr(base, 0x0D, newline)) ?? newline
+        return bytes[firstEnd...].contains { $0 != 0x0A && $0 != 0x0D }
     }
 
-    private static let usageKey = Array(#""usage""#.utf8)
-    private static let contentKey = Array(#""content""#.utf8)
+    private static let usageKey = BytePattern(#""usage""#)
+    private static let contentKey = BytePattern(#""content""#)
     private static let done = Array("data:[DONE]".utf8)
     private static let doneSpaced = Array("data: [DONE]".utf8)
-    private static let lineFeedData = Array("\ndata".utf8)
-    private static let returnData = Array("\rdata".utf8)
-
-    /// The offset of `needle` in `bytes` at or after `from`: the C library's `memchr` finds each
-    /// candidate first byte, and the rest is compared here (a `memcmp` call per candidate cost
-    /// more, the needles starting with a quote, which an event's JSON is full of).
-    private static func find(_ needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        needle.withUnsafeBufferPointer { needle -> Int? in
-            guard let base = bytes.baseAddress, let first = needle.first else { return nil }
-            var index = from
-            while index + needle.count <= bytes.count {
-                guard let hit = memchr(base + index, Int32(first), bytes.count - index - needle.count + 1) else {
-                    return nil
-                }
-                let offset = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-                var matched = 1
-                while matched < needle.count, bytes[offset + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return offset }
-                index = offset + 1
-            }
-            return nil
-        }
-    }
 }
 
 /// Finds where SSE events end in a byte stream: at a blank line, whatever mix of `\n`, `\r\n` and
