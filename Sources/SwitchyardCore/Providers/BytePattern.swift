@@ -1,6 +1,6 @@
 /// A fixed byte sequence found in text by Horspool's search: the window's last byte says how far
 /// the pattern can move, usually its whole length, so a scan reads a fraction of the bytes. The
-/// stream transcoders look for keys such as `"usage"` in every event, whose JSON is full of the
+/// OpenAI stream relay looks for keys such as `"usage"` in every event, whose JSON is full of the
 /// quotes such keys start with.
 struct BytePattern: Sendable {
     /// The bytes looked for.

@@ -157,12 +157,9 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
 
     /// Whether another line follows the event's first (several data lines, a comment or an event
     /// name first, a line left from the previous event's ending): such events are decoded rather
-    /// than scanned. The first line's end is found by `memchr`; only line endings may follow it.
+    /// than scanned. Only line endings may follow the first line's end.
     private static func hasLaterLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return false }
-        let offset = { (hit: UnsafeMutableRawPointer?) in hit.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } }
-        let newline = offset(memchr(base, 0x0A, bytes.count)) ?? bytes.count
-        let firstEnd = offset(memchr(base, 0x0D, newline)) ?? newline
+        let firstEnd = EventBoundary.lineEnd(in: UnsafeRawBufferPointer(bytes), from: 0)
         return bytes[firstEnd...].contains { $0 != 0x0A && $0 != 0x0D }
     }
 
@@ -224,7 +221,7 @@ struct EventBoundary: Sendable {
 
     /// The offset of the first `\n` or `\r` at or after `from`, or the end: found by the C
     /// library's `memchr`, the `\r` only before the `\n`, so each byte is looked at once or twice.
-    private static func lineEnd(in raw: UnsafeRawBufferPointer, from: Int) -> Int {
+    fileprivate static func lineEnd(in raw: UnsafeRawBufferPointer, from: Int) -> Int {
         guard let base = raw.baseAddress, from < raw.count else { return raw.count }
         let newline = memchr(base + from, 0x0A, raw.count - from).map { UnsafeRawPointer($0) - base } ?? raw.count
         guard newline > from else { return newline }

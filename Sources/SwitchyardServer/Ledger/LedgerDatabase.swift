@@ -75,7 +75,7 @@ public enum LedgerDialect: Sendable {
             return Array(repeating: row, count: rows).joined(separator: ", ")
         case .postgres:
             return (0..<rows).map { row in
-                "(" + (1...columns).map { "$\(row * columns + $0)" }.joined(separator: ", ") + ")"
+                "(" + (1...columns).map { placeholder(row * columns + $0) }.joined(separator: ", ") + ")"
             }.joined(separator: ", ")
         }
     }
