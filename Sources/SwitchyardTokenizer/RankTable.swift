@@ -5,6 +5,9 @@ import Foundation
 struct RankTable: Sendable {
     /// Marks an absent rank.
     static let none = UInt32.max
+    /// Ranks are below this (2^24; OpenAI's largest encoding has about 200,000), so a malformed
+    /// file cannot make the table allocate gigabytes.
+    static let rankLimit: UInt32 = 1 << 24
 
     /// Every token's bytes, back to back, indexed by `offsets`.
     private let arena: [UInt8]
@@ -20,82 +23,102 @@ struct RankTable: Sendable {
     /// Number of ranks (largest rank + 1).
     let count: Int
 
-    /// Parses a `.tiktoken` file: one `base64 rank` pair per line.
+    /// Parses a `.tiktoken` file: one `base64 rank` pair per line. Reads the file three times
+    /// (largest rank, each token's length, the bytes themselves) so that only the table's own
+    /// arrays are allocated, each at its final size: loading the table is its whole memory cost.
     init(tiktokenFile data: Data) throws(TokenizerError) {
-        var pairs: [(bytes: Range<Int>, rank: UInt32)] = []
-        pairs.reserveCapacity(200_000)
-        var arena: [UInt8] = []
-        arena.reserveCapacity(data.count)
-        var maxRank: UInt32 = 0
-        let ok = data.withUnsafeBytes { raw -> Bool in
-            let p = raw.bindMemory(to: UInt8.self)
-            var i = 0
-            let n = p.count
-            while i < n {
-                var lineEnd = i
-                while lineEnd < n, p[lineEnd] != 0x0A { lineEnd += 1 }
-                var space = i
-                while space < lineEnd, p[space] != 0x20 { space += 1 }
-                if lineEnd > i {
-                    guard space < lineEnd else { return false }
-                    let start = arena.count
-                    guard Base64.decode(p, i..<space, into: &arena) else { return false }
-                    var rank: UInt32 = 0
-                    var j = space + 1
-                    guard j < lineEnd else { return false }
-                    while j < lineEnd, p[j] != 0x0D {
-                        let d = p[j] &- 0x30
-                        guard d < 10 else { return false }
-                        rank = rank &* 10 &+ UInt32(d)
-                        j += 1
-                    }
-                    pairs.append((start..<arena.count, rank))
-                    maxRank = max(maxRank, rank)
-                }
-                i = lineEnd + 1
-            }
+        let table: RankTable? = data.withUnsafeBytes { raw in
+            Self.build(raw.bindMemory(to: UInt8.self))
+        }
+        guard let table else { throw TokenizerError("the rank file is not in tiktoken format") }
+        guard table.byteRanks.allSatisfy({ $0 != Self.none }) else {
+            throw TokenizerError("the rank file does not cover every single byte")
+        }
+        self = table
+    }
+
+    private init(
+        arena: [UInt8], offsets: [UInt32], slots: [UInt32], byteRanks: [UInt32], pairRanks: [UInt32]
+    ) {
+        (self.arena, self.offsets, self.slots, self.mask) = (arena, offsets, slots, slots.count - 1)
+        (self.byteRanks, self.pairRanks, self.count) = (byteRanks, pairRanks, offsets.count - 1)
+    }
+
+    /// The table of the rank file `p`, or nil when it is not one (a malformed line, a rank given
+    /// twice, no line at all).
+    private static func build(_ p: UnsafeBufferPointer<UInt8>) -> RankTable? {
+        var (maxRank, tokens): (UInt32, Int) = (0, 0)
+        let readable = forEachLine(p) { _, rank in
+            (maxRank, tokens) = (max(maxRank, rank), tokens + 1)
             return true
         }
-        guard ok, !pairs.isEmpty else { throw TokenizerError("the rank file is not in tiktoken format") }
-
+        guard readable, tokens > 0 else { return nil }
+        // Each rank's length, one more while it is counted, so a rank given twice shows.
         var offsets = [UInt32](repeating: 0, count: Int(maxRank) + 2)
-        var ordered = [UInt8]()
-        ordered.reserveCapacity(arena.count)
-        var byRank = [Range<Int>?](repeating: nil, count: Int(maxRank) + 1)
-        for pair in pairs { byRank[Int(pair.rank)] = pair.bytes }
-        for rank in 0...Int(maxRank) {
-            offsets[rank] = UInt32(ordered.count)
-            if let r = byRank[rank] { ordered.append(contentsOf: arena[r]) }
+        var repeated = false
+        _ = forEachLine(p) { token, rank in
+            repeated = repeated || offsets[Int(rank) + 1] != 0
+            offsets[Int(rank) + 1] = UInt32(Base64.decodedCount(p, token)) + 1
+            return true
         }
-        offsets[Int(maxRank) + 1] = UInt32(ordered.count)
-
+        guard !repeated else { return nil }
+        var total: UInt32 = 0
+        for rank in 1..<offsets.count {
+            total += offsets[rank] == 0 ? 0 : offsets[rank] - 1
+            offsets[rank] = total
+        }
+        var arena = [UInt8](repeating: 0, count: Int(total))
         var capacity = 1
-        while capacity < pairs.count * 2 { capacity <<= 1 }
+        while capacity < tokens * 2 { capacity <<= 1 }
         var slots = [UInt32](repeating: 0, count: capacity)
         var byteRanks = [UInt32](repeating: Self.none, count: 256)
         var pairRanks = [UInt32](repeating: Self.none, count: 65536)
-        ordered.withUnsafeBufferPointer { bytes in
-            for pair in pairs {
-                let start = Int(offsets[Int(pair.rank)])
-                let length = Int(offsets[Int(pair.rank) + 1]) - start
+        let decoded = arena.withUnsafeMutableBufferPointer { bytes in
+            forEachLine(p) { token, rank in
+                let start = Int(offsets[Int(rank)])
+                let length = Int(offsets[Int(rank) + 1]) - start
                 let base = bytes.baseAddress! + start
-                if length == 1 { byteRanks[Int(base[0])] = pair.rank }
-                if length == 2 { pairRanks[Int(base[0]) << 8 | Int(base[1])] = pair.rank }
+                guard Base64.decode(p, token, into: base) else { return false }
+                if length == 1 { byteRanks[Int(base[0])] = rank }
+                if length == 2 { pairRanks[Int(base[0]) << 8 | Int(base[1])] = rank }
                 var slot = Int(truncatingIfNeeded: Self.hash(base, length)) & (capacity - 1)
                 while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
-                slots[slot] = pair.rank + 1
+                slots[slot] = rank + 1
+                return true
             }
         }
-        self.arena = ordered
-        self.offsets = offsets
-        self.slots = slots
-        self.mask = capacity - 1
-        self.byteRanks = byteRanks
-        self.pairRanks = pairRanks
-        self.count = Int(maxRank) + 1
-        guard byteRanks.allSatisfy({ $0 != Self.none }) else {
-            throw TokenizerError("the rank file does not cover every single byte")
+        guard decoded else { return nil }
+        return RankTable(arena: arena, offsets: offsets, slots: slots, byteRanks: byteRanks, pairRanks: pairRanks)
+    }
+
+    /// Calls `body` with each line's base64 token and its rank until it returns false; false
+    /// when a line is malformed or `body` stopped.
+    private static func forEachLine(
+        _ p: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>, UInt32) -> Bool
+    ) -> Bool {
+        var i = 0
+        let n = p.count
+        while i < n {
+            var lineEnd = i
+            while lineEnd < n, p[lineEnd] != 0x0A { lineEnd += 1 }
+            var space = i
+            while space < lineEnd, p[space] != 0x20 { space += 1 }
+            if lineEnd > i {
+                guard space < lineEnd, space + 1 < lineEnd else { return false }
+                var rank: UInt32 = 0
+                var j = space + 1
+                while j < lineEnd, p[j] != 0x0D {
+                    let d = p[j] &- 0x30
+                    guard d < 10 else { return false }
+                    rank = rank * 10 + UInt32(d)
+                    guard rank < rankLimit else { return false }
+                    j += 1
+                }
+                guard body(i..<space, rank) else { return false }
+            }
+            i = lineEnd + 1
         }
+        return true
     }
 
     /// The rank of `length` bytes at `start`, or `RankTable.none`.
@@ -164,10 +187,26 @@ enum Base64 {
         return t
     }()
 
-    /// Appends the bytes encoded in `p[range]`; false when they are not base64.
-    static func decode(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [UInt8]) -> Bool {
+    /// The number of bytes `p[range]` decodes to: six bits for each character before any `=`.
+    static func decodedCount(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        var characters = 0
+        for i in range {
+            if p[i] == UInt8(ascii: "=") { break }
+            characters += 1
+        }
+        return characters * 6 / 8
+    }
+
+    /// Writes the `decodedCount` bytes encoded in `p[range]` to `out`; false when they are not
+    /// base64.
+    static func decode(
+        _ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: UnsafeMutablePointer<UInt8>
+    )
+        -> Bool
+    {
         var acc: UInt32 = 0
         var bits = 0
+        var written = 0
         for i in range {
             let c = p[i]
             if c == UInt8(ascii: "=") { break }
@@ -177,7 +216,8 @@ enum Base64 {
             bits += 6
             if bits >= 8 {
                 bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+                out[written] = UInt8(truncatingIfNeeded: acc >> UInt32(bits))
+                written += 1
             }
         }
         return true

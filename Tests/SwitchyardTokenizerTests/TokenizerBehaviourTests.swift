@@ -76,6 +76,29 @@ struct TokenizerBehaviourTests {
             try Encoding(name: .cl100kBase, rankFile: Data("not base64!! x\n".utf8))
         }
         #expect(throws: TokenizerError.self) { try Encoding(name: .cl100kBase, rankFile: Data("QQ== 0\n".utf8)) }
+        let bytes = Self.byteLines(from: 0)
+        #expect(throws: TokenizerError.self) {
+            try Encoding(name: .cl100kBase, rankFile: Data((bytes + "QUI= 5\nQkM= 5\n").utf8))
+        }
+        #expect(throws: TokenizerError.self) {
+            try Encoding(name: .cl100kBase, rankFile: Data((bytes + "QUI= 99999999999\n").utf8))
+        }
+        #expect(throws: TokenizerError.self) { try Encoding(name: .cl100kBase, rankFile: Data("QQ==\n".utf8)) }
+    }
+
+    @Test("A rank file's lines may come in any order, with gaps between ranks and CRLF line ends")
+    func rankFileInAnyOrder() throws {
+        // "AB" (QUI=) merges first, then "ABC" (QUJD); every byte comes after them, last line first.
+        let lines = ("QUJD 3\r\nQUI= 1\r\n" + Self.byteLines(from: 10)).split(separator: "\n").reversed()
+        let encoding = try Encoding(name: .cl100kBase, rankFile: Data(lines.joined(separator: "\n").utf8))
+        #expect(encoding.encode("ABC") == [3])
+        #expect(encoding.encode("ABD") == [1, 10 + 0x44])
+        #expect(encoding.decode([3, 1, 10 + 0x44]) == "ABCABD")
+    }
+
+    /// A rank file's lines for the 256 single bytes, byte `b` at rank `first + b`.
+    static func byteLines(from first: Int) -> String {
+        (0..<256).map { "\(Data([UInt8($0)]).base64EncodedString()) \(first + $0)\n" }.joined()
     }
 }
 
