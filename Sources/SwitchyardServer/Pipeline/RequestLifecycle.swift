@@ -330,7 +330,12 @@ struct RequestLifecycle: Sendable {
         return try door.preparing(request, for: target, continuing: kept)
     }
 
-    /// Attempt: the plan's deployments, with retries and fallbacks, until one answers.
+    /// Attempt: the plan's deployments, with retries and fallbacks, until one answers. The
+    /// attempts run in a child task: their frames (dispatch, signing, the connection's setup) are
+    /// the deepest of a request, and a task keeps the memory its frames once took until it ends,
+    /// which for a stream is its whole life; a child task's is freed as soon as it answers. Not
+    /// inlined, so the child's storage is not in `exchange`'s frame either.
+    @inline(never)
     private func attempt<Door: FrontDoor>(
         _ context: inout RequestContext, _ plan: [ModelRouter.Target], _ request: Door.Parsed, door: Door
     ) async throws(GatewayError) -> Dispatched {
@@ -338,9 +343,13 @@ struct RequestLifecycle: Sendable {
             context.request.body,
             gateway.clientContext(context.headers, requestID: context.requestID, keyring: context.live.keyring)
         )
-        return try await gateway.dispatch(plan, record: &context.record) { target, adapter throws(GatewayError) in
+        async let attempted = gateway.dispatching(plan, record: context.record) {
+            target, adapter throws(GatewayError) in
             try door.upstreamRequest(request, body: body, target: target, adapter: adapter, client: client)
         }
+        let (dispatched, record) = await attempted
+        context.record = record
+        return try dispatched.get()
     }
 
     /// Relay: the provider's answer, converted, to the client: read whole and written at once, or

@@ -2,7 +2,7 @@ import Foundation
 import SwitchyardCore
 
 /// The answer head of the deployment that served a request, with what it took to get there.
-struct Dispatched {
+struct Dispatched: Sendable {
     /// The response whose body is still to be read.
     var response: UpstreamResponse
     /// The deployment that answered.
@@ -30,6 +30,19 @@ enum AttemptOutcome {
 }
 
 extension Gateway {
+    /// `dispatch`, for a task of its own: the dispatch's result and `record` as the dispatch left it.
+    func dispatching(
+        _ plan: [ModelRouter.Target], record: RequestRecord,
+        build: (ModelRouter.Target, any ProviderAdapter) throws(GatewayError) -> UpstreamRequest
+    ) async -> (Result<Dispatched, GatewayError>, RequestRecord) {
+        var record = record
+        do throws(GatewayError) {
+            return (.success(try await dispatch(plan, record: &record, build: build)), record)
+        } catch {
+            return (.failure(error), record)
+        }
+    }
+
     /// Sends a request through `plan` with retries and fallbacks: each deployment is tried up to
     /// 1 + `maxRetries` times with backoff on retryable failures, then the next one; the whole
     /// dispatch stays inside the retry budget. It ends at the first response head, so nothing has
