@@ -3,20 +3,65 @@ import Foundation
 /// The one error family of the gateway: every failure that reaches a client ends as one of these.
 ///
 /// It knows its HTTP status and the OpenAI error `type`/`code`, so the edge can answer in OpenAI's
-/// shape without knowing where the error came from.
+/// shape without knowing where the error came from. Its fields sit in one shared box: a typed
+/// throw of an error one reference wide is returned in a register, where 80 bytes of fields need
+/// a slot in the caller, and an async caller keeps every such slot in its frame.
 public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The fields themselves.
+    private struct Fields: Sendable, Equatable {
+        var status: Int
+        var type: String
+        var code: String?
+        var param: String?
+        var message: String
+        var headers: [String: String]
+    }
+
+    /// The box the fields are shared in; a change makes a new one.
+    private final class Box: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    /// This error's fields.
+    private var box: Box
+
+    /// The fields, read from the box; setting one boxes a changed copy.
+    private var fields: Fields {
+        get { box.fields }
+        set { box = Box(newValue) }
+    }
+
     /// HTTP status sent to the client.
-    public var status: Int
+    public var status: Int {
+        get { fields.status }
+        set { fields.status = newValue }
+    }
     /// OpenAI error `type`, e.g. `invalid_request_error`.
-    public var type: String
+    public var type: String {
+        get { fields.type }
+        set { fields.type = newValue }
+    }
     /// OpenAI error `code`, e.g. `model_not_found`; nil when OpenAI would send null.
-    public var code: String?
+    public var code: String? {
+        get { fields.code }
+        set { fields.code = newValue }
+    }
     /// The request field the error is about, when there is one.
-    public var param: String?
+    public var param: String? {
+        get { fields.param }
+        set { fields.param = newValue }
+    }
     /// A message the user can act on. Never contains secrets.
-    public var message: String
+    public var message: String {
+        get { fields.message }
+        set { fields.message = newValue }
+    }
     /// Extra response headers (e.g. `Retry-After`).
-    public var headers: [String: String]
+    public var headers: [String: String] {
+        get { fields.headers }
+        set { fields.headers = newValue }
+    }
 
     /// Creates an error with every field given.
     public init(
@@ -27,12 +72,11 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         param: String? = nil,
         headers: [String: String] = [:]
     ) {
-        self.status = status
-        self.type = type
-        self.message = message
-        self.code = code
-        self.param = param
-        self.headers = headers
+        box = Box(Fields(status: status, type: type, code: code, param: param, message: message, headers: headers))
+    }
+
+    public static func == (lhs: GatewayError, rhs: GatewayError) -> Bool {
+        lhs.box === rhs.box || lhs.fields == rhs.fields
     }
 
     /// A short form for logs.
