@@ -99,6 +99,10 @@ public struct JSONParser {
     private var index = 0
     /// Whether a lone surrogate was replaced.
     private var irregular = false
+    /// The members of the objects being read, innermost last, with where each began. An object's
+    /// dictionary is made at its end, at its exact size: a parsed request is kept for as long as
+    /// its answer streams, and most of its objects have two or three members.
+    private var pending: [(key: String, value: JSONValue, start: Int)] = []
 
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -145,13 +149,17 @@ public struct JSONParser {
     }
 
     private mutating func object(depth: Int) throws(Failure) -> JSONValue {
-        // Room for the common object (a message, usage, a choice) without growing it key by key.
-        var members = [String: JSONValue](minimumCapacity: 8)
+        let first = pending.count
         try sequence(depth: depth, close: UInt8(ascii: "}")) { parser throws(Failure) in
             let start = parser.index
             let key = try parser.memberKey()
-            if members.updateValue(try parser.value(depth: depth), forKey: key) != nil {
-                throw Failure(offset: start, repeatedKey: key)
+            parser.pending.append((key, try parser.value(depth: depth), start))
+        }
+        defer { pending.removeSubrange(first...) }
+        var members = [String: JSONValue](minimumCapacity: pending.count - first)
+        for member in pending[first...] {
+            if members.updateValue(member.value, forKey: member.key) != nil {
+                throw Failure(offset: member.start, repeatedKey: member.key)
             }
         }
         return .object(members)
