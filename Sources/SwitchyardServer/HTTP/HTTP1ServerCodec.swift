@@ -26,7 +26,7 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     /// The requests read and not yet answered, oldest first (a pipelining client sends the next
     /// before the answer to the last): each one's version, and whether it keeps the connection
     /// alive. Answers go out in order, so the first is the one being answered.
-    private var requests: CircularBuffer<(http10: Bool, keepAlive: Bool)> = []
+    private var requests = CircularBuffer<(http10: Bool, keepAlive: Bool)>(initialCapacity: 2)
     /// The request being answered.
     private var current: (http10: Bool, keepAlive: Bool) { requests.first ?? (false, true) }
     /// Whether the connection closes once the answer's end is written.

@@ -41,8 +41,9 @@ final class RequestDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether the client has stopped sending: the request in progress is cancelled, and so is any
     /// later one (like nginx, a client that shuts its side down is taken as gone).
     private var clientLeft = false
-    /// Parts of pipelined requests that arrived during an answer.
-    private var queued: CircularBuffer<Queued> = []
+    /// Parts of pipelined requests that arrived during an answer. Room for one at first: few
+    /// clients pipeline, and every open connection holds this buffer.
+    private var queued = CircularBuffer<Queued>(initialCapacity: 1)
     /// Whether NIO asked to read while requests were queued; the read is made once they are done.
     private var readHeld = false
 

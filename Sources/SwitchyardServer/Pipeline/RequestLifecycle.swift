@@ -150,7 +150,10 @@ struct RequestLifecycle: Sendable {
             request = try await prepare(context, request, door: door, target: plan[0])
             upstream = try await attempt(&context, plan, request, door: door)
         }
-        return try await relay(&context, upstream, door: door, request: request)
+        guard let transcoder = relay(&context, upstream, door: door, request: request) else {
+            return try await relayWhole(&context, upstream, door: door, request: request)
+        }
+        return await relayStream(&context, upstream, door: door, request: request, transcoder: transcoder)
     }
 
     /// The phases of `count_tokens`: no budget is spent and no completion asked for (Claude Code
@@ -352,21 +355,30 @@ struct RequestLifecycle: Sendable {
         return try dispatched.get()
     }
 
-    /// Relay: the provider's answer, converted, to the client: read whole and written at once, or
-    /// streamed chunk by chunk.
+    /// Relay: the provider's answer is priced; it is then read whole and written at once
+    /// (`relayWhole`), or streamed chunk by chunk with the returned transcoder (`relayStream`). Not
+    /// async: a stream's task keeps every frame below `relayStream` for the stream's whole life.
     private func relay<Door: FrontDoor>(
         _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed
-    ) async throws(GatewayError) -> Outcome {
+    ) -> (any ChatStreamTranscoder)? {
         let prices = context.live.prices
         context.meter?.answered(by: upstream.target, prices: prices)
-        var headers = ForwardedHeaders.response(from: upstream.response.headers, contentType: "application/json")
+        return door.streamTranscoder(for: request, adapter: upstream.adapter, target: upstream.target)
+    }
+
+    /// The answer head's fields: the upstream's worth forwarding, the budgets' headers and
+    /// `contentType`.
+    private func answerHeaders(_ context: RequestContext, _ upstream: Dispatched, contentType: String) -> HTTPFields {
+        var headers = ForwardedHeaders.response(from: upstream.response.headers, contentType: contentType)
         ForwardedHeaders.add(context.accounting?.headers ?? [:], to: &headers)
-        guard let transcoder = door.streamTranscoder(for: request, adapter: upstream.adapter, target: upstream.target)
-        else {
-            return try await relayWhole(&context, upstream, door: door, request: request, headers: headers)
-        }
-        return await relayStream(
-            &context, upstream, door: door, request: request, headers: headers, transcoder: transcoder)
+        return headers
+    }
+
+    /// Writes a stream's head. Not async, so no frame of the stream's task keeps the fields.
+    private func startStream(_ context: RequestContext, _ upstream: Dispatched) {
+        var headers = answerHeaders(context, upstream, contentType: "text/event-stream")
+        headers[.cacheControl] = "no-cache"
+        context.writer.startStream(headers)
     }
 
     /// Relay of a whole answer: read, converted and kept. Not inlined, like `relayStream`: an
@@ -374,8 +386,7 @@ struct RequestLifecycle: Sendable {
     /// holds its frames for its whole life.
     @inline(never)
     private func relayWhole<Door: FrontDoor>(
-        _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed,
-        headers: HTTPFields
+        _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed
     ) async throws(GatewayError) -> Outcome {
         let (adapter, provider) = (upstream.adapter, upstream.target.endpoint.id)
         let raw = try await gateway.collect(upstream.response, provider: provider)
@@ -385,6 +396,7 @@ struct RequestLifecycle: Sendable {
             try door.answer(raw, to: request, body: body, adapter: adapter, target: upstream.target)
         }
         await keep(owner(context), converted.document, of: request, door: door, target: upstream.target)
+        let headers = answerHeaders(context, upstream, contentType: "application/json")
         return .whole(.ok, headers, converted.body, usage: converted.usage)
     }
 
@@ -392,12 +404,10 @@ struct RequestLifecycle: Sendable {
     @inline(never)
     private func relayStream<Door: FrontDoor>(
         _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed,
-        headers: HTTPFields, transcoder: any ChatStreamTranscoder
+        transcoder: any ChatStreamTranscoder
     ) async -> Outcome {
-        var (headers, transcoder) = (headers, transcoder)
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        context.writer.startStream(headers)
+        var transcoder = transcoder
+        startStream(context, upstream)
         gateway.metrics.streamStarted()
         defer { gateway.metrics.streamFinished() }
         let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics, errorShape: context.errorShape)
@@ -467,14 +477,14 @@ struct RequestLifecycle: Sendable {
 
     /// Who made a request, as far as kept answers care: its gateway key and its headers.
     struct Caller: Sendable {
-        /// The request's gateway key.
-        let key: GatewayKey?
+        /// The name of the request's gateway key.
+        let keyName: String?
         /// The request's headers.
         let headers: HTTPFields
 
         /// The caller of `context`'s request.
         init(_ context: RequestContext) {
-            (key, headers) = (context.key, context.headers)
+            (keyName, headers) = (context.key?.name, context.headers)
         }
     }
 
@@ -488,7 +498,7 @@ struct RequestLifecycle: Sendable {
     private func owner(_ caller: Caller) -> String {
         let credential = GatewayKeyring.presentedKey(
             authorization: caller.headers.value(of: .authorization), apiKeyHeader: caller.headers.value(of: .apiKey))
-        return Hashing.sha256Hex(caller.key.map { "key:\($0.name)" } ?? "token:\(credential ?? "")")
+        return Hashing.sha256Hex(caller.keyName.map { "key:\($0)" } ?? "token:\(credential ?? "")")
     }
 
     /// A whole JSON answer of the gateway's own, written from `value`.
@@ -506,43 +516,71 @@ struct RequestLifecycle: Sendable {
     /// stream's end, or the failure in OpenAI's error shape with the rate-limit headers), records
     /// the metrics and the log line, and gives back the slot.
     private func end(_ context: inout RequestContext, _ outcome: Outcome) async {
-        let status: Int
-        var failure: GatewayError?
-        var completion: String?
+        let (status, failure, completion): (Int, GatewayError?, String?)
         switch outcome {
-        case .whole(let answered, var headers, let body, let usage):
-            if let dollars = await charge(&context, usage: usage, streamedText: "")?.dollars {
-                headers[.costUSD] = ModelPrice.format(dollars)
-            }
-            context.record.answered(body)
-            if context.record.span?.settings.captureContent == true { completion = String(buffer: body) }
-            context.writer.whole(answered, headers, body: body)
-            status = answered.code
+        case .whole(let answered, let headers, let body, let usage):
+            (status, failure, completion) = await endWhole(&context, answered, headers, body, usage: usage)
         case .streamed(let ending, let usage, let streamedText):
-            await charge(&context, usage: usage, streamedText: streamedText)
-            let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics, errorShape: context.errorShape)
-            status = await relay.finish(ending) == .clientGone ? 499 : 200
-            if case .upstreamFailed(let error, _) = ending { failure = error }
-            if context.record.span?.settings.captureContent == true { completion = streamedText }
-        case .failed(var error):
-            await context.accounting?.refund()
-            if let accounting = context.accounting { error.headers.merge(accounting.headers) { current, _ in current } }
-            if error.status >= 500 {
-                gateway.logger.warning(
-                    "request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
-            }
-            var headers: HTTPFields = [.contentType: "application/json"]
-            for (name, value) in error.headers {
-                if let field = HTTPField.Name(name) { headers[field] = value }
-            }
-            let (answered, body) = context.errorShape.answer(error, requestID: context.requestID)
-            context.writer.whole(answered, headers, body: body)
-            status = answered.code
-            failure = error
+            (status, failure, completion) = await endStream(&context, ending, usage: usage, streamedText: streamedText)
+        case .failed(let error):
+            (status, failure, completion) = await endFailed(&context, error)
         }
         context.record.record(
             status: status, requestID: context.requestID, gateway: gateway, error: failure, completion: completion)
         if context.holdsSlot { concurrency.release() }
+    }
+
+    /// End of a whole answer: charged, then written with its cost. Returns the status, the
+    /// failure and the completion to record. Each ending is a function of its own, not inlined, so
+    /// `end`'s frame holds none of their values.
+    @inline(never)
+    private func endWhole(
+        _ context: inout RequestContext, _ answered: HTTPResponse.Status, _ headers: HTTPFields, _ body: ByteBuffer,
+        usage: TokenUsage?
+    ) async -> (Int, GatewayError?, String?) {
+        var headers = headers
+        if let dollars = await charge(&context, usage: usage, streamedText: "")?.dollars {
+            headers[.costUSD] = ModelPrice.format(dollars)
+        }
+        context.record.answered(body)
+        let completion = context.record.span?.settings.captureContent == true ? String(buffer: body) : nil
+        context.writer.whole(answered, headers, body: body)
+        return (answered.code, nil, completion)
+    }
+
+    /// End of a stream: charged, then its end (or its error event) written.
+    @inline(never)
+    private func endStream(
+        _ context: inout RequestContext, _ ending: StreamRelay.Ending, usage: TokenUsage?, streamedText: String
+    ) async -> (Int, GatewayError?, String?) {
+        await charge(&context, usage: usage, streamedText: streamedText)
+        let relay = StreamRelay(writer: context.writer, metrics: gateway.metrics, errorShape: context.errorShape)
+        let status = await relay.finish(ending) == .clientGone ? 499 : 200
+        var failure: GatewayError?
+        if case .upstreamFailed(let error, _) = ending { failure = error }
+        return (status, failure, context.record.span?.settings.captureContent == true ? streamedText : nil)
+    }
+
+    /// End of a request that failed before any answer: its reservation refunded, and the error
+    /// written in the client API's shape with the rate-limit headers.
+    @inline(never)
+    private func endFailed(
+        _ context: inout RequestContext, _ error: GatewayError
+    ) async -> (Int, GatewayError?, String?) {
+        var error = error
+        await context.accounting?.refund()
+        if let accounting = context.accounting { error.headers.merge(accounting.headers) { current, _ in current } }
+        if error.status >= 500 {
+            gateway.logger.warning(
+                "request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
+        }
+        var headers: HTTPFields = [.contentType: "application/json"]
+        for (name, value) in error.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        let (answered, body) = context.errorShape.answer(error, requestID: context.requestID)
+        context.writer.whole(answered, headers, body: body)
+        return (answered.code, error, nil)
     }
 
     /// Charges a priced request for its answer: the provider's usage (or the exact local count
