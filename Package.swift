@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardTokenizerTests",
-            dependencies: ["SwitchyardTokenizer"],
+            dependencies: ["SwitchyardTokenizer", "SwitchyardEmbedded"],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),

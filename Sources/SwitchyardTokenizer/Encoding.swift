@@ -38,16 +38,21 @@ public final class Encoding: Sendable {
     private static let cl100k = Result { () throws(TokenizerError) in try load(.cl100kBase) }
     private static let o200k = Result { () throws(TokenizerError) in try load(.o200kBase) }
 
-    /// The encoding from the rank file embedded in the binary (read in place, not copied).
+    /// The encoding from the rank file embedded in the binary (read in place, not copied; its
+    /// pages are given back once the table is built, which keeps its own copy of the tokens).
     private static func load(_ name: EncodingName) throws(TokenizerError) -> Encoding {
+        let file = name == .cl100kBase ? SwitchyardEmbeddedCl100kBase : SwitchyardEmbeddedO200kBase
+        defer { switchyard_embedded_release(file) }
+        return try Encoding(name: name, rankFile: embeddedRankFile(file))
+    }
+
+    /// The bytes of an embedded rank file, in place.
+    static func embeddedRankFile(_ file: SwitchyardEmbeddedFile) throws(TokenizerError) -> Data {
         var size = 0
-        let bytes = switchyard_embedded(
-            name == .cl100kBase ? SwitchyardEmbeddedCl100kBase : SwitchyardEmbeddedO200kBase, &size)
-        guard let bytes, size > 0 else {
-            throw TokenizerError("the rank file \(name.rawValue).tiktoken is missing from the build")
+        guard let bytes = switchyard_embedded(file, &size), size > 0 else {
+            throw TokenizerError("a rank file is missing from the build")
         }
-        let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes), count: size, deallocator: .none)
-        return try Encoding(name: name, rankFile: data)
+        return Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes), count: size, deallocator: .none)
     }
 
     /// The token ids of `text`, with special-token strings encoded as ordinary text.

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardEmbedded
 import Testing
 
 @testable import SwitchyardTokenizer
@@ -94,6 +95,17 @@ struct TokenizerBehaviourTests {
         #expect(encoding.encode("ABC") == [3])
         #expect(encoding.encode("ABD") == [1, 10 + 0x44])
         #expect(encoding.decode([3, 1, 10 + 0x44]) == "ABCABD")
+    }
+
+    @Test("A rank file's pages given back after loading read back the same")
+    func releasedRankFile() throws {
+        let shared = try Encoding.named(.o200kBase)
+        let again = try Encoding(name: .o200kBase, rankFile: Encoding.embeddedRankFile(SwitchyardEmbeddedO200kBase))
+        let text = "Pages given back are read again from the binary: ünïcode, 你好, 🎉, 12345."
+        #expect(again.encode(text) == shared.encode(text))
+        #expect(again.table.count == shared.table.count)
+        let sample = stride(from: UInt32(0), to: UInt32(again.table.count), by: 97)
+        #expect(sample.allSatisfy { again.table.bytes(of: $0) == shared.table.bytes(of: $0) })
     }
 
     /// A rank file's lines for the 256 single bytes, byte `b` at rank `first + b`.

@@ -16,4 +16,9 @@ typedef enum {
 /// The bytes of an embedded file (read-only, alive for the whole process) and their count.
 const unsigned char *switchyard_embedded(SwitchyardEmbeddedFile file, size_t *size);
 
+/// Gives the memory pages that hold only `file` back to the system, for a file read once and kept
+/// in another form (a rank file, once its table is built). The bytes stay readable: a page read
+/// again is loaded from the binary again.
+void switchyard_embedded_release(SwitchyardEmbeddedFile file);
+
 #endif
