@@ -17,50 +17,23 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         var headers: [String: String]
     }
 
-    /// The box the fields are shared in; a change makes a new one.
-    private final class Box: Sendable {
-        let fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    /// This error's fields.
-    private var box: Box
-
-    /// The fields, read from the box; setting one boxes a changed copy.
-    private var fields: Fields {
-        get { box.fields }
-        set { box = Box(newValue) }
-    }
+    /// This error's fields, in one shared box.
+    private var fields: SharedBox<Fields>
 
     /// HTTP status sent to the client.
-    public var status: Int {
-        get { fields.status }
-        set { fields.status = newValue }
-    }
+    public var status: Int { fields.value.status }
     /// OpenAI error `type`, e.g. `invalid_request_error`.
-    public var type: String {
-        get { fields.type }
-        set { fields.type = newValue }
-    }
+    public var type: String { fields.value.type }
     /// OpenAI error `code`, e.g. `model_not_found`; nil when OpenAI would send null.
-    public var code: String? {
-        get { fields.code }
-        set { fields.code = newValue }
-    }
+    public var code: String? { fields.value.code }
     /// The request field the error is about, when there is one.
-    public var param: String? {
-        get { fields.param }
-        set { fields.param = newValue }
-    }
+    public var param: String? { fields.value.param }
     /// A message the user can act on. Never contains secrets.
-    public var message: String {
-        get { fields.message }
-        set { fields.message = newValue }
-    }
+    public var message: String { fields.value.message }
     /// Extra response headers (e.g. `Retry-After`).
     public var headers: [String: String] {
-        get { fields.headers }
-        set { fields.headers = newValue }
+        get { fields.value.headers }
+        set { fields.value.headers = newValue }
     }
 
     /// Creates an error with every field given.
@@ -72,11 +45,8 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         param: String? = nil,
         headers: [String: String] = [:]
     ) {
-        box = Box(Fields(status: status, type: type, code: code, param: param, message: message, headers: headers))
-    }
-
-    public static func == (lhs: GatewayError, rhs: GatewayError) -> Bool {
-        lhs.box === rhs.box || lhs.fields == rhs.fields
+        fields = SharedBox(
+            Fields(status: status, type: type, code: code, param: param, message: message, headers: headers))
     }
 
     /// A short form for logs.

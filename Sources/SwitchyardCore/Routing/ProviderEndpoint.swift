@@ -14,61 +14,49 @@ public struct ProviderEndpoint: Sendable, Equatable {
         var cloud: CloudAccess?
     }
 
-    /// The box the fields are shared in; a change makes a new one.
-    private final class Box: Sendable {
-        let fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    /// This endpoint's fields.
-    private var box: Box
-
-    /// The fields, read from the box; setting one boxes a changed copy.
-    private var fields: Fields {
-        get { box.fields }
-        set { box = Box(newValue) }
-    }
+    /// This endpoint's fields, in one shared box.
+    private var fields: SharedBox<Fields>
 
     /// The provider's name, used by routes and in metrics.
     public var id: ProviderID {
-        get { box.fields.id }
-        set { fields.id = newValue }
+        get { fields.value.id }
+        set { fields.value.id = newValue }
     }
     /// The protocol it speaks.
     public var kind: ProviderKind {
-        get { box.fields.kind }
-        set { fields.kind = newValue }
+        get { fields.value.kind }
+        set { fields.value.kind = newValue }
     }
     /// Where it lives.
     public var baseURL: UpstreamBaseURL {
-        get { box.fields.baseURL }
-        set { fields.baseURL = newValue }
+        get { fields.value.baseURL }
+        set { fields.value.baseURL = newValue }
     }
     /// The server-side API key, if one is configured; when nil the client's credentials pass through.
     public var apiKey: Secret? {
-        get { box.fields.apiKey }
-        set { fields.apiKey = newValue }
+        get { fields.value.apiKey }
+        set { fields.value.apiKey = newValue }
     }
     /// Where the key came from (an environment variable name), for `check-config`; never the key.
     public var apiKeySource: String? {
-        get { box.fields.apiKeySource }
-        set { fields.apiKeySource = newValue }
+        get { fields.value.apiKeySource }
+        set { fields.value.apiKeySource = newValue }
     }
     /// How long each phase of an exchange may take.
     public var timeouts: UpstreamTimeouts {
-        get { box.fields.timeouts }
-        set { fields.timeouts = newValue }
+        get { fields.value.timeouts }
+        set { fields.value.timeouts = newValue }
     }
     /// Whether it serves OpenAI's Responses API (`/responses` beside `/chat/completions`), so
     /// Responses requests go through unchanged instead of translated.
     public var servesResponses: Bool {
-        get { box.fields.servesResponses }
-        set { fields.servesResponses = newValue }
+        get { fields.value.servesResponses }
+        set { fields.value.servesResponses = newValue }
     }
     /// How a cloud provider (Azure, Bedrock, Vertex) is reached beyond its address.
     public var cloud: CloudAccess? {
-        get { box.fields.cloud }
-        set { fields.cloud = newValue }
+        get { fields.value.cloud }
+        set { fields.value.cloud = newValue }
     }
 
     /// Creates an endpoint.
@@ -81,16 +69,12 @@ public struct ProviderEndpoint: Sendable, Equatable {
         timeouts: UpstreamTimeouts = UpstreamTimeouts(),
         servesResponses: Bool = false
     ) {
-        box = Box(
+        fields = SharedBox(
             Fields(
                 id: id, kind: kind, baseURL: baseURL, apiKey: apiKey, apiKeySource: apiKeySource, timeouts: timeouts,
                 servesResponses: servesResponses, cloud: nil))
     }
 
-    /// Equal fields, whether shared or not.
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
-    }
 }
 
 /// A secret string whose description never reveals it, so it cannot leak through logs or errors.
