@@ -1,7 +1,7 @@
 /// A value kept in one shared, immutable box: a struct whose stored fields are many bytes is then
 /// copied as one reference (8 bytes, one retain), into async frames and typed-throw slots alike.
 /// Setting the value boxes a changed copy, so the struct keeps value semantics.
-struct SharedBox<Value: Sendable>: Sendable {
+public struct SharedBox<Value: Sendable>: Sendable {
     /// The box the value is shared in.
     private final class Box: Sendable {
         let value: Value
@@ -11,19 +11,19 @@ struct SharedBox<Value: Sendable>: Sendable {
     private var box: Box
 
     /// Boxes `value`.
-    init(_ value: Value) { box = Box(value) }
+    public init(_ value: Value) { box = Box(value) }
 
     /// The value, read from the box; setting it boxes the new one.
-    var value: Value {
+    public var value: Value {
         get { box.value }
         set { box = Box(newValue) }
     }
 
     /// Whether `other` shares this box.
-    func isShared(with other: SharedBox) -> Bool { box === other.box }
+    public func isShared(with other: SharedBox) -> Bool { box === other.box }
 }
 
 extension SharedBox: Equatable where Value: Equatable {
     /// Equal values, whether shared or not.
-    static func == (lhs: SharedBox, rhs: SharedBox) -> Bool { lhs.isShared(with: rhs) || lhs.value == rhs.value }
+    public static func == (lhs: SharedBox, rhs: SharedBox) -> Bool { lhs.isShared(with: rhs) || lhs.value == rhs.value }
 }

@@ -346,12 +346,12 @@ struct RequestLifecycle: Sendable {
             context.request.body,
             gateway.clientContext(context.headers, requestID: context.requestID, keyring: context.live.keyring)
         )
-        async let attempted = gateway.dispatching(plan, record: context.record) {
+        async let attempted = gateway.dispatching(plan, record: SharedBox(context.record)) {
             target, adapter throws(GatewayError) in
             try door.upstreamRequest(request, body: body, target: target, adapter: adapter, client: client)
         }
         let (dispatched, record) = await attempted
-        context.record = record
+        context.record = record.value
         return try dispatched.get()
     }
 

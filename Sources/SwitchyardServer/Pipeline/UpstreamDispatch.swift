@@ -31,15 +31,18 @@ enum AttemptOutcome {
 
 extension Gateway {
     /// `dispatch`, for a task of its own: the dispatch's result and `record` as the dispatch left it.
+    /// The record goes in and comes back boxed: the child task's closure, its result and the
+    /// parent's copy of it each take a slot in the parent's allocator, which a stream keeps.
     func dispatching(
-        _ plan: [ModelRouter.Target], record: RequestRecord,
+        _ plan: [ModelRouter.Target], record: SharedBox<RequestRecord>,
         build: (ModelRouter.Target, any ProviderAdapter) throws(GatewayError) -> UpstreamRequest
-    ) async -> (Result<Dispatched, GatewayError>, RequestRecord) {
-        var record = record
+    ) async -> (Result<Dispatched, GatewayError>, SharedBox<RequestRecord>) {
+        var record = record.value
         do throws(GatewayError) {
-            return (.success(try await dispatch(plan, record: &record, build: build)), record)
+            let dispatched = try await dispatch(plan, record: &record, build: build)
+            return (.success(dispatched), SharedBox(record))
         } catch {
-            return (.failure(error), record)
+            return (.failure(error), SharedBox(record))
         }
     }
 
