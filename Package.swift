@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardTokenizerTests",
-            dependencies: ["SwitchyardTokenizer", "SwitchyardEmbedded"],
+            dependencies: ["SwitchyardTokenizer"],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),

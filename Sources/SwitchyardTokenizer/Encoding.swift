@@ -7,6 +7,11 @@ public enum EncodingName: String, Sendable, CaseIterable {
     case cl100kBase = "cl100k_base"
     /// gpt-4o, gpt-4.1, gpt-5, o1, o3, o4-mini, chatgpt-4o-latest.
     case o200kBase = "o200k_base"
+
+    /// Its rank file, as the binary embeds it.
+    var embeddedFile: SwitchyardEmbeddedFile {
+        self == .cl100kBase ? SwitchyardEmbeddedCl100kBase : SwitchyardEmbeddedO200kBase
+    }
 }
 
 /// One of OpenAI's byte-pair encodings, loaded from its rank file: encodes text to token ids
@@ -41,16 +46,15 @@ public final class Encoding: Sendable {
     /// The encoding from the rank file embedded in the binary (read in place, not copied; its
     /// pages are given back once the table is built, which keeps its own copy of the tokens).
     private static func load(_ name: EncodingName) throws(TokenizerError) -> Encoding {
-        let file = name == .cl100kBase ? SwitchyardEmbeddedCl100kBase : SwitchyardEmbeddedO200kBase
-        defer { switchyard_embedded_release(file) }
-        return try Encoding(name: name, rankFile: embeddedRankFile(file))
+        defer { switchyard_embedded_release(name.embeddedFile) }
+        return try Encoding(name: name, rankFile: embeddedRankFile(name))
     }
 
-    /// The bytes of an embedded rank file, in place.
-    static func embeddedRankFile(_ file: SwitchyardEmbeddedFile) throws(TokenizerError) -> Data {
+    /// The bytes of `name`'s rank file embedded in the binary, in place.
+    static func embeddedRankFile(_ name: EncodingName) throws(TokenizerError) -> Data {
         var size = 0
-        guard let bytes = switchyard_embedded(file, &size), size > 0 else {
-            throw TokenizerError("a rank file is missing from the build")
+        guard let bytes = switchyard_embedded(name.embeddedFile, &size), size > 0 else {
+            throw TokenizerError("the rank file \(name.rawValue).tiktoken is missing from the build")
         }
         return Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes), count: size, deallocator: .none)
     }

@@ -55,13 +55,12 @@ struct RankTable: Sendable {
         guard readable, tokens > 0 else { return nil }
         // Each rank's length, one more while it is counted, so a rank given twice shows.
         var offsets = [UInt32](repeating: 0, count: Int(maxRank) + 2)
-        var repeated = false
-        _ = forEachLine(p) { token, rank in
-            repeated = repeated || offsets[Int(rank) + 1] != 0
+        let distinct = forEachLine(p) { token, rank in
+            guard offsets[Int(rank) + 1] == 0 else { return false }
             offsets[Int(rank) + 1] = UInt32(Base64.decodedCount(p, token)) + 1
             return true
         }
-        guard !repeated else { return nil }
+        guard distinct else { return nil }
         var total: UInt32 = 0
         for rank in 1..<offsets.count {
             total += offsets[rank] == 0 ? 0 : offsets[rank] - 1

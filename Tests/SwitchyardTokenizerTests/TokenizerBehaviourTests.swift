@@ -1,5 +1,4 @@
 import Foundation
-import SwitchyardEmbedded
 import Testing
 
 @testable import SwitchyardTokenizer
@@ -100,7 +99,7 @@ struct TokenizerBehaviourTests {
     @Test("A rank file's pages given back after loading read back the same")
     func releasedRankFile() throws {
         let shared = try Encoding.named(.o200kBase)
-        let again = try Encoding(name: .o200kBase, rankFile: Encoding.embeddedRankFile(SwitchyardEmbeddedO200kBase))
+        let again = try Encoding(name: .o200kBase, rankFile: Encoding.embeddedRankFile(.o200kBase))
         let text = "Pages given back are read again from the binary: ünïcode, 你好, 🎉, 12345."
         #expect(again.encode(text) == shared.encode(text))
         #expect(again.table.count == shared.table.count)

@@ -575,9 +575,7 @@ struct RequestLifecycle: Sendable {
                 "request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
         }
         var headers: HTTPFields = [.contentType: "application/json"]
-        for (name, value) in error.headers {
-            if let field = HTTPField.Name(name) { headers[field] = value }
-        }
+        ForwardedHeaders.add(error.headers, to: &headers)
         let (answered, body) = context.errorShape.answer(error, requestID: context.requestID)
         context.writer.whole(answered, headers, body: body)
         return (answered.code, error, nil)
