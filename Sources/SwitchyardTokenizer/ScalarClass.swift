@@ -20,7 +20,10 @@ struct ScalarClass: OptionSet, Sendable {
         return classify(scalar)
     }
 
-    /// The classes of `scalar`, from the standard library's Unicode tables.
+    /// The classes of `scalar`, from the standard library's Unicode tables. Never inlined: its
+    /// resilient Unicode types would make every scanner it was inlined into look up their metadata
+    /// on entry, for the rare scalar outside the Basic Multilingual Plane.
+    @inline(never)
     static func classify(_ scalar: Unicode.Scalar) -> ScalarClass {
         var c: ScalarClass = []
         let properties = scalar.properties
@@ -70,7 +73,7 @@ struct UTF8Text {
     func classes(at i: Int) -> ScalarClass {
         guard i < count else { return [] }
         let b = p[i]
-        if b < 0x80 { return ScalarClass.ascii[Int(b)] }
+        if b < 0x80 { return ScalarClass.ofASCII(b) }
         return ScalarClass.of(scalar(at: i).value)
     }
 
@@ -112,5 +115,15 @@ struct UTF8Text {
 }
 
 extension ScalarClass {
-    static let ascii: [ScalarClass] = (0..<128).map { bmp[$0] }
+    /// The classes of an ASCII byte, from its ranges: no table to reach through a lazy global on
+    /// the path most text takes. Equal to `classify` for every ASCII scalar (a test checks it).
+    @inline(__always)
+    static func ofASCII(_ b: UInt8) -> ScalarClass {
+        if b &- UInt8(ascii: "a") < 26 { return [.letter, .lowerish] }
+        if b &- UInt8(ascii: "A") < 26 { return [.letter, .upperish] }
+        if b &- UInt8(ascii: "0") < 10 { return .number }
+        if b == 0x0A || b == 0x0D { return [.space, .newline] }
+        if b == 0x20 || b &- 0x09 < 5 { return .space }
+        return []
+    }
 }

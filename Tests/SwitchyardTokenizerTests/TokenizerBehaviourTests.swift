@@ -21,6 +21,14 @@ struct TokenizerBehaviourTests {
         #expect(ModelEncoding.encoding(forModel: model) == expected)
     }
 
+    @Test("ASCII bytes get the same classes from their ranges as from the Unicode tables")
+    func asciiClasses() {
+        for value in 0..<128 {
+            let byte = UInt8(value)
+            #expect(ScalarClass.ofASCII(byte) == ScalarClass.classify(Unicode.Scalar(byte)), "byte \(value)")
+        }
+    }
+
     @Test("Long pieces take the heap merge and give the same tokens as the quadratic merge")
     func longPieces() throws {
         var generator = SplitMix(seed: 42)
