@@ -305,26 +305,33 @@ struct RateLimitTests {
                 ByteBuffer(string: #"{"choices":[{"delta":{"content":"\"usage\":{"}}],"usage":null}"#))
         )
         #expect(
-            UsageTrackingSSETranscoder.deltaContent(ByteBuffer(string: #"{"choices":[{"delta":{"content":"Hel"}}]}"#))
+            Self.deltaContent(ByteBuffer(string: #"{"choices":[{"delta":{"content":"Hel"}}]}"#))
                 == "Hel")
         #expect(
-            UsageTrackingSSETranscoder.deltaContent(
+            Self.deltaContent(
                 ByteBuffer(string: #"{"choices":[{"delta":{"content":"a\"b\\c\n\u00e9"}}]}"#))
                 == "a\"b\\c\né")
         #expect(
-            UsageTrackingSSETranscoder.deltaContent(ByteBuffer(string: #"{"choices":[{"delta":{"content":null}}]}"#))
+            Self.deltaContent(ByteBuffer(string: #"{"choices":[{"delta":{"content":null}}]}"#))
                 == nil)
         #expect(
-            UsageTrackingSSETranscoder.deltaContent(ByteBuffer(string: #"{"choices":[{"delta":{"content":"cut\"#))
+            Self.deltaContent(ByteBuffer(string: #"{"choices":[{"delta":{"content":"cut\"#))
                 == nil)
         #expect(
-            UsageTrackingSSETranscoder.deltaContent(
+            Self.deltaContent(
                 ByteBuffer(string: #"{"choices": [{"delta": {"role": "assistant", "content" : "one "}}]}"#)) == "one ")
         #expect(
-            UsageTrackingSSETranscoder.deltaContent(
+            Self.deltaContent(
                 ByteBuffer(string: #"{"content": null, "choices":[{"delta":{"content":"x"}}]}"#)) == "x")
         let toolCall = #"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"{\"content\":\"x\"}"}}]}}]}"#
-        #expect(UsageTrackingSSETranscoder.deltaContent(ByteBuffer(string: toolCall)) == nil)
+        #expect(Self.deltaContent(ByteBuffer(string: toolCall)) == nil)
+    }
+
+    /// The delta text the relay's scan appends for `event`, nil when it finds none.
+    static func deltaContent(_ event: ByteBuffer) -> String? {
+        var text: [UInt8] = []
+        guard UsageTrackingSSETranscoder.appendDeltaContent(of: event, to: &text) else { return nil }
+        return String(decoding: text, as: UTF8.self)
     }
 
     @Test("The relay passes events byte for byte, any line endings, comments and multi-line data, at every split")

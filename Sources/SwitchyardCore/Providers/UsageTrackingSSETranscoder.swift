@@ -20,23 +20,42 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     public private(set) var delivered = false
     /// The usage chunk's counts.
     public private(set) var usage: TokenUsage?
+    /// The UTF-8 bytes of the delta text so far.
+    private var streamedBytes: [UInt8] = []
+
     /// Delta text so far.
-    public private(set) var streamedText = ""
+    public var streamedText: String { String(decoding: streamedBytes, as: UTF8.self) }
 
     /// Creates a transcoder; `hideUsageChunk` drops the final usage chunk from the output.
     public init(hideUsageChunk: Bool) {
         self.hideUsageChunk = hideUsageChunk
     }
 
-    /// Passes complete events through unchanged, minus a hidden usage chunk.
+    /// Passes complete events through unchanged, minus a hidden usage chunk. The output shares the
+    /// chunk's storage: the events passed on are sliced out of it, not copied.
     public mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
-        var chunk = chunk
-        pending.writeBuffer(&chunk)
-        var out = ByteBuffer()
-        while let length = boundary.nextEnd(in: pending), let event = pending.readSlice(length: length) {
-            handle(event, into: &out)
+        if pending.readableBytes == 0 {
+            pending = chunk
+        } else {
+            var chunk = chunk
+            pending.writeBuffer(&chunk)
         }
-        pending.discardReadBytes()
+        var out = ByteBuffer()
+        // The events read below stay readable in `events`, so runs of them can be sliced out of it.
+        let events = pending
+        // Where the bytes not passed on yet start: every event up to a hidden one passes in one slice.
+        var passed = pending.readerIndex
+        while let length = boundary.nextEnd(in: pending), let event = pending.readSlice(length: length) {
+            guard !handle(event) else { continue }
+            Self.pass(events, from: passed, to: pending.readerIndex - length + Self.keptOfHidden(event), into: &out)
+            passed = pending.readerIndex
+        }
+        Self.pass(events, from: passed, to: pending.readerIndex, into: &out)
+        if pending.readableBytes == 0 {
+            pending = ByteBuffer()
+        } else {
+            pending.discardReadBytes()
+        }
         return out
     }
 
@@ -44,15 +63,36 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// before `[DONE]`.
     public mutating func finish() throws(GatewayError) -> ByteBuffer? {
         var out = ByteBuffer()
-        if pending.readableBytes > 0 { handle(pending, into: &out) }
-        pending.clear()
+        if pending.readableBytes > 0 {
+            let end = handle(pending) ? pending.writerIndex : pending.readerIndex + Self.keptOfHidden(pending)
+            Self.pass(pending, from: pending.readerIndex, to: end, into: &out)
+        }
+        pending = ByteBuffer()
         guard delivered else {
             throw .badGateway("The upstream stream ended before its final [DONE] event; the answer is incomplete.")
         }
         return out
     }
 
-    private mutating func handle(_ event: ByteBuffer, into out: inout ByteBuffer) {
+    /// Adds the bytes of `events` from `start` to `end` to `out`: the first run as a slice of
+    /// `events`, any later one (after a hidden event) copied behind it.
+    private static func pass(_ events: ByteBuffer, from start: Int, to end: Int, into out: inout ByteBuffer) {
+        guard end > start, let run = events.getSlice(at: start, length: end - start) else { return }
+        if out.readableBytes == 0 {
+            out = run
+        } else {
+            out.writeImmutableBuffer(run)
+        }
+    }
+
+    /// How many of a hidden event's bytes still pass: a leading `\n` that ended the previous
+    /// event's `\r` in a later chunk.
+    private static func keptOfHidden(_ event: ByteBuffer) -> Int {
+        event.getInteger(at: event.readerIndex, as: UInt8.self) == 0x0A ? 1 : 0
+    }
+
+    /// Learns what an event says; returns false when it is the usage chunk to hide.
+    private mutating func handle(_ event: ByteBuffer) -> Bool {
         let (isDone, simple, hasUsage) = event.withUnsafeReadableBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             return (Self.isDone(bytes), !Self.hasLaterLine(bytes), Self.carriesUsage(bytes))
@@ -60,13 +100,11 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         if isDone {
             delivered = true
         } else if simple, !hasUsage {
-            streamedText += Self.deltaContent(event) ?? ""
-        } else if !read(event) {
-            // Hidden; but a `\n` that ended the previous event's `\r` in a later chunk stays.
-            if event.getInteger(at: event.readerIndex, as: UInt8.self) == 0x0A { out.writeInteger(UInt8(0x0A)) }
-            return
+            Self.appendDeltaContent(of: event, to: &streamedBytes)
+        } else {
+            return read(event)
         }
-        out.writeImmutableBuffer(event)
+        return true
     }
 
     /// Reads an event the scan cannot: decoded, parsed whole. Returns false when it is the usage
@@ -76,7 +114,7 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         for decoded in decoder.feed(event) + decoder.finish() {
             guard let chunk = (try? JSONParser.parse(decoded.data.utf8))?.objectValue else { continue }
             let choices = chunk["choices"]?.arrayValue
-            streamedText += choices?.first?["delta"]?["content"]?.stringValue ?? ""
+            streamedBytes += (choices?.first?["delta"]?["content"]?.stringValue ?? "").utf8
             if let usage = TokenUsage(json: chunk["usage"]) {
                 self.usage = usage
                 if hideUsageChunk, choices?.isEmpty ?? true { return false }
@@ -104,11 +142,12 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         return false
     }
 
-    /// The first delta's `content` string, read by a scan for the `"content"` key and its string
-    /// value (spaces around the colon allowed); a string with escapes is decoded by the JSON parser.
-    /// Nil when the event has no content string.
-    static func deltaContent(_ event: ByteBuffer) -> String? {
-        event.withUnsafeReadableBytes { raw -> String? in
+    /// Appends the UTF-8 bytes of the first delta's `content` string to `text`, read by a scan for
+    /// the `"content"` key and its string value (spaces around the colon allowed); a string with
+    /// escapes is decoded by the JSON parser. Returns false when the event has no content string.
+    @discardableResult
+    static func appendDeltaContent(of event: ByteBuffer, to text: inout [UInt8]) -> Bool {
+        event.withUnsafeReadableBytes { raw -> Bool in
             let bytes = raw.bindMemory(to: UInt8.self)
             var from = 0
             while let key = contentKey.firstOffset(in: bytes, from: from) {
@@ -120,14 +159,16 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
                     start += 1
                 }
                 guard start < bytes.count, bytes[start] == UInt8(ascii: "\"") else { continue }
-                return string(in: bytes, openingAt: start)
+                return appendString(in: bytes, openingAt: start, to: &text)
             }
-            return nil
+            return false
         }
     }
 
-    /// The JSON string whose opening quote is at `quote`; nil when it does not close.
-    private static func string(in bytes: UnsafeBufferPointer<UInt8>, openingAt quote: Int) -> String? {
+    /// Appends the JSON string whose opening quote is at `quote`; false when it does not close.
+    private static func appendString(
+        in bytes: UnsafeBufferPointer<UInt8>, openingAt quote: Int, to text: inout [UInt8]
+    ) -> Bool {
         var index = quote + 1
         var escaped = false
         while index < bytes.count {
@@ -136,14 +177,19 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
                 escaped = true
                 index += 2
             case UInt8(ascii: "\""):
+                guard escaped else {
+                    text.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(quote + 1)..<index]))
+                    return true
+                }
                 let literal = UnsafeBufferPointer(rebasing: bytes[quote...index])
-                guard escaped else { return String(decoding: literal.dropFirst().dropLast(), as: UTF8.self) }
-                return (try? JSONParser.parse(literal))?.stringValue
+                guard let decoded = (try? JSONParser.parse(literal))?.stringValue else { return false }
+                text += decoded.utf8
+                return true
             default:
                 index += 1
             }
         }
-        return nil
+        return false
     }
 
     /// Whether the event is `data: [DONE]` (with or without the space, with its line endings).
