@@ -74,7 +74,6 @@ public struct ProviderEndpoint: Sendable, Equatable {
                 id: id, kind: kind, baseURL: baseURL, apiKey: apiKey, apiKeySource: apiKeySource, timeouts: timeouts,
                 servesResponses: servesResponses, cloud: nil))
     }
-
 }
 
 /// A secret string whose description never reveals it, so it cannot leak through logs or errors.

@@ -18,12 +18,9 @@ public struct SharedBox<Value: Sendable>: Sendable {
         get { box.value }
         set { box = Box(newValue) }
     }
-
-    /// Whether `other` shares this box.
-    public func isShared(with other: SharedBox) -> Bool { box === other.box }
 }
 
 extension SharedBox: Equatable where Value: Equatable {
     /// Equal values, whether shared or not.
-    public static func == (lhs: SharedBox, rhs: SharedBox) -> Bool { lhs.isShared(with: rhs) || lhs.value == rhs.value }
+    public static func == (lhs: SharedBox, rhs: SharedBox) -> Bool { lhs.box === rhs.box || lhs.value == rhs.value }
 }

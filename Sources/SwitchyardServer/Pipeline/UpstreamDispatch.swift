@@ -38,12 +38,13 @@ extension Gateway {
         build: (ModelRouter.Target, any ProviderAdapter) throws(GatewayError) -> UpstreamRequest
     ) async -> (Result<Dispatched, GatewayError>, SharedBox<RequestRecord>) {
         var record = record.value
+        let result: Result<Dispatched, GatewayError>
         do throws(GatewayError) {
-            let dispatched = try await dispatch(plan, record: &record, build: build)
-            return (.success(dispatched), SharedBox(record))
+            result = .success(try await dispatch(plan, record: &record, build: build))
         } catch {
-            return (.failure(error), SharedBox(record))
+            result = .failure(error)
         }
+        return (result, SharedBox(record))
     }
 
     /// Sends a request through `plan` with retries and fallbacks: each deployment is tried up to
