@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SwitchyardCore
+import Synchronization
 import Testing
 
 @testable import SwitchyardServer
@@ -110,5 +111,44 @@ struct LedgerTests {
         let lines = try await SpendReports.report(
             try SpendQuery(by: "key", since: nil, until: nil), url: "sqlite:\(path)", logger: Logger(label: "test"))
         #expect(lines.first?.requests == 11)
+    }
+
+    @Test("A steady stream of rows is written in gathered batches, not one small statement after another")
+    func gathering() async throws {
+        let path = NSTemporaryDirectory() + "switchyard-ledger-\(UUID().uuidString).sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let ledger = SpendLedger(
+            url: "sqlite:\(path)", capacity: 10_000, retentionDays: 90, metrics: GatewayMetrics(),
+            logger: Logger(label: "test"))
+        let group = ServiceGroup(configuration: .init(services: [ledger], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        for _ in 0..<100 where ledger.database == nil { try await Task.sleep(for: .milliseconds(10)) }
+        let today = LedgerRow.day(of: Date())
+        let clock = ContinuousClock()
+        let start = clock.now
+        // A row about every 0.1 ms for 0.5 s, from a thread of its own: rows keep arriving while
+        // each write runs.
+        let produced = Mutex(0)
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread {
+                while clock.now - start < .milliseconds(500) {
+                    ledger.append(Self.row(today, key: "k", model: "m", cost: 0.01))
+                    produced.withLock { $0 += 1 }
+                    usleep(100)
+                }
+                done.resume()
+            }.start()
+        }
+        let elapsed = clock.now - start
+        await group.triggerGracefulShutdown()
+        try await running.value
+        let writes = ledger.writes
+        #expect(writes.rows == produced.withLock { $0 })
+        // Per gathering (0.1 s) while rows came: the full batches, then one write of the rest;
+        // plus the last write at shutdown.
+        let gatherings = Int(elapsed / SpendLedger.gathering) + 1
+        #expect(
+            writes.statements <= writes.rows / SpendLedger.batchSize + gatherings + 1,
+            "\(writes.statements) writes of \(writes.rows) rows in \(elapsed)")
     }
 }

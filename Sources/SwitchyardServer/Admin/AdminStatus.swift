@@ -44,6 +44,8 @@ extension AdminRoutes {
             "budget_store": store,
             "budget_store_healthy": .bool(!gateway.metrics.budgetStoreFailing.load(ordering: .relaxed)),
             "ledger_queued_rows": .number(Double(gateway.ledger?.pending ?? 0)),
+            "ledger_written_rows": .number(Double(gateway.ledger?.writes.rows ?? 0)),
+            "ledger_writes": .number(Double(gateway.ledger?.writes.statements ?? 0)),
             "keys": .number(Double(gateway.current.keyring.keys.count)),
         ]
     }

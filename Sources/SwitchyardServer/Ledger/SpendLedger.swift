@@ -29,6 +29,8 @@ public final class SpendLedger: Service, Sendable {
     private let waker: AsyncStream<Void>.Continuation
     /// The open database, once `run` has opened it (reports use it too).
     private let opened = Mutex<(any LedgerDatabase)?>(nil)
+    /// Rows written, and the statements that wrote them (their ratio shows the batching at work).
+    private let written = Mutex((rows: 0, statements: 0))
 
     /// Rows written per statement.
     static let batchSize = 500
@@ -70,6 +72,9 @@ public final class SpendLedger: Service, Sendable {
 
     /// Rows waiting to be written.
     var pending: Int { queue.withLock { $0.rows.count } }
+
+    /// Rows written so far, and the insert statements that wrote them.
+    var writes: (rows: Int, statements: Int) { written.withLock { $0 } }
 
     /// Opens the database, applies migrations and retention, then writes rows as they come until
     /// graceful shutdown, and then the rows still queued.
@@ -150,8 +155,10 @@ public final class SpendLedger: Service, Sendable {
         return nil
     }
 
-    /// Writes queued rows in batches until the queue is empty (true when shutdown was asked), or
-    /// until a write fails `attempts` times in a row (retrying every second or so otherwise).
+    /// Writes queued rows in batches until fewer than a batch are left (all of them once shutdown
+    /// was asked; true then), or until a write fails `attempts` times in a row (retrying every
+    /// second or so otherwise). Rows that came in during a write wait for the next gathering, so a
+    /// steady load is written in full batches, not in one small statement after another.
     private func drain(_ tables: LedgerTables, attempts: Int = .max) async -> Bool {
         var failures = 0
         while true {
@@ -165,6 +172,7 @@ public final class SpendLedger: Service, Sendable {
                 for (day, rows) in Dictionary(grouping: batch, by: \.day).sorted(by: { $0.key < $1.key }) {
                     try await tables.ensureDay(day)
                     try await tables.insert(rows, day: day)
+                    written.withLock { $0 = ($0.rows + rows.count, $0.statements + 1) }
                 }
                 queue.withLock { queue in
                     queue.rows.removeFirst(queue.inFlight)
@@ -173,6 +181,7 @@ public final class SpendLedger: Service, Sendable {
                 }
                 if failures > 0 { logger.notice("ledger database reachable again; the queue is catching up") }
                 failures = 0
+                if !stopping && pending < Self.batchSize { return false }
             } catch {
                 queue.withLock { $0.inFlight = 0 }
                 failures += 1
