@@ -1,23 +1,34 @@
 import NIOCore
 import NIOHTTP1
 
-/// The response body as the pipeline reads it: chunks as they arrive; an iteration cancelled by
-/// its task ends in `CancellationError`, never in a silent, clean end.
+/// A streamed response body as the pipeline reads it: chunks as they arrive; an iteration
+/// cancelled by its task ends in `CancellationError`, never in a silent, clean end. When the last
+/// copy of the sequence and its iterators is gone, the connection learns that its reader left.
 struct UpstreamBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
-    let producer: UpstreamExchangeHandler.Body
+    private let reader: Reader
+
+    /// The reading side's hold on the body.
+    fileprivate final class Reader: Sendable {
+        let body: StreamedBody
+        init(_ body: StreamedBody) { self.body = body }
+        deinit { body.readerLeft() }
+    }
+
+    /// The sequence of `body`'s parts.
+    init(_ body: StreamedBody) { reader = Reader(body) }
 
     struct AsyncIterator: AsyncIteratorProtocol {
-        var base: UpstreamExchangeHandler.Body.AsyncIterator
+        fileprivate let reader: Reader
 
         mutating func next() async throws -> ByteBuffer? {
-            let chunk = try await base.next()
+            let chunk = try await reader.body.next()
             if chunk == nil, Task.isCancelled { throw CancellationError() }
             return chunk
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: producer.makeAsyncIterator()) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(reader: reader) }
 }
 
 extension UpstreamResponse {

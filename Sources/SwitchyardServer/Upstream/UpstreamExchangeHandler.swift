@@ -11,10 +11,6 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
-    typealias Body = NIOThrowingAsyncSequenceProducer<
-        ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, BodyDelegate
-    >
-
     /// The buffer of a streamed body: the consumer is told to stop at `high` parts waiting and
     /// asked for more again below `low`.
     static let bodyWatermarks = (low: 2, high: 8)
@@ -24,7 +20,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// The task waiting for the head (or the whole answer) of the exchange in progress.
     private var promise: EventLoopPromise<UpstreamResponse>?
     /// Where a streamed body's parts go.
-    private var source: Body.Source?
+    private var source: StreamedBody?
     /// The connection of the exchange in progress, to put back in its pool after a clean end.
     private var owner: UpstreamConnection?
     /// The one pending deadline callback.
@@ -119,15 +115,13 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch delivery {
         case .streamHead(let head, let exchange):
             guard let context else { return }
-            let body = Body.makeSequence(
-                backPressureStrategy: .init(
-                    lowWatermark: Self.bodyWatermarks.low, highWatermark: Self.bodyWatermarks.high),
-                finishOnDeinit: false,
+            let body = StreamedBody(
+                low: Self.bodyWatermarks.low, high: Self.bodyWatermarks.high,
                 delegate: BodyDelegate(handler: NIOLoopBound(self, eventLoop: context.eventLoop), exchange: exchange))
-            source = body.source
-            takePromise()?.succeed(UpstreamResponse(head, body: UpstreamBody(producer: body.sequence)))
+            source = body
+            takePromise()?.succeed(UpstreamResponse(head, body: UpstreamBody(body)))
         case .bodyPart(let part):
-            if source?.yield(part) == .stopProducing { run(machine.consumerFull()) }
+            if source?.yield(part) == false { run(machine.consumerFull()) }
         case .bodyEnd:
             takeSource()?.finish()
         case .whole(let head, let body):
@@ -144,7 +138,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         return promise
     }
 
-    private func takeSource() -> Body.Source? {
+    private func takeSource() -> StreamedBody? {
         defer { source = nil }
         return source
     }
@@ -184,7 +178,7 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// Tells the handler, on its event loop, what the body consumer does.
-    struct BodyDelegate: NIOAsyncSequenceProducerDelegate {
+    struct BodyDelegate: Sendable {
         let handler: NIOLoopBound<UpstreamExchangeHandler>
         let exchange: UInt64
 
