@@ -13,6 +13,14 @@ struct ToolCallAssembly: Sendable {
         var arguments = ""
         /// Whether its block or item has been started.
         var shown = false
+
+        /// Takes a fragment's name (the first non-empty one counts) and arguments; returns whether
+        /// the call can be shown (named, not shown yet).
+        mutating func add(name: String?, arguments piece: String) -> Bool {
+            if self.name == nil, let name, !name.isEmpty { self.name = name }
+            arguments += piece
+            return !shown && self.name != nil
+        }
     }
 
     /// What a fragment asks of the stream.
@@ -38,12 +46,15 @@ struct ToolCallAssembly: Sendable {
         last = index
         let piece = fragment["function"]?["arguments"]?.stringValue ?? ""
         let isNew = calls[index] == nil
-        var call = calls[index] ?? Call(id: fragment["id"]?.stringValue ?? RandomID.make("call_", length: 24))
-        if call.name == nil, let name = fragment["function"]?["name"]?.stringValue, !name.isEmpty { call.name = name }
-        call.arguments += piece
-        calls[index] = call
+        let name = fragment["function"]?["name"]?.stringValue
+        // In place: a call taken out of the dictionary and put back would copy its arguments for
+        // every fragment.
+        let showable = calls[
+            index, default: Call(id: fragment["id"]?.stringValue ?? RandomID.make("call_", length: 24))
+        ]
+        .add(name: name, arguments: piece)
         if open == index { return .append(index, fragment: piece) }
-        return !call.shown && call.name != nil && (isNew || open == nil) ? .show(index) : .wait
+        return showable && (isNew || open == nil) ? .show(index) : .wait
     }
 
     /// Call `index` is shown now, and open.

@@ -8,6 +8,18 @@ final class ProviderStats: Sendable {
         var seconds: [Double] = []
         var failed: [Bool] = []
         var next = 0
+
+        /// Adds an attempt, over the oldest once the ring is full.
+        mutating func record(seconds: Double?) {
+            if self.seconds.count < ProviderStats.capacity {
+                self.seconds.append(seconds ?? 0)
+                failed.append(seconds == nil)
+            } else {
+                self.seconds[next] = seconds ?? 0
+                failed[next] = seconds == nil
+            }
+            next = (next + 1) % ProviderStats.capacity
+        }
     }
 
     /// A provider's recent figures.
@@ -32,18 +44,8 @@ final class ProviderStats: Sendable {
 
     /// Records one attempt: its time to the answer's head, or a failure.
     func record(provider: String, seconds: Double?) {
-        rings.withLock { rings in
-            var ring = rings[provider] ?? Ring()
-            if ring.seconds.count < Self.capacity {
-                ring.seconds.append(seconds ?? 0)
-                ring.failed.append(seconds == nil)
-            } else {
-                ring.seconds[ring.next] = seconds ?? 0
-                ring.failed[ring.next] = seconds == nil
-            }
-            ring.next = (ring.next + 1) % Self.capacity
-            rings[provider] = ring
-        }
+        // In place: a ring taken out of the dictionary and put back would copy its arrays.
+        rings.withLock { $0[provider, default: Ring()].record(seconds: seconds) }
     }
 
     /// Every provider's summary, by name.
