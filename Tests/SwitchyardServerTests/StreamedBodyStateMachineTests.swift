@@ -12,21 +12,21 @@ struct StreamedBodyStateMachineTests {
 
     static func part(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
+    /// The reader takes the part `text`, nothing more happening.
+    static func taken(_ text: String) -> Machine.NextAction {
+        .deliver(.part(part(text)), readMore: false, done: false)
+    }
+
     @Test("Parts wait in order; reading stops at the high watermark and resumes below the low one")
     func watermarks() {
         var body = Machine(low: 2, high: 4)
         for index in 0..<3 { #expect(body.yield(Self.part("\(index)")) == .buffered(keepReading: true)) }
         #expect(body.yield(Self.part("3")) == .buffered(keepReading: false))
         #expect(body.yield(Self.part("4")) == .buffered(keepReading: false), "parts past the watermark are kept")
-        for index in 0..<3 {
-            #expect(
-                body.next(cancelled: false, wait: true)
-                    == .deliver(.part(Self.part("\(index)")), readMore: false, done: false))
-        }
+        for index in 0..<3 { #expect(body.next(cancelled: false, wait: true) == Self.taken("\(index)")) }
         // One part waits: below the low watermark, the connection is told to read again, once.
         #expect(body.next(cancelled: false, wait: true) == .deliver(.part(Self.part("3")), readMore: true, done: false))
-        #expect(
-            body.next(cancelled: false, wait: true) == .deliver(.part(Self.part("4")), readMore: false, done: false))
+        #expect(body.next(cancelled: false, wait: true) == Self.taken("4"))
         #expect(body.next(cancelled: false, wait: true) == .suspend)
     }
 
@@ -35,10 +35,8 @@ struct StreamedBodyStateMachineTests {
         var body = Machine(low: 2, high: 4)
         _ = body.yield(Self.part("a"))
         _ = body.yield(Self.part("b"))
-        #expect(
-            body.next(cancelled: false, wait: true) == .deliver(.part(Self.part("a")), readMore: false, done: false))
-        #expect(
-            body.next(cancelled: false, wait: true) == .deliver(.part(Self.part("b")), readMore: false, done: false))
+        #expect(body.next(cancelled: false, wait: true) == Self.taken("a"))
+        #expect(body.next(cancelled: false, wait: true) == Self.taken("b"))
     }
 
     @Test("The end and a failure come after the parts that arrived before them, and only once")
@@ -47,8 +45,7 @@ struct StreamedBodyStateMachineTests {
         _ = body.yield(Self.part("a"))
         #expect(body.finish(nil) == nil, "the reader is not waiting: the end is kept")
         #expect(body.yield(Self.part("late")) == .dropped)
-        #expect(
-            body.next(cancelled: false, wait: true) == .deliver(.part(Self.part("a")), readMore: false, done: false))
+        #expect(body.next(cancelled: false, wait: true) == Self.taken("a"))
         #expect(body.next(cancelled: false, wait: true) == .deliver(.end, readMore: false, done: true))
         #expect(body.next(cancelled: false, wait: true) == .deliver(.end, readMore: false, done: false))
         #expect(body.readerLeft() == (tell: false, resume: false))
@@ -58,8 +55,7 @@ struct StreamedBodyStateMachineTests {
         let error = TransportError(.protocolViolation, "cut")
         #expect(failing.finish(error) == nil)
         #expect(failing.finish(nil) == nil, "a second end is ignored")
-        #expect(
-            failing.next(cancelled: false, wait: true) == .deliver(.part(Self.part("a")), readMore: false, done: false))
+        #expect(failing.next(cancelled: false, wait: true) == Self.taken("a"))
         #expect(failing.next(cancelled: false, wait: true) == .deliver(.failure(error), readMore: false, done: true))
     }
 
@@ -80,8 +76,7 @@ struct StreamedBodyStateMachineTests {
         #expect(body.next(cancelled: false, wait: false) == .suspend)
         #expect(body.yield(Self.part("a")) == .buffered(keepReading: true))
         #expect(body.finish(nil) == nil)
-        #expect(
-            body.next(cancelled: false, wait: false) == .deliver(.part(Self.part("a")), readMore: false, done: false))
+        #expect(body.next(cancelled: false, wait: false) == Self.taken("a"))
     }
 
     @Test("A cancelled reader drops what waits and tells the connection once")
