@@ -19,7 +19,13 @@ public enum ModelEncoding {
     /// (Gemini, Claude, Llama, …) count with `o200k_base`, the encoding of OpenAI's current
     /// models, as the best available estimate.
     public static func encoding(forModel model: String) -> EncodingName {
-        let name = model.split(separator: "/", maxSplits: 1).last.map(String.init) ?? model
+        // Without an array of parts, and without a new string when there is no prefix: this runs
+        // for every stream charged.
+        var name = model
+        if let slash = model.utf8.firstIndex(of: UInt8(ascii: "/")) {
+            let rest = model.utf8[model.utf8.index(after: slash)...]
+            name = String(rest.isEmpty ? model.utf8[..<slash] : rest) ?? model
+        }
         if let e = exact[name] { return e }
         for (prefix, e) in prefixes where name.hasPrefix(prefix) { return e }
         return .o200kBase

@@ -14,7 +14,9 @@ struct TokenizerBehaviourTests {
             ("gpt-4", .cl100kBase), ("gpt-4-turbo", .cl100kBase), ("gpt-4-0613", .cl100kBase),
             ("gpt-3.5-turbo", .cl100kBase), ("gpt-3.5-turbo-0125", .cl100kBase),
             ("text-embedding-3-small", .cl100kBase),
-            ("text-embedding-ada-002", .cl100kBase), ("openai/gpt-4", .cl100kBase), ("llama3.2", .o200kBase),
+            ("text-embedding-ada-002", .cl100kBase), ("openai/gpt-4", .cl100kBase), ("gpt-4/", .cl100kBase),
+            ("a/gpt-4o/x", .o200kBase),
+            ("llama3.2", .o200kBase),
             ("claude-3-5-sonnet", .o200kBase), ("gemini-2.0-flash", .o200kBase),
         ])
     func modelMapping(model: String, expected: EncodingName) {
