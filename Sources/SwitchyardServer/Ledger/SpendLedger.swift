@@ -17,6 +17,8 @@ public final class SpendLedger: Service, Sendable {
         var stopping = false
         /// Whether this outage's drops were warned about (once per outage, not once per row).
         var warnedDrop = false
+        /// Rows written, and the statements that wrote them (their ratio shows the batching at work).
+        var written = (rows: 0, statements: 0)
     }
 
     private let url: String
@@ -29,8 +31,6 @@ public final class SpendLedger: Service, Sendable {
     private let waker: AsyncStream<Void>.Continuation
     /// The open database, once `run` has opened it (reports use it too).
     private let opened = Mutex<(any LedgerDatabase)?>(nil)
-    /// Rows written, and the statements that wrote them (their ratio shows the batching at work).
-    private let written = Mutex((rows: 0, statements: 0))
 
     /// Rows written per statement.
     static let batchSize = 500
@@ -74,7 +74,7 @@ public final class SpendLedger: Service, Sendable {
     var pending: Int { queue.withLock { $0.rows.count } }
 
     /// Rows written so far, and the insert statements that wrote them.
-    var writes: (rows: Int, statements: Int) { written.withLock { $0 } }
+    var writes: (rows: Int, statements: Int) { queue.withLock { $0.written } }
 
     /// Opens the database, applies migrations and retention, then writes rows as they come until
     /// graceful shutdown, and then the rows still queued.
@@ -169,19 +169,21 @@ public final class SpendLedger: Service, Sendable {
             }
             if batch.isEmpty { return stopping }
             do {
-                for (day, rows) in Dictionary(grouping: batch, by: \.day).sorted(by: { $0.key < $1.key }) {
+                let days = Dictionary(grouping: batch, by: \.day).sorted { $0.key < $1.key }
+                for (day, rows) in days {
                     try await tables.ensureDay(day)
                     try await tables.insert(rows, day: day)
-                    written.withLock { $0 = ($0.rows + rows.count, $0.statements + 1) }
                 }
-                queue.withLock { queue in
+                let left = queue.withLock { queue in
                     queue.rows.removeFirst(queue.inFlight)
+                    queue.written = (queue.written.rows + queue.inFlight, queue.written.statements + days.count)
                     queue.inFlight = 0
                     queue.warnedDrop = false
+                    return queue.rows.count
                 }
                 if failures > 0 { logger.notice("ledger database reachable again; the queue is catching up") }
                 failures = 0
-                if !stopping && pending < Self.batchSize { return false }
+                if !stopping && left < Self.batchSize { return false }
             } catch {
                 queue.withLock { $0.inFlight = 0 }
                 failures += 1

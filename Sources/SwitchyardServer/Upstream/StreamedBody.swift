@@ -12,6 +12,12 @@ final class StreamedBody: Sendable {
         var machine: StreamedBodyStateMachine
         /// The suspended reader.
         var waiting: Waiter?
+
+        /// The suspended reader, no longer stored.
+        mutating func takeWaiting() -> Waiter? {
+            defer { waiting = nil }
+            return waiting
+        }
     }
 
     private let state: Mutex<State>
@@ -28,8 +34,7 @@ final class StreamedBody: Sendable {
         let (action, waiting) = state.withLock { state -> (StreamedBodyStateMachine.YieldAction, Waiter?) in
             let action = state.machine.yield(part)
             guard case .resume = action else { return (action, nil) }
-            defer { state.waiting = nil }
-            return (action, state.waiting)
+            return (action, state.takeWaiting())
         }
         switch action {
         case .resume(let part):
@@ -46,8 +51,7 @@ final class StreamedBody: Sendable {
     func finish(_ failure: TransportError? = nil) {
         let handoff = state.withLock { state -> (StreamedBodyStateMachine.Delivery, Waiter?)? in
             guard let delivery = state.machine.finish(failure) else { return nil }
-            defer { state.waiting = nil }
-            return (delivery, state.waiting)
+            return (delivery, state.takeWaiting())
         }
         guard let (delivery, waiting) = handoff else { return }
         waiting?.resume(returning: delivery)
@@ -95,8 +99,7 @@ final class StreamedBody: Sendable {
     func readerLeft() {
         let (tell, waiting) = state.withLock { state in
             let (tell, resume) = state.machine.readerLeft()
-            defer { if resume { state.waiting = nil } }
-            return (tell, resume ? state.waiting : nil)
+            return (tell, resume ? state.takeWaiting() : nil)
         }
         waiting?.resume(returning: .cancelled)
         if tell { delegate.didTerminate() }
