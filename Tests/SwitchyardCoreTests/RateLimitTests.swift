@@ -267,6 +267,22 @@ struct RateLimitTests {
         }
     }
 
+    @Test("[DONE] is seen after an event ended by \\r\\n\\r\\n, whichever byte the stream is split at")
+    func doneAfterCRLF() throws {
+        let stream = #"data: {"choices":[{"delta":{"content":"Hi"}}]}"# + "\r\n\r\n" + "data: [DONE]\r\n\r\n"
+        let bytes = Array(stream.utf8)
+        for split in 1..<bytes.count {
+            var t = UsageTrackingSSETranscoder(hideUsageChunk: true)
+            var out = ""
+            for part in [bytes[..<split], bytes[split...]] {
+                if let o = try t.transcode(ByteBuffer(bytes: part)) { out += String(buffer: o) }
+            }
+            #expect(t.delivered, "split at \(split)")
+            if let o = try t.finish() { out += String(buffer: o) }
+            #expect(out == stream && t.streamedText == "Hi", "split at \(split)")
+        }
+    }
+
     @Test("Events end at a blank line whatever mix of \\n, \\r\\n and \\r ends their lines, split anywhere in three")
     func eventEnds() throws {
         let endings = ["\n", "\r\n", "\r"]

@@ -70,14 +70,18 @@ enum ProviderAnswers {
         ])
     }
 
+    /// OpenAI's stream; for a `-mini` model its events end in `\r\n\r\n`, as servers built on
+    /// sse-starlette (many OpenAI-compatible ones) write them, so a cut between `\r` and `\n` is
+    /// tried before every event, `[DONE]` included.
     static func openAIStream(_ model: String) -> Answer {
+        let end = model.hasSuffix("-mini") ? "\r\n\r\n" : "\n\n"
         func chunk(_ delta: [String: Any], finish: String? = nil) -> String {
             let choice: [String: Any] = ["index": 0, "delta": delta, "finish_reason": finish ?? NSNull()]
             let event: [String: Any] = [
                 "id": "chatcmpl-seg", "object": "chat.completion.chunk", "created": 1, "model": model,
                 "choices": [choice],
             ]
-            return "data: \(encode(event))\n\n"
+            return "data: \(encode(event))\(end)"
         }
         var pieces = [chunk(["role": "assistant", "content": ""])]
         pieces += words.enumerated().map { chunk(["content": ($0.offset == 0 ? "" : " ") + $0.element]) }
@@ -86,8 +90,8 @@ enum ProviderAnswers {
             "id": "chatcmpl-seg", "object": "chat.completion.chunk", "created": 1, "model": model, "choices": [],
             "usage": openAIUsage,
         ]
-        pieces.append("data: \(encode(usage))\n\n")
-        pieces.append("data: [DONE]\n\n")
+        pieces.append("data: \(encode(usage))\(end)")
+        pieces.append("data: [DONE]\(end)")
         return Answer(contentType: "text/event-stream", pieces: pieces)
     }
 

@@ -19,7 +19,7 @@ struct SegmentedAnswerTests {
 
     static let exchanges: [Exchange] = {
         var list: [Exchange] = []
-        for model in ["gpt-4o", "gemini-2.0-flash", "claude-3-5-haiku-latest", "llama3.2"] {
+        for model in ["gpt-4o", "gpt-4o-mini", "gemini-2.0-flash", "claude-3-5-haiku-latest", "llama3.2"] {
             for stream in [false, true] {
                 let body =
                     #"{"model":"\#(model)","stream":\#(stream),"stream_options":"#

@@ -21,14 +21,17 @@ def js(obj) -> str:
 
 
 def openai_stream(model):
+    # A `-mini` model's events end in \r\n\r\n, as servers built on sse-starlette write them.
+    end = "\r\n\r\n" if model.endswith("-mini") else "\n\n"
+
     def chunk(delta, finish=None):
         return "data: " + js({"id": "chatcmpl-soak", "object": "chat.completion.chunk", "created": 1, "model": model,
-                              "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + "\n\n"
+                              "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + end
     usage = {"prompt_tokens": 9, "completion_tokens": 24, "total_tokens": 33}
     return ([chunk({"role": "assistant", "content": ""})] + [chunk({"content": d}) for d in DELTAS]
             + [chunk({}, "stop"), "data: " + js({"id": "chatcmpl-soak", "object": "chat.completion.chunk", "created": 1,
-                                                 "model": model, "choices": [], "usage": usage}) + "\n\n",
-               "data: [DONE]\n\n"])
+                                                 "model": model, "choices": [], "usage": usage}) + end,
+               "data: [DONE]" + end])
 
 
 def gemini_event(text, last):

@@ -11,7 +11,7 @@ import pytest
 from conftest import start_gateway
 from segmenting_upstream import TEXT, anthropic_stream, openai_responses_stream, start_in_thread
 
-MODELS = ["gpt-4o", "gemini-2.0-flash", "claude-3-5-haiku-latest", "llama3.2"]
+MODELS = ["gpt-4o", "gpt-4o-mini", "gemini-2.0-flash", "claude-3-5-haiku-latest", "llama3.2"]
 
 
 @pytest.fixture(scope="module")

@@ -45,9 +45,9 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         let events = pending
         // Where the bytes not passed on yet start: every event up to a hidden one passes in one slice.
         var passed = pending.readerIndex
-        while let length = boundary.nextEnd(in: pending), let event = pending.readSlice(length: length) {
-            guard !handle(event) else { continue }
-            Self.pass(events, from: passed, to: pending.readerIndex - length + Self.keptOfHidden(event), into: &out)
+        while let (length, lines) = boundary.nextEnd(in: pending), let event = pending.readSlice(length: length) {
+            guard !handle(event, lines: lines) else { continue }
+            Self.pass(events, from: passed, to: pending.readerIndex - length + Self.previousEnding(event), into: &out)
             passed = pending.readerIndex
         }
         Self.pass(events, from: passed, to: pending.readerIndex, into: &out)
@@ -64,7 +64,9 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     public mutating func finish() throws(GatewayError) -> ByteBuffer? {
         var out = ByteBuffer()
         if pending.readableBytes > 0 {
-            let end = handle(pending) ? pending.writerIndex : pending.readerIndex + Self.keptOfHidden(pending)
+            let end =
+                handle(pending, lines: boundary.pendingLines)
+                ? pending.writerIndex : pending.readerIndex + Self.previousEnding(pending)
             Self.pass(pending, from: pending.readerIndex, to: end, into: &out)
         }
         pending = ByteBuffer()
@@ -85,21 +87,25 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         }
     }
 
-    /// How many of a hidden event's bytes still pass: a leading `\n` that ended the previous
-    /// event's `\r` in a later chunk.
-    private static func keptOfHidden(_ event: ByteBuffer) -> Int {
+    /// How many of the event's first bytes belong to the previous event's ending: a `\n` after the
+    /// `\r` that ended it in an earlier chunk. They still pass when the event is hidden, and are
+    /// not read as a line of the event.
+    private static func previousEnding(_ event: ByteBuffer) -> Int {
         event.getInteger(at: event.readerIndex, as: UInt8.self) == 0x0A ? 1 : 0
     }
 
-    /// Learns what an event says; returns false when it is the usage chunk to hide.
-    private mutating func handle(_ event: ByteBuffer) -> Bool {
-        let (isDone, simple, hasUsage) = event.withUnsafeReadableBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            return (Self.isDone(bytes), !Self.hasLaterLine(bytes), Self.carriesUsage(bytes))
+    /// Learns what an event of `lines` lines says; returns false when it is the usage chunk to
+    /// hide. Only a one-line event is scanned; others (several data lines, a comment or an event
+    /// name first) are decoded.
+    private mutating func handle(_ event: ByteBuffer, lines: Int) -> Bool {
+        let (isDone, hasUsage) = event.withUnsafeReadableBytes { raw in
+            let bytes = UnsafeBufferPointer(
+                rebasing: raw.bindMemory(to: UInt8.self).dropFirst(Self.previousEnding(event)))
+            return (Self.isDone(bytes), Self.carriesUsage(bytes))
         }
         if isDone {
             delivered = true
-        } else if simple, !hasUsage {
+        } else if lines == 1, !hasUsage {
             Self.appendDeltaContent(of: event, to: &streamedBytes)
         } else {
             return read(event)
@@ -201,14 +207,6 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         return line.elementsEqual(doneSpaced) || line.elementsEqual(done)
     }
 
-    /// Whether another line follows the event's first (several data lines, a comment or an event
-    /// name first, a line left from the previous event's ending): such events are decoded rather
-    /// than scanned. Only line endings may follow the first line's end.
-    private static func hasLaterLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let firstEnd = EventBoundary.lineEnd(in: UnsafeRawBufferPointer(bytes), from: 0)
-        return bytes[firstEnd...].contains { $0 != 0x0A && $0 != 0x0D }
-    }
-
     private static let usageKey = BytePattern(#""usage""#)
     private static let contentKey = BytePattern(#""content""#)
     private static let done = Array("data:[DONE]".utf8)
@@ -224,11 +222,17 @@ struct EventBoundary: Sendable {
     private var lastWasCR = false
     /// No byte of the current line has been seen yet.
     private var lineEmpty = true
+    /// The lines of the current event that have ended, blank ones not counted.
+    private var endedLines = 0
 
-    /// The length of the first complete event in `buffer`'s readable bytes, or nil while it is
-    /// incomplete. Once an event is returned, the caller removes exactly that many bytes.
-    mutating func nextEnd(in buffer: ByteBuffer) -> Int? {
-        buffer.withUnsafeReadableBytes { raw -> Int? in
+    /// The lines of the event not complete yet, counting one not ended yet.
+    var pendingLines: Int { endedLines + (lineEmpty ? 0 : 1) }
+
+    /// The length of the first complete event in `buffer`'s readable bytes and how many lines it
+    /// has (blank ones not counted), or nil while it is incomplete. Once an event is returned, the
+    /// caller removes exactly that many bytes.
+    mutating func nextEnd(in buffer: ByteBuffer) -> (length: Int, lines: Int)? {
+        buffer.withUnsafeReadableBytes { raw -> (length: Int, lines: Int)? in
             while scanned < raw.count {
                 if !lastWasCR {
                     // Inside a line: straight to its end.
@@ -256,10 +260,11 @@ struct EventBoundary: Sendable {
                         scanned += 1
                         lastWasCR = false
                     }
-                    defer { scanned = 0 }
-                    return scanned
+                    defer { (scanned, endedLines) = (0, 0) }
+                    return (scanned, endedLines)
                 }
                 lineEmpty = true
+                endedLines += 1
             }
             return nil
         }
@@ -267,7 +272,7 @@ struct EventBoundary: Sendable {
 
     /// The offset of the first `\n` or `\r` at or after `from`, or the end: found by the C
     /// library's `memchr`, the `\r` only before the `\n`, so each byte is looked at once or twice.
-    fileprivate static func lineEnd(in raw: UnsafeRawBufferPointer, from: Int) -> Int {
+    private static func lineEnd(in raw: UnsafeRawBufferPointer, from: Int) -> Int {
         guard let base = raw.baseAddress, from < raw.count else { return raw.count }
         let newline = memchr(base + from, 0x0A, raw.count - from).map { UnsafeRawPointer($0) - base } ?? raw.count
         guard newline > from else { return newline }
