@@ -113,7 +113,7 @@ struct DecoderFuzzTests {
             Array(#"{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}"#.utf8))
         for round in 0..<40_000 {
             let kind = Self.kinds[round % Self.kinds.count]
-            chat.accountUsage = round % 8 < 4
+            chat.includeUsage = round % 8 < 4 ? true : nil
             var transcoder = AdapterRegistry.standard.adapter(for: kind)!.makeChatStreamTranscoder(chat: chat)
             var bytes = Self.mutate(Array(Self.streams[kind]!.utf8), &generator)
             #expect(

@@ -27,13 +27,14 @@ struct PassthroughTests {
     func doneSplit() throws {
         let stream = "data: {\"a\":1}\n\ndata: [DONE]\n\n"
         for split in 0...stream.utf8.count {
-            var t = PassthroughSSETranscoder()
+            var t = UsageTrackingSSETranscoder(hideUsageChunk: true)
             let bytes = Array(stream.utf8)
-            let a = try t.transcode(ByteBuffer(bytes: bytes[..<split]))
-            let b = try t.transcode(ByteBuffer(bytes: bytes[split...]))
-            #expect(a?.readableBytes == split)
-            #expect(b?.readableBytes == bytes.count - split)
-            #expect(throws: Never.self) { try t.finish() }
+            var out = ByteBuffer()
+            for part in [bytes[..<split], bytes[split...]] {
+                if var relayed = try t.transcode(ByteBuffer(bytes: part)) { out.writeBuffer(&relayed) }
+            }
+            #expect(throws: Never.self) { if var last = try t.finish() { out.writeBuffer(&last) } }
+            #expect(String(buffer: out) == stream, "split at \(split)")
         }
     }
 
@@ -44,7 +45,7 @@ struct PassthroughTests {
             "event: message_start\ndata: {\"type\":\"message_start\"}\n\n"
             + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
         let relays: [(String, () -> any ChatStreamTranscoder)] = [
-            (chat, { PassthroughSSETranscoder() }), (chat, { UsageTrackingSSETranscoder(hideUsageChunk: true) }),
+            (chat, { UsageTrackingSSETranscoder(hideUsageChunk: true) }),
             (messages, { ObservedRelayTranscoder(MessagesStreamObserver()) }),
         ]
         for (stream, make) in relays {
@@ -61,10 +62,10 @@ struct PassthroughTests {
 
     @Test("A stream cut before [DONE] is reported as a 502")
     func cut() throws {
-        var t = PassthroughSSETranscoder()
+        var t = UsageTrackingSSETranscoder(hideUsageChunk: true)
         _ = try t.transcode(ByteBuffer(string: "data: {\"a\":1}\n\ndata: {\"b\""))
         #expect(throws: GatewayError.self) { try t.finish() }
-        var empty = PassthroughSSETranscoder()
+        var empty = UsageTrackingSSETranscoder(hideUsageChunk: true)
         #expect(throws: GatewayError.self) { try empty.finish() }
     }
 

@@ -17,9 +17,6 @@ public struct ChatRequestEnvelope: Sendable, Equatable {
     /// The whole request as parsed at the edge, for the adapters that translate it (nil when it
     /// must be decoded from the bytes again).
     public var document: [String: JSONValue]?
-    /// Set by the gateway when it must learn the exact usage (rate limiting): adapters then ask
-    /// the upstream for usage even if the client did not, and hide it from such a client.
-    public var accountUsage = false
 
     /// Creates an envelope directly (tests and adapters).
     public init(model: String, messages: [JSONValue], stream: Bool = false, includeUsage: Bool? = nil) {

@@ -28,9 +28,10 @@ public struct OpenAIAdapter: ProviderAdapter {
         )
     }
 
-    /// With usage accounting on, a stream must end with a usage chunk: ask for it.
+    /// Every answer is priced, so a stream must end with a usage chunk: ask for it (the relay hides
+    /// it from a client that did not).
     func askingForUsage(_ body: ByteBuffer, chat: ChatRequestEnvelope) throws(GatewayError) -> ByteBuffer {
-        guard chat.stream, chat.accountUsage, chat.includeUsage != true else { return body }
+        guard chat.stream, chat.includeUsage != true else { return body }
         guard
             let rewritten = TopLevelFieldRewriter.settingValue(
                 "stream_options", toJSON: #"{"include_usage":true}"#, in: Array(buffer: body))
@@ -51,11 +52,10 @@ public struct OpenAIAdapter: ProviderAdapter {
         return AdaptedResponse(body: body, usage: TokenUsage(json: usage))
     }
 
-    /// A byte relay that notices a stream cut before `data: [DONE]`; with usage accounting, an
-    /// event relay that reads the usage chunk (and hides it when the client did not ask).
+    /// An event relay that reads the usage chunk (and hides it when the client did not ask) and
+    /// notices a stream cut before `data: [DONE]`.
     public func makeChatStreamTranscoder(chat: ChatRequestEnvelope) -> any ChatStreamTranscoder {
-        guard chat.accountUsage else { return PassthroughSSETranscoder() }
-        return UsageTrackingSSETranscoder(hideUsageChunk: chat.includeUsage != true)
+        UsageTrackingSSETranscoder(hideUsageChunk: chat.includeUsage != true)
     }
 
     /// Forwards the embeddings body, renaming `model` when the route rewrites it.

@@ -14,9 +14,7 @@ struct CanonicalChat: Sendable {
     /// The canonical request for a translated `document`.
     init(_ document: [String: JSONValue]) throws(GatewayError) {
         body = ByteBuffer(bytes: JSONWriter.bytes(.object(document)))
-        var envelope = try ChatRequestEnvelope.parse(body.readableBytesView)
-        envelope.accountUsage = true
-        self.envelope = envelope
+        envelope = try ChatRequestEnvelope.parse(body.readableBytesView)
     }
 
     /// The upstream request for `target`, by its adapter.

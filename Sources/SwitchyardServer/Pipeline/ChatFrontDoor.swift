@@ -5,11 +5,8 @@ import SwitchyardCore
 /// `POST /v1/chat/completions`: OpenAI's Chat Completions API, streamed or whole, for every
 /// provider.
 struct ChatFrontDoor: FrontDoor {
-    func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> ChatRequestEnvelope
-    {
-        var chat = try ChatRequestEnvelope.parse(body.readableBytesView)
-        chat.accountUsage = accountsUsage
-        return chat
+    func parse(_ body: ByteBuffer, headers: HTTPFields) throws(GatewayError) -> ChatRequestEnvelope {
+        try ChatRequestEnvelope.parse(body.readableBytesView)
     }
 
     func model(of request: ChatRequestEnvelope) -> String { request.model }

@@ -13,7 +13,7 @@ struct EmbeddingsFrontDoor: FrontDoor {
         var input: JSONValue
     }
 
-    func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> Envelope {
+    func parse(_ body: ByteBuffer, headers: HTTPFields) throws(GatewayError) -> Envelope {
         let envelope: Envelope = try RequestDecoding.decode(Data(buffer: body))
         guard !envelope.model.isEmpty else {
             throw GatewayError.invalidRequest("`model` must be a non-empty string.", param: "model")

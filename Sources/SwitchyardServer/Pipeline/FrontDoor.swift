@@ -11,9 +11,8 @@ protocol FrontDoor: Sendable {
     associatedtype Parsed: Sendable
 
     /// Parses and checks a request body, turning every problem into a 400 the client can act on;
-    /// `headers` are the request's. `accountsUsage` (the budgets are on) asks adapters to learn the
-    /// exact usage of streams.
-    func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> Parsed
+    /// `headers` are the request's.
+    func parse(_ body: ByteBuffer, headers: HTTPFields) throws(GatewayError) -> Parsed
 
     /// The model the request asks for: what routing, keys and budgets look at.
     func model(of request: Parsed) -> String

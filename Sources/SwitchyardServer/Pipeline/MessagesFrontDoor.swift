@@ -21,7 +21,7 @@ struct MessagesFrontDoor: FrontDoor {
         var beta: String?
     }
 
-    func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> Exchange {
+    func parse(_ body: ByteBuffer, headers: HTTPFields) throws(GatewayError) -> Exchange {
         let request = try MessagesRequest.parse(body.readableBytesView)
         let chat = request.chat.flatMap { document -> Result<CanonicalChat, GatewayError> in
             do throws(GatewayError) { return .success(try CanonicalChat(document)) } catch { return .failure(error) }

@@ -233,8 +233,7 @@ struct RequestLifecycle: Sendable {
     ) async throws(GatewayError) -> Door.Parsed {
         let headers = context.headers
         return try await read(context) { body throws(GatewayError) in
-            // Every answer is priced, so every stream's usage is asked for.
-            try door.parse(body, headers: headers, accountsUsage: true)
+            try door.parse(body, headers: headers)
         }
     }
 

@@ -22,7 +22,7 @@ struct ResponsesFrontDoor: FrontDoor {
         }
     }
 
-    func parse(_ body: ByteBuffer, headers: HTTPFields, accountsUsage: Bool) throws(GatewayError) -> Exchange {
+    func parse(_ body: ByteBuffer, headers: HTTPFields) throws(GatewayError) -> Exchange {
         Exchange(request: try ResponsesRequest.parse(body.readableBytesView))
     }
 

@@ -38,7 +38,6 @@ struct MessagesStreamTests {
     static func events(_ chunks: [[UInt8]], toolNames: [String: String] = [:]) throws(GatewayError) -> [String] {
         var chat = ChatRequestEnvelope(model: "claude-x", messages: [["role": "user", "content": "hi"]], stream: true)
         chat.includeUsage = true
-        chat.accountUsage = true
         var transcoder = CanonicalStreamTranscoder(
             inner: OpenAIAdapter().makeChatStreamTranscoder(chat: chat),
             machine: MessagesStreamMachine(model: "claude-x", inputEstimate: 9, toolNames: toolNames), counter: nil)

@@ -14,7 +14,6 @@ struct ResponsesStreamTests {
     static func events(_ chunks: [[UInt8]], failing: Bool = false) throws(GatewayError) -> [[String: JSONValue]] {
         var chat = ChatRequestEnvelope(model: "asked", messages: [["role": "user", "content": "hi"]], stream: true)
         chat.includeUsage = true
-        chat.accountUsage = true
         var transcoder = CanonicalStreamTranscoder(
             inner: OpenAIAdapter().makeChatStreamTranscoder(chat: chat),
             machine: ResponsesStreamMachine(request: request, inputEstimate: 9), counter: nil)
