@@ -247,17 +247,27 @@ struct RateLimitTests {
         + #"data: {"id":"c","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}"# + "\n\n"
         + "data: [DONE]\n\n"
 
+    /// A relay fed `parts` in turn and finished: the relay, what it passed on, and whether it said
+    /// `[DONE]` was passed on before it was finished.
+    static func relayed(
+        _ parts: [ArraySlice<UInt8>], hide: Bool = true
+    ) throws -> (relay: UsageTrackingSSETranscoder, out: String, delivered: Bool) {
+        var relay = UsageTrackingSSETranscoder(hideUsageChunk: hide)
+        var out = ""
+        for part in parts {
+            if let o = try relay.transcode(ByteBuffer(bytes: part)) { out += String(buffer: o) }
+        }
+        let delivered = relay.delivered
+        if let o = try relay.finish() { out += String(buffer: o) }
+        return (relay, out, delivered)
+    }
+
     @Test("The usage-tracking relay reads usage and hides the chunk from a client that did not ask, at every split")
     func usageTracking() throws {
         let bytes = Array(Self.stream.utf8)
         for hide in [true, false] {
             for split in 1..<bytes.count {
-                var t = UsageTrackingSSETranscoder(hideUsageChunk: hide)
-                var out = ""
-                for part in [bytes[..<split], bytes[split...]] {
-                    if let o = try t.transcode(ByteBuffer(bytes: part)) { out += String(buffer: o) }
-                }
-                if let o = try t.finish() { out += String(buffer: o) }
+                let (t, out, _) = try Self.relayed([bytes[..<split], bytes[split...]], hide: hide)
                 #expect(t.usage == TokenUsage(promptTokens: 9, completionTokens: 2))
                 #expect(t.streamedText == "Hello")
                 #expect(out.contains(#""choices":[],"usage""#) == !hide)
@@ -272,13 +282,8 @@ struct RateLimitTests {
         let stream = #"data: {"choices":[{"delta":{"content":"Hi"}}]}"# + "\r\n\r\n" + "data: [DONE]\r\n\r\n"
         let bytes = Array(stream.utf8)
         for split in 1..<bytes.count {
-            var t = UsageTrackingSSETranscoder(hideUsageChunk: true)
-            var out = ""
-            for part in [bytes[..<split], bytes[split...]] {
-                if let o = try t.transcode(ByteBuffer(bytes: part)) { out += String(buffer: o) }
-            }
-            #expect(t.delivered, "split at \(split)")
-            if let o = try t.finish() { out += String(buffer: o) }
+            let (t, out, delivered) = try Self.relayed([bytes[..<split], bytes[split...]])
+            #expect(delivered, "split at \(split)")
             #expect(out == stream && t.streamedText == "Hi", "split at \(split)")
         }
     }
@@ -299,12 +304,7 @@ struct RateLimitTests {
         let bytes = Array(stream.utf8)
         for first in stride(from: 1, to: bytes.count, by: 7) {
             for second in stride(from: first, to: bytes.count, by: 11) {
-                var t = UsageTrackingSSETranscoder(hideUsageChunk: true)
-                var out = ""
-                for part in [bytes[..<first], bytes[first..<second], bytes[second...]] {
-                    if let o = try t.transcode(ByteBuffer(bytes: part)) { out += String(buffer: o) }
-                }
-                if let o = try t.finish() { out += String(buffer: o) }
+                let (t, out, _) = try Self.relayed([bytes[..<first], bytes[first..<second], bytes[second...]])
                 #expect(out == stream && t.streamedText == text && t.delivered, "split at \(first), \(second)")
                 if out != stream { return }
             }
@@ -359,12 +359,7 @@ struct RateLimitTests {
         let stream = kept + usage + "data: [DONE]\r\n\r\n"
         let bytes = Array(stream.utf8)
         for split in 1..<bytes.count {
-            var relay = UsageTrackingSSETranscoder(hideUsageChunk: true)
-            var out = ""
-            for part in [bytes[..<split], bytes[split...]] {
-                if let o = try relay.transcode(ByteBuffer(bytes: part)) { out += String(buffer: o) }
-            }
-            if let o = try relay.finish() { out += String(buffer: o) }
+            let (relay, out, _) = try Self.relayed([bytes[..<split], bytes[split...]])
             #expect(out == kept + "data: [DONE]\r\n\r\n", "split at \(split)")
             #expect(relay.streamedText == "abé")
             #expect(relay.usage == TokenUsage(promptTokens: 3, completionTokens: 2))
