@@ -33,21 +33,21 @@ struct ClientAnswerWriter: Sendable {
     func whole(_ status: HTTPResponse.Status, _ headers: HTTPFields, body: ByteBuffer) {
         var headers = headers
         headers[.contentLength] = String(body.readableBytes)
-        channel.write(HTTPResponsePart.head(head(status, headers)), promise: nil)
-        if body.readableBytes > 0 { channel.write(HTTPResponsePart.body(body), promise: nil) }
-        channel.writeAndFlush(HTTPResponsePart.end(nil), promise: nil)
+        channel.write(part: HTTPResponsePart.head(head(status, headers)))
+        if body.readableBytes > 0 { channel.write(part: HTTPResponsePart.body(body)) }
+        channel.write(part: HTTPResponsePart.end(nil), flush: true)
     }
 
     /// Starts a streamed answer: its head is written, not flushed.
     func startStream(_ headers: HTTPFields) {
-        channel.write(HTTPResponsePart.head(head(.ok, headers)), promise: nil)
+        channel.write(part: HTTPResponsePart.head(head(.ok, headers)))
     }
 
     /// Writes one chunk of a stream, flushed once the task waits; throws when the client is gone.
     func chunk(_ buffer: ByteBuffer) async throws {
         guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
         guard channel.isWritable else { return try await send(.body(buffer)) }
-        channel.write(HTTPResponsePart.body(buffer), promise: nil)
+        channel.write(part: HTTPResponsePart.body(buffer))
         flushSoon()
     }
 
@@ -65,9 +65,9 @@ struct ClientAnswerWriter: Sendable {
 
     /// Writes and flushes `part`; waits for it to leave only while the client is not reading.
     private func send(_ part: HTTPResponsePart) async throws {
-        guard !channel.isWritable else { return channel.writeAndFlush(part, promise: nil) }
+        guard !channel.isWritable else { return channel.write(part: part, flush: true) }
         let written = channel.eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(part, promise: written)
+        channel.write(part: part, flush: true, promise: written)
         try await written.futureResult.get()
     }
 }

@@ -51,9 +51,9 @@ final class UpstreamConnection: Sendable {
         promise: EventLoopPromise<UpstreamResponse>
     ) {
         guard handler.value.start(promise: promise, timeouts: timeouts, whole: whole, owner: self) else { return }
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        channel.write(part: HTTPClientRequestPart.head(head))
+        if let body { channel.write(part: HTTPClientRequestPart.body(.byteBuffer(body))) }
+        channel.write(part: HTTPClientRequestPart.end(nil), flush: true)
     }
 
     /// The answer ended and the connection, idle and clean, can serve another (called by its
