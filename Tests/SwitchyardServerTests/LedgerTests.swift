@@ -95,7 +95,11 @@ struct LedgerTests {
         let ledger = SpendLedger(
             url: "sqlite:\(path)", capacity: 10, retentionDays: 90, metrics: metrics, logger: Logger(label: "test"))
         let today = LedgerRow.day(of: Date())
-        for _ in 0..<15 { ledger.append(Self.row(today, key: "k", model: "m", cost: 0.01)) }
+        let yesterday = LedgerRow.day(of: Date(timeIntervalSinceNow: -86_400))
+        // The last row is of another day: the batch writes to two day tables.
+        for index in 0..<15 {
+            ledger.append(Self.row(index == 14 ? yesterday : today, key: "k", model: "m", cost: 0.01))
+        }
         #expect(ledger.pending == 10)
         #expect(
             try Exposition(String(decoding: metrics.render(), as: UTF8.self)).value(
@@ -111,6 +115,12 @@ struct LedgerTests {
         let lines = try await SpendReports.report(
             try SpendQuery(by: "key", since: nil, until: nil), url: "sqlite:\(path)", logger: Logger(label: "test"))
         #expect(lines.first?.requests == 11)
+        let days = try await SpendReports.report(
+            try SpendQuery(by: "day", since: SpendQuery.display(yesterday), until: nil), url: "sqlite:\(path)",
+            logger: Logger(label: "test"))
+        #expect(
+            days.map { "\($0.group) \($0.requests)" }.sorted()
+                == ["\(SpendQuery.display(yesterday)) 1", "\(SpendQuery.display(today)) 10"])
     }
 
     @Test("A steady stream of rows is written in gathered batches, not one small statement after another")

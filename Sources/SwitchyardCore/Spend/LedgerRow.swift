@@ -51,54 +51,89 @@ public struct LedgerRow: Sendable, Equatable {
     }
 
     /// The UTC day the row belongs to, as `YYYYMMDD` (the ledger keeps one table per day).
-    public var day: String { Self.day(of: time) }
+    public var day: String { Self.day(number: dayNumber) }
+
+    /// The UTC day the row belongs to, as days since 1970-01-01: cheaper to group rows by than
+    /// `day`.
+    public var dayNumber: Int64 { Self.instant(time).days }
 
     /// The UTC day of `date` as `YYYYMMDD`.
     public static func day(of date: Date) -> String {
-        let (year, month, day, _) = civil(date)
-        var out: [UInt8] = []
-        out.reserveCapacity(8)
-        append(year, 4, to: &out)
-        append(month, 2, to: &out)
-        append(day, 2, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        day(number: instant(date).days)
     }
 
-    /// `date` in ISO 8601 to the millisecond, UTC (`2026-12-03T12:19:05.123Z`), without a
-    /// formatter or a string per field: the ledger writes one per row.
-    public static func timestamp(_ date: Date) -> String {
-        let (year, month, day, milliseconds) = civil(date)
-        let seconds = milliseconds / 1000
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
-        for (value, width, separator) in [
-            (year, 4, "-"), (month, 2, "-"), (day, 2, "T"), (seconds / 3600, 2, ":"), (seconds / 60 % 60, 2, ":"),
-            (seconds % 60, 2, "."), (milliseconds % 1000, 3, "Z"),
-        ] as [(Int64, Int, Unicode.Scalar)] {
-            append(value, width, to: &out)
-            out.append(UInt8(ascii: separator))
+    /// The UTC day `number` days after 1970-01-01 as `YYYYMMDD`.
+    public static func day(number: Int64) -> String {
+        let (year, month, day) = civil(days: number)
+        return String(unsafeUninitializedCapacity: 32) { out in
+            var index = 0
+            write(year, 4, into: out, at: &index)
+            write(month, 2, into: out, at: &index)
+            write(day, 2, into: out, at: &index)
+            return index
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
-    /// The civil date of `date` in UTC, and the milliseconds into its day.
-    static func civil(_ date: Date) -> (year: Int64, month: Int64, day: Int64, milliseconds: Int64) {
+    /// `date` in ISO 8601 to the millisecond, UTC (`2026-12-03T12:19:05.123Z`), written straight
+    /// into the string's storage: the ledger writes one per row.
+    public static func timestamp(_ date: Date) -> String {
+        let (days, milliseconds) = instant(date)
+        let (year, month, day) = civil(days: days)
+        let seconds = milliseconds / 1000
+        return String(unsafeUninitializedCapacity: 48) { out in
+            var index = 0
+            write(year, 4, then: "-", into: out, at: &index)
+            write(month, 2, then: "-", into: out, at: &index)
+            write(day, 2, then: "T", into: out, at: &index)
+            write(seconds / 3600, 2, then: ":", into: out, at: &index)
+            write(seconds / 60 % 60, 2, then: ":", into: out, at: &index)
+            write(seconds % 60, 2, then: ".", into: out, at: &index)
+            write(milliseconds % 1000, 3, then: "Z", into: out, at: &index)
+            return index
+        }
+    }
+
+    /// The whole days from 1970-01-01 to `date` in UTC, and the milliseconds into its day.
+    static func instant(_ date: Date) -> (days: Int64, milliseconds: Int64) {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let days = milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
-        let (year, month) = CalendarMonth.civil(days: days)
-        return (year, month, days - CalendarMonth.days(year: year, month: month) + 1, milliseconds - days * 86_400_000)
+        return (days, milliseconds - days * 86_400_000)
     }
 
-    /// Appends `value` in decimal, zero-padded to `width` (a sign first when negative).
-    static func append(_ value: Int64, _ width: Int, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        let start = out.count
+    /// The civil date of the day `days` after 1970-01-01.
+    static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let (year, month) = CalendarMonth.civil(days: days)
+        return (year, month, days - CalendarMonth.days(year: year, month: month) + 1)
+    }
+
+    /// Writes `value` in decimal at `index` in `out`, zero-padded to `width` (a sign first when
+    /// negative), then `separator` when given; moves `index` past what it wrote. The callers' strings
+    /// have room for their fields at any `Int64` (20 bytes for the year, a sign included).
+    private static func write(
+        _ value: Int64, _ width: Int, then separator: Unicode.Scalar? = nil,
+        into out: UnsafeMutableBufferPointer<UInt8>,
+        at index: inout Int
+    ) {
+        if value < 0 {
+            out[index] = UInt8(ascii: "-")
+            index += 1
+        }
+        var digits = 1
         var rest = value.magnitude
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(rest % 10))
+        while rest >= 10 {
             rest /= 10
-        } while rest > 0
-        while out.count - start < width { out.append(UInt8(ascii: "0")) }
-        out[start...].reverse()
+            digits += 1
+        }
+        rest = value.magnitude
+        let end = index + max(width, digits)
+        for position in (index..<end).reversed() {
+            out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        index = end
+        if let separator {
+            out[index] = UInt8(ascii: separator)
+            index += 1
+        }
     }
 }

@@ -169,8 +169,9 @@ public final class SpendLedger: Service, Sendable {
             }
             if batch.isEmpty { return stopping }
             do {
-                let days = Dictionary(grouping: batch, by: \.day).sorted { $0.key < $1.key }
-                for (day, rows) in days {
+                let days = Dictionary(grouping: batch, by: \.dayNumber).sorted { $0.key < $1.key }
+                for (number, rows) in days {
+                    let day = LedgerRow.day(number: number)
                     try await tables.ensureDay(day)
                     try await tables.insert(rows, day: day)
                 }

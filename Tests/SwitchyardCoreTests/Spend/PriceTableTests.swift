@@ -148,5 +148,10 @@ struct SpendFormattingTests {
                 LedgerRow.day(of: date)
                     == formatter.string(from: date).prefix(10).replacingOccurrences(of: "-", with: ""))
         }
+        // Years of more than four digits are written whole, and year 0 is padded like any other.
+        let far = Date(timeIntervalSince1970: 253_402_300_800.25)
+        #expect(LedgerRow.timestamp(far) == "10000-01-01T00:00:00.250Z")
+        #expect(LedgerRow.day(of: far) == "100000101")
+        #expect(LedgerRow.timestamp(Date(timeIntervalSince1970: -62_167_219_200)) == "0000-01-01T00:00:00.000Z")
     }
 }
