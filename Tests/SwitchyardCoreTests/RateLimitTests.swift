@@ -223,6 +223,17 @@ struct RateLimitTests {
         let hashed = RateLimiter.user(header: nil, keyName: nil, bearerToken: "sk-secret", address: nil)
         #expect(hashed.hasPrefix("token:") && !hashed.contains("sk-secret"))
         #expect(RateLimiter.user(header: "", keyName: nil, bearerToken: nil, address: "1.2.3.4") == "ip:1.2.3.4")
+        // The token and the address are read only when they decide the user.
+        var reads = 0
+        func read(_ value: String?) -> String? {
+            reads += 1
+            return value
+        }
+        _ = RateLimiter.user(header: "alice", keyName: nil, bearerToken: read("t"), address: read("1.2.3.4"))
+        _ = RateLimiter.user(header: nil, keyName: "team", bearerToken: read("t"), address: read("1.2.3.4"))
+        #expect(reads == 0)
+        _ = RateLimiter.user(header: nil, keyName: nil, bearerToken: read("t"), address: read("1.2.3.4"))
+        #expect(reads == 1)
     }
 
     @Test("stream_options is replaced or added at the top level")

@@ -200,12 +200,18 @@ public struct RateLimiter: Sendable {
     }
 
     /// The rate-limit user: the gateway key's name (with the user header inside it when given),
-    /// else the user header, else a hash of the bearer token, else the client address.
-    public static func user(header: String?, keyName: String?, bearerToken: String?, address: String?) -> String {
+    /// else the user header, else a hash of the bearer token, else the client address. The token
+    /// and the address are read only when they decide it.
+    public static func user(
+        header: String?, keyName: String?, bearerToken: @autoclosure () -> String?,
+        address: @autoclosure () -> String?
+    ) -> String {
         let header = header.flatMap { $0.isEmpty ? nil : $0 }
         if let keyName { return "key:\(keyName)" + (header.map { "/user:\($0)" } ?? "") }
         if let header { return "user:\(header)" }
-        if let bearerToken, !bearerToken.isEmpty { return "token:" + Hashing.sha256Hex(bearerToken).prefix(32) }
-        return "ip:\(address ?? "unknown")"
+        if let bearerToken = bearerToken(), !bearerToken.isEmpty {
+            return "token:" + Hashing.sha256Hex(bearerToken).prefix(32)
+        }
+        return "ip:\(address() ?? "unknown")"
     }
 }
