@@ -3,13 +3,15 @@ import Foundation
 /// Where a provider lives: scheme, host, port and a path prefix the adapter appends to.
 public struct UpstreamBaseURL: Sendable, Equatable, CustomStringConvertible {
     /// Whether to use TLS.
-    public var tls: Bool
+    public let tls: Bool
     /// Host name or address.
-    public var host: String
+    public let host: String
     /// TCP port.
-    public var port: Int
+    public let port: Int
     /// Path prefix without a trailing slash, e.g. `/v1` or empty.
-    public var pathPrefix: String
+    public let pathPrefix: String
+    /// The URL of the base itself, written once: every request's URL begins with it.
+    public let description: String
 
     /// Creates a base URL from its parts.
     public init(tls: Bool, host: String, port: Int, pathPrefix: String = "") {
@@ -17,6 +19,7 @@ public struct UpstreamBaseURL: Sendable, Equatable, CustomStringConvertible {
         self.host = host
         self.port = port
         self.pathPrefix = pathPrefix.hasSuffix("/") ? String(pathPrefix.dropLast()) : pathPrefix
+        description = "\(tls ? "https" : "http")://\(UpstreamTarget.urlHost(host)):\(port)\(self.pathPrefix)"
     }
 
     /// Parses `http(s)://host[:port][/prefix]`; nil when it is not such a URL.
@@ -30,9 +33,6 @@ public struct UpstreamBaseURL: Sendable, Equatable, CustomStringConvertible {
 
     /// The URL for `path` below this base.
     public func url(_ path: String) -> String {
-        "\(tls ? "https" : "http")://\(UpstreamTarget.urlHost(host)):\(port)\(pathPrefix)\(path)"
+        description + path
     }
-
-    /// The URL of the base itself.
-    public var description: String { url("") }
 }

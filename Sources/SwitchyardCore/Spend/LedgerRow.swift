@@ -67,9 +67,9 @@ public struct LedgerRow: Sendable, Equatable {
         let (year, month, day) = civil(days: number)
         return String(unsafeUninitializedCapacity: 32) { out in
             var index = 0
-            write(year, 4, into: out, at: &index)
-            write(month, 2, into: out, at: &index)
-            write(day, 2, into: out, at: &index)
+            DecimalText.write(year, 4, into: out, at: &index)
+            DecimalText.write(month, 2, into: out, at: &index)
+            DecimalText.write(day, 2, into: out, at: &index)
             return index
         }
     }
@@ -82,13 +82,13 @@ public struct LedgerRow: Sendable, Equatable {
         let seconds = milliseconds / 1000
         return String(unsafeUninitializedCapacity: 48) { out in
             var index = 0
-            write(year, 4, then: "-", into: out, at: &index)
-            write(month, 2, then: "-", into: out, at: &index)
-            write(day, 2, then: "T", into: out, at: &index)
-            write(seconds / 3600, 2, then: ":", into: out, at: &index)
-            write(seconds / 60 % 60, 2, then: ":", into: out, at: &index)
-            write(seconds % 60, 2, then: ".", into: out, at: &index)
-            write(milliseconds % 1000, 3, then: "Z", into: out, at: &index)
+            DecimalText.write(year, 4, then: "-", into: out, at: &index)
+            DecimalText.write(month, 2, then: "-", into: out, at: &index)
+            DecimalText.write(day, 2, then: "T", into: out, at: &index)
+            DecimalText.write(seconds / 3600, 2, then: ":", into: out, at: &index)
+            DecimalText.write(seconds / 60 % 60, 2, then: ":", into: out, at: &index)
+            DecimalText.write(seconds % 60, 2, then: ".", into: out, at: &index)
+            DecimalText.write(milliseconds % 1000, 3, then: "Z", into: out, at: &index)
             return index
         }
     }
@@ -104,36 +104,5 @@ public struct LedgerRow: Sendable, Equatable {
     static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let (year, month) = CalendarMonth.civil(days: days)
         return (year, month, days - CalendarMonth.days(year: year, month: month) + 1)
-    }
-
-    /// Writes `value` in decimal at `index` in `out`, zero-padded to `width` (a sign first when
-    /// negative), then `separator` when given; moves `index` past what it wrote. The callers' strings
-    /// have room for their fields at any `Int64` (20 bytes for the year, a sign included).
-    private static func write(
-        _ value: Int64, _ width: Int, then separator: Unicode.Scalar? = nil,
-        into out: UnsafeMutableBufferPointer<UInt8>,
-        at index: inout Int
-    ) {
-        if value < 0 {
-            out[index] = UInt8(ascii: "-")
-            index += 1
-        }
-        var digits = 1
-        var rest = value.magnitude
-        while rest >= 10 {
-            rest /= 10
-            digits += 1
-        }
-        rest = value.magnitude
-        let end = index + max(width, digits)
-        for position in (index..<end).reversed() {
-            out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-        }
-        index = end
-        if let separator {
-            out[index] = UInt8(ascii: separator)
-            index += 1
-        }
     }
 }

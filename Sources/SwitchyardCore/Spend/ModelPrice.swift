@@ -70,9 +70,13 @@ public struct ModelPrice: Sendable, Equatable {
     /// them (`2.50`, `0.075`, `0.000001875`); written without a formatter, as every answer's cost header is.
     public static func format(_ dollars: Double) -> String {
         let nano = Int64((max(dollars, 0) * 1_000_000_000).rounded())
-        var fraction = Array(String(nano % 1_000_000_000).utf8)
-        fraction.insert(contentsOf: repeatElement(UInt8(ascii: "0"), count: 9 - fraction.count), at: 0)
-        while fraction.count > 2, fraction.last == UInt8(ascii: "0") { fraction.removeLast() }
-        return String(nano / 1_000_000_000) + "." + String(decoding: fraction, as: UTF8.self)
+        return String(unsafeUninitializedCapacity: 32) { out in
+            var index = 0
+            DecimalText.write(nano / 1_000_000_000, 1, then: ".", into: out, at: &index)
+            DecimalText.write(nano % 1_000_000_000, 9, into: out, at: &index)
+            // Trailing zeros go, but two decimals stay.
+            while out[index - 3] != UInt8(ascii: "."), out[index - 1] == UInt8(ascii: "0") { index -= 1 }
+            return index
+        }
     }
 }
