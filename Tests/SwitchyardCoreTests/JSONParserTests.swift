@@ -56,6 +56,41 @@ struct JSONParserTests {
         }
     }
 
+    @Test("Long strings, read sixteen bytes at a time: every piece at every offset, one fault or none")
+    func longStrings() throws {
+        // Pieces of a string's JSON text and what each decodes to; the faults make it invalid.
+        let pieces: [([UInt8], String)] = [
+            (Array("plain text ".utf8), "plain text "), (Array("é".utf8), "é"), (Array("中文".utf8), "中文"),
+            (Array("😀".utf8), "😀"), (Array(#"\""#.utf8), "\""), (Array(#"\\"#.utf8), "\\"),
+            (Array(#"\n"#.utf8), "\n"), (Array(#"\u00e9"#.utf8), "é"), (Array("x".utf8), "x"), ([0x7F], "\u{7F}"),
+        ]
+        let faults: [[UInt8]] = [[0x01], [0x1F], [0x0A], [0xFF], [0xC3], [0xE4, 0xB8], Array(#"\x"#.utf8)]
+        var generator = SplitMix64(seed: 11)
+        for round in 0..<4_000 {
+            var text: [UInt8] = []
+            var expected = ""
+            var boundaries = [0]
+            for _ in 0..<Int.random(in: 0...24, using: &generator) {
+                let (bytes, value) = pieces.randomElement(using: &generator)!
+                text += bytes
+                expected += value
+                boundaries.append(text.count)
+            }
+            // A fault goes between pieces: inside an escape it could make a valid one (`\` `\x` `n`).
+            let fault = round % 3 == 0 ? faults.randomElement(using: &generator) : nil
+            if let fault { text.insert(contentsOf: fault, at: boundaries.randomElement(using: &generator)!) }
+            // The string alone, and as an object member after a key, so it starts at other offsets.
+            for document in [[0x22] + text + [0x22], Array(#"{"key":"#.utf8) + [0x22] + text + [0x22, 0x7D]] {
+                let parsed = try? JSONParser.parse(document)
+                let value = parsed?.stringValue ?? parsed?.objectValue?["key"]?.stringValue
+                #expect(
+                    fault == nil ? value == expected : parsed == nil,
+                    "\(String(decoding: document, as: UTF8.self).debugDescription)")
+                if fault == nil ? value != expected : parsed != nil { return }
+            }
+        }
+    }
+
     @Test("Invalid UTF-8 inside a string is refused, not repaired")
     func invalidUTF8() {
         for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22]] {

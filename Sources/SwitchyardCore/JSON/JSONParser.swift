@@ -277,18 +277,64 @@ public struct JSONParser {
         index += 1
         let start = index
         var highBits: UInt8 = 0
-        while index < bytes.count {
+        // Keys and short values end within their first bytes, read one by one; a longer run goes
+        // on sixteen bytes at a time, and its last bytes one by one again.
+        if let closed = try plainBytes(to: min(bytes.count, index + 16), &highBits) {
+            return (start, closed, highBits & 0x80 == 0)
+        }
+        if let closed = try plainBytes(to: bytes.count, &highBits, skippingBlocks: true) {
+            return (start, closed, highBits & 0x80 == 0)
+        }
+        throw failure()
+    }
+
+    /// Reads a plain run's bytes one by one up to `end` (after whole blocks of sixteen first, when
+    /// `skippingBlocks`), or-ing them into `highBits`. Returns true at the closing quote (read),
+    /// false at a backslash, nil when `end` came first; throws at a control byte.
+    @inline(__always)
+    private mutating func plainBytes(
+        to end: Int, _ highBits: inout UInt8, skippingBlocks: Bool = false
+    ) throws(Failure) -> Bool? {
+        if skippingBlocks { highBits |= skipPlainBlocks() }
+        while index < end {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                return (start, true, highBits & 0x80 == 0)
+                return true
             }
-            if byte == UInt8(ascii: "\\") { return (start, false, highBits & 0x80 == 0) }
+            if byte == UInt8(ascii: "\\") { return false }
             guard byte >= 0x20 else { throw failure() }
             highBits |= byte
             index += 1
         }
-        throw failure()
+        return nil
+    }
+
+    /// Steps over whole blocks of sixteen bytes none of which ends a plain run (a quote, a
+    /// backslash, a control byte), as long text (prompts, tool results: most of a large request's
+    /// bytes) has; returns the blocks' bytes or-ed together as far as their high bit goes.
+    private mutating func skipPlainBlocks() -> UInt8 {
+        guard let base = bytes.baseAddress else { return 0 }
+        let (quote, backslash, space) = (
+            SIMD16<UInt8>(repeating: UInt8(ascii: "\"")), SIMD16<UInt8>(repeating: UInt8(ascii: "\\")),
+            SIMD16<UInt8>(repeating: 0x20)
+        )
+        var seen = SIMD16<UInt8>(repeating: 0)
+        while bytes.count - index >= 16 {
+            let block = base.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            if Self.holds((block .== quote) .| (block .== backslash) .| (block .< space)) { break }
+            seen |= block
+            index += 16
+        }
+        return Self.holds(seen .>= SIMD16(repeating: 0x80)) ? 0x80 : 0
+    }
+
+    /// Whether any lane of `mask` is set: its lanes read as two 64-bit numbers, which compiles to a
+    /// few instructions where the standard library's `any` may be left as a call.
+    @inline(__always)
+    private static func holds(_ mask: SIMDMask<SIMD16<Int8>>) -> Bool {
+        let halves = unsafeBitCast(SIMD16<UInt8>(repeating: 0).replacing(with: 1, where: mask), to: SIMD2<UInt64>.self)
+        return halves[0] | halves[1] != 0
     }
 
     private func validated(_ slice: UnsafeRawBufferPointer, at offset: Int) throws(Failure) -> String {
