@@ -299,6 +299,19 @@ struct RateLimitTests {
         }
     }
 
+    @Test("`data:` without its space: text, usage and [DONE] are read as with it, at every split")
+    func dataWithoutSpace() throws {
+        let text = #"data:{"choices":[{"delta":{"content":"a\"b"}}]}"# + "\n\n"
+        let usage = #"data:{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"# + "\n\n"
+        let (kept, bytes) = (text + "data:[DONE]\n\n", Array((text + usage + "data:[DONE]\n\n").utf8))
+        for split in 1..<bytes.count {
+            let (t, out, delivered) = try Self.relayed([bytes[..<split], bytes[split...]])
+            #expect(delivered && out == kept, "split at \(split)")
+            #expect(t.streamedText == "a\"b" && t.usage == TokenUsage(promptTokens: 3, completionTokens: 2))
+            if out != kept { return }
+        }
+    }
+
     @Test("Events end at a blank line whatever mix of \\n, \\r\\n and \\r ends their lines, split anywhere in three")
     func eventEnds() throws {
         let endings = ["\n", "\r\n", "\r"]
