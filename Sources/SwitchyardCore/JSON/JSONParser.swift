@@ -282,20 +282,18 @@ public struct JSONParser {
         if let closed = try plainBytes(to: min(bytes.count, index + 16), &highBits) {
             return (start, closed, highBits & 0x80 == 0)
         }
-        if let closed = try plainBytes(to: bytes.count, &highBits, skippingBlocks: true) {
+        highBits |= skipPlainBlocks()
+        if let closed = try plainBytes(to: bytes.count, &highBits) {
             return (start, closed, highBits & 0x80 == 0)
         }
         throw failure()
     }
 
-    /// Reads a plain run's bytes one by one up to `end` (after whole blocks of sixteen first, when
-    /// `skippingBlocks`), or-ing them into `highBits`. Returns true at the closing quote (read),
-    /// false at a backslash, nil when `end` came first; throws at a control byte.
+    /// Reads a plain run's bytes one by one up to `end`, or-ing them into `highBits`. Returns true
+    /// at the closing quote (read), false at a backslash, nil when `end` came first; throws at a
+    /// control byte.
     @inline(__always)
-    private mutating func plainBytes(
-        to end: Int, _ highBits: inout UInt8, skippingBlocks: Bool = false
-    ) throws(Failure) -> Bool? {
-        if skippingBlocks { highBits |= skipPlainBlocks() }
+    private mutating func plainBytes(to end: Int, _ highBits: inout UInt8) throws(Failure) -> Bool? {
         while index < end {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
