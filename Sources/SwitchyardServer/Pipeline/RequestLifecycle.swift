@@ -332,11 +332,12 @@ struct RequestLifecycle: Sendable {
         return try door.preparing(request, for: target, continuing: kept)
     }
 
-    /// Attempt: the plan's deployments, with retries and fallbacks, until one answers. The
+    /// Attempt: the plan's deployments, with retries and fallbacks, until one answers. A stream's
     /// attempts run in a child task: their frames (dispatch, signing, the connection's setup) are
     /// the deepest of a request, and a task keeps the memory its frames once took until it ends,
-    /// which for a stream is its whole life; a child task's is freed as soon as it answers. Not
-    /// inlined, so the child's storage is not in `exchange`'s frame either.
+    /// which for a stream is its whole life; a child task's is freed as soon as it answers. A
+    /// whole answer's task ends soon after, so its attempts run in it, without a child's cost.
+    /// Not inlined, so the child's storage is not in `exchange`'s frame either.
     @inline(never)
     private func attempt<Door: FrontDoor>(
         _ context: inout RequestContext, _ plan: [ModelRouter.Target], _ request: Door.Parsed, door: Door
@@ -345,10 +346,14 @@ struct RequestLifecycle: Sendable {
             context.request.body,
             gateway.clientContext(context.headers, requestID: context.requestID, keyring: context.live.keyring)
         )
-        async let attempted = gateway.dispatching(plan, record: SharedBox(context.record)) {
-            target, adapter throws(GatewayError) in
+        func build(_ target: ModelRouter.Target, _ adapter: any ProviderAdapter) throws(GatewayError) -> UpstreamRequest
+        {
             try door.upstreamRequest(request, body: body, target: target, adapter: adapter, client: client)
         }
+        guard door.streams(request) else {
+            return try await gateway.dispatch(plan, record: &context.record, build: build)
+        }
+        async let attempted = gateway.dispatching(plan, record: SharedBox(context.record), build: build)
         let (dispatched, record) = await attempted
         context.record = record.value
         return try dispatched.get()
