@@ -86,9 +86,9 @@ struct RateLimitTests {
             store: InMemoryRateLimitStore(clock: TestClock().read))
         let first = try await limiter.reserve(user: "u", model: "m", provider: "openai", tokens: 90)
         #expect(
-            limiter.headers(first) == [
-                "x-ratelimit-limit-tokens": "100", "x-ratelimit-remaining-tokens": "10",
-                "x-ratelimit-reset-tokens": "10m0s",
+            limiter.headers(first).map { [$0.name, $0.value] } == [
+                ["x-ratelimit-limit-tokens", "100"], ["x-ratelimit-remaining-tokens", "10"],
+                ["x-ratelimit-reset-tokens", "10m0s"],
             ])
         await #expect {
             try await limiter.reserve(user: "u", model: "m", provider: "openai", tokens: 20)
@@ -158,9 +158,15 @@ struct RateLimitTests {
         let limiter = RateLimiter(policy: Self.policy, store: InMemoryRateLimitStore(clock: TestClock().read))
         for expected in ["2", "1", "0"] {
             let r = try await limiter.reserve(user: "u", model: "m", provider: "openai", tokens: 1)
-            #expect(limiter.headers(r)["x-ratelimit-remaining-requests"] == expected)
-            #expect(limiter.headers(r)["x-ratelimit-limit-requests"] == "3")
-            #expect(limiter.headers(r)["x-ratelimit-remaining-tokens"] != nil)
+            #expect(limiter.headersByName(r)["x-ratelimit-remaining-requests"] == expected)
+            #expect(limiter.headersByName(r)["x-ratelimit-limit-requests"] == "3")
+            #expect(limiter.headersByName(r)["x-ratelimit-remaining-tokens"] != nil)
+            let kinds = ["tokens", "requests"]
+            #expect(
+                limiter.headers(r).map(\.name)
+                    == kinds.flatMap { kind in
+                        ["limit", "remaining", "reset"].map { "x-ratelimit-\($0)-\(kind)" }
+                    })
         }
         await #expect {
             try await limiter.reserve(user: "u", model: "m", provider: "openai", tokens: 1)
@@ -195,7 +201,8 @@ struct RateLimitTests {
         let limiter = RateLimiter(policy: Self.policy, store: InMemoryRateLimitStore(clock: TestClock().read))
         let alice = try await limiter.reserve(
             user: "key:team/user:alice", key: Self.key, model: "m", provider: "openai", tokens: 300)
-        #expect(limiter.headers(alice)["x-ratelimit-remaining-tokens"] == "200")  // the key's 500, not alice's 1000
+        // The key's 500, not alice's 1000.
+        #expect(limiter.headersByName(alice)["x-ratelimit-remaining-tokens"] == "200")
         await #expect {
             try await limiter.reserve(
                 user: "key:team/user:bob", key: Self.key, model: "m", provider: "openai", tokens: 300)
@@ -203,8 +210,9 @@ struct RateLimitTests {
         await limiter.settle(alice, actual: 100)
         let bob = try await limiter.reserve(
             user: "key:team/user:bob", key: Self.key, model: "m", provider: "openai", tokens: 300)
-        #expect(limiter.headers(bob)["x-ratelimit-remaining-tokens"] == "100")
-        #expect(limiter.headers(bob)["x-ratelimit-remaining-requests"] == "2")  // bob's own 3 vs the key's 4 - 2
+        #expect(limiter.headersByName(bob)["x-ratelimit-remaining-tokens"] == "100")
+        // Bob's own 3 against the key's 4 - 2.
+        #expect(limiter.headersByName(bob)["x-ratelimit-remaining-requests"] == "2")
     }
 
     @Test(
@@ -389,5 +397,12 @@ struct RateLimitTests {
             #expect(relay.usage == TokenUsage(promptTokens: 3, completionTokens: 2))
             if out != kept + "data: [DONE]\r\n\r\n" { break }
         }
+    }
+}
+
+extension RateLimiter {
+    /// A reservation's rate-limit headers by name.
+    func headersByName(_ reservation: Reservation) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: headers(reservation).map { ($0.name, $0.value) })
     }
 }

@@ -45,13 +45,23 @@ public struct ModelBudget: Sendable, Equatable {
 /// One sliding window a request must fit in: whose state, what limit, how much it takes.
 public struct RateLimitCheck: Sendable, Equatable {
     /// What a check counts.
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
         /// Prompt + completion tokens (reserved, then settled).
         case tokens
         /// Requests (one each, never settled).
         case requests
         /// Dollars, in billionths (reserved at the model's price, then settled at the real cost).
         case usd
+
+        /// The names of the headers that report the tightest budget of this kind.
+        var headerNames: (limit: String, remaining: String, reset: String) {
+            switch self {
+            case .tokens: ("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens")
+            case .requests:
+                ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests")
+            case .usd: ("x-ratelimit-limit-usd", "x-ratelimit-remaining-usd", "x-ratelimit-reset-usd")
+            }
+        }
     }
 
     /// The state key (`t:<user>`, `b:<budget>:r:<user>`, `k:<key>:t`, …).

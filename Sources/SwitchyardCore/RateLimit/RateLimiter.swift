@@ -132,7 +132,8 @@ public struct RateLimiter: Sendable {
     func refusal(_ check: RateLimitCheck, _ decision: SlidingWindow.Decision) -> GatewayError {
         let per = check.window.name
         let scope = check.scope.isEmpty ? "" : " (\(check.scope))"
-        var headers = Self.headers(zip([check], [decision]))
+        var headers = Dictionary(
+            uniqueKeysWithValues: Self.headers(checks: [check], decisions: [decision]).map { ($0.name, $0.value) })
         headers["retry-after"] = String(Int(decision.retryAfter.rounded(.up)))
         guard check.kind != .usd else {
             let (limit, amount) = (SpendBudget.usd(check.window.limit), SpendBudget.usd(check.amount))
@@ -169,22 +170,30 @@ public struct RateLimiter: Sendable {
     }
 
     /// `x-ratelimit-{limit,remaining,reset}-tokens`, `-requests` and `-usd` (dollars), from the
-    /// tightest budget of each kind.
-    public func headers(_ reservation: Reservation) -> [String: String] {
-        Self.headers(zip(reservation.checks, reservation.decisions))
+    /// tightest budget of each kind, in that order.
+    public func headers(_ reservation: Reservation) -> [(name: String, value: String)] {
+        Self.headers(checks: reservation.checks, decisions: reservation.decisions)
     }
 
-    static func headers(_ pairs: some Sequence<(RateLimitCheck, SlidingWindow.Decision)>) -> [String: String] {
-        var tightest: [RateLimitCheck.Kind: (RateLimitCheck, SlidingWindow.Decision)] = [:]
-        for (check, decision) in pairs where decision.remaining < tightest[check.kind]?.1.remaining ?? .max {
-            tightest[check.kind] = (check, decision)
-        }
-        var headers: [String: String] = [:]
-        for (kind, (check, decision)) in tightest {
+    /// The headers of the tightest of `checks` of each kind, given each one's decision.
+    static func headers(
+        checks: [RateLimitCheck], decisions: [SlidingWindow.Decision]
+    ) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        for kind in RateLimitCheck.Kind.allCases {
+            var tightest: Int?
+            for index in checks.indices
+            where checks[index].kind == kind
+                && decisions[index].remaining < tightest.map({ decisions[$0].remaining }) ?? .max
+            {
+                tightest = index
+            }
+            guard let index = tightest else { continue }
             let amount = kind == .usd ? SpendBudget.usd : { String($0) }
-            headers["x-ratelimit-limit-\(kind.rawValue)"] = amount(check.window.limit)
-            headers["x-ratelimit-remaining-\(kind.rawValue)"] = amount(decision.remaining)
-            headers["x-ratelimit-reset-\(kind.rawValue)"] = duration(decision.resetAfter)
+            let names = kind.headerNames
+            headers.append((names.limit, amount(checks[index].window.limit)))
+            headers.append((names.remaining, amount(decisions[index].remaining)))
+            headers.append((names.reset, duration(decisions[index].resetAfter)))
         }
         return headers
     }

@@ -10,7 +10,7 @@ enum ForwardedHeaders {
     ]
 
     /// Adds gateway headers (rate-limit headers, for instance).
-    static func add(_ extra: [String: String], to fields: inout HTTPFields) {
+    static func add(_ extra: [(name: String, value: String)], to fields: inout HTTPFields) {
         for (name, value) in extra {
             if let field = HTTPField.Name(name) { fields[field] = value }
         }

@@ -374,7 +374,7 @@ struct RequestLifecycle: Sendable {
     /// `contentType`.
     private func answerHeaders(_ context: RequestContext, _ upstream: Dispatched, contentType: String) -> HTTPFields {
         var headers = ForwardedHeaders.response(from: upstream.response.headers, contentType: contentType)
-        ForwardedHeaders.add(context.accounting?.headers ?? [:], to: &headers)
+        ForwardedHeaders.add(context.accounting?.headers ?? [], to: &headers)
         return headers
     }
 
@@ -573,13 +573,15 @@ struct RequestLifecycle: Sendable {
     ) async -> (Int, GatewayError?, String?) {
         var error = error
         await context.accounting?.refund()
-        if let accounting = context.accounting { error.headers.merge(accounting.headers) { current, _ in current } }
+        if let accounting = context.accounting {
+            error.headers.merge(accounting.headers.map { ($0.name, $0.value) }) { current, _ in current }
+        }
         if error.status >= 500 {
             gateway.logger.warning(
                 "request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
         }
         var headers: HTTPFields = [.contentType: "application/json"]
-        ForwardedHeaders.add(error.headers, to: &headers)
+        ForwardedHeaders.add(error.headers.map { ($0.key, $0.value) }, to: &headers)
         let (answered, body) = context.errorShape.answer(error, requestID: context.requestID)
         context.writer.whole(answered, headers, body: body)
         return (answered.code, error, nil)

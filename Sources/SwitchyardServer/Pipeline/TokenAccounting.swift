@@ -8,7 +8,7 @@ struct TokenAccounting: Sendable {
     let reservation: RateLimiter.Reservation
 
     /// The rate-limit headers for the answer.
-    var headers: [String: String] { limiter.headers(reservation) }
+    var headers: [(name: String, value: String)] { limiter.headers(reservation) }
 
     /// Reserves `demand` for `user` in every budget (the completion it allows, else
     /// `defaultCompletion`; dollars at `price`), or throws the 429.

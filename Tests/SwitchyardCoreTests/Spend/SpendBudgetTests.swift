@@ -68,7 +68,7 @@ struct SpendBudgetTests {
         let second = try await limiter.reserve(
             user: "u", key: Self.alice, model: "gpt-4o-mini", provider: "openai", tokens: 8, completion: .stated(4),
             price: price)
-        #expect(limiter.headers(second)["x-ratelimit-remaining-usd"] == "0.00000265")
+        #expect(limiter.headersByName(second)["x-ratelimit-remaining-usd"] == "0.00000265")
         await limiter.settle(second, actual: 13, cost: 3_750)
         await #expect(throws: GatewayError.self) {
             try await limiter.reserve(
