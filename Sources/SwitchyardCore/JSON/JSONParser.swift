@@ -320,19 +320,11 @@ public struct JSONParser {
         var seen = SIMD16<UInt8>(repeating: 0)
         while bytes.count - index >= 16 {
             let block = base.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
-            if Self.holds((block .== quote) .| (block .== backslash) .| (block .< space)) { break }
+            if ((block .== quote) .| (block .== backslash) .| (block .< space)).holdsAny { break }
             seen |= block
             index += 16
         }
-        return Self.holds(seen .>= SIMD16(repeating: 0x80)) ? 0x80 : 0
-    }
-
-    /// Whether any lane of `mask` is set: its lanes read as two 64-bit numbers, which compiles to a
-    /// few instructions where the standard library's `any` may be left as a call.
-    @inline(__always)
-    private static func holds(_ mask: SIMDMask<SIMD16<Int8>>) -> Bool {
-        let halves = unsafeBitCast(SIMD16<UInt8>(repeating: 0).replacing(with: 1, where: mask), to: SIMD2<UInt64>.self)
-        return halves[0] | halves[1] != 0
+        return (seen .>= SIMD16(repeating: 0x80)).holdsAny ? 0x80 : 0
     }
 
     private func validated(_ slice: UnsafeRawBufferPointer, at offset: Int) throws(Failure) -> String {

@@ -30,22 +30,47 @@ struct BytePattern: Sendable {
             }
             return nil
         }
-        let raw = UnsafeRawPointer(base)
         let first = SIMD16<UInt8>(repeating: bytes[probes.first])
         let second = SIMD16<UInt8>(repeating: bytes[probes.second])
+        // The first probe's bytes of sixteen windows start at `probe`, the second's `gap` further;
+        // stepping a pointer keeps the loop free of overflow checks.
+        let raw = UnsafeRawPointer(base)
+        let gap = probes.second - probes.first
+        var probe = raw + start + probes.first
+        let last = raw + lastStart + probes.first
         while true {
-            let firsts = raw.loadUnaligned(fromByteOffset: start + probes.first, as: SIMD16<UInt8>.self)
-            let seconds = raw.loadUnaligned(fromByteOffset: start + probes.second, as: SIMD16<UInt8>.self)
-            let candidates = (firsts .== first) .& (seconds .== second)
-            if any(candidates) {
-                for lane in 0..<16 where candidates[lane] && matches(text, at: start + lane) { return start + lane }
+            let candidates =
+                (probe.loadUnaligned(as: SIMD16<UInt8>.self) .== first)
+                .& ((probe + gap).loadUnaligned(as: SIMD16<UInt8>.self) .== second)
+            if any(candidates), let found = firstMatch(candidates, in: text, from: probe - raw - probes.first) {
+                return found
             }
-            if start == lastStart { return nil }
-            start = min(start + 16, lastStart)
+            if probe == last { return nil }
+            probe = min(probe + 16, last)
         }
     }
 
+    /// The first of the sixteen windows from `start` whose lane is set in `candidates` and where
+    /// the whole pattern is, or nil.
+    @inline(__always)
+    private func firstMatch(
+        _ candidates: SIMDMask<SIMD16<Int8>>, in text: UnsafeBufferPointer<UInt8>, from start: Int
+    ) -> Int? {
+        let halves = candidates.laneBytes
+        for half in 0..<2 {
+            var lanes = halves[half]
+            while lanes != 0 {
+                let bit = lanes.trailingZeroBitCount
+                let offset = start + half * 8 + bit / 8
+                if matches(text, at: offset) { return offset }
+                lanes &= ~(0xFF << UInt64(bit))
+            }
+        }
+        return nil
+    }
+
     /// Whether the whole pattern is at `offset` in `text`.
+    @inline(__always)
     private func matches(_ text: UnsafeBufferPointer<UInt8>, at offset: Int) -> Bool {
         guard offset + bytes.count <= text.count else { return false }
         return bytes.withUnsafeBufferPointer { pattern in
