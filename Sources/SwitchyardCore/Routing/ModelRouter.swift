@@ -89,9 +89,8 @@ public struct ModelRouter: Sendable {
     /// The route for `model` and the model name its deployments default to (the part after a
     /// `provider/` prefix, else the name itself).
     func choose(_ model: String) -> (Route, String) {
-        for route in routes where route.origin == .config && route.matches(model) {
-            return (route, model)
-        }
+        // `first(where:)` borrows the routes it passes over; a `for` loop copied each one.
+        if let route = routes.first(where: { $0.origin == .config && $0.matches(model) }) { return (route, model) }
         if let slash = model.utf8.firstIndex(of: UInt8(ascii: "/")) {
             let prefix = ProviderID(rawValue: String(model[..<slash]))
             let rest = String(model[model.utf8.index(after: slash)...])
@@ -99,9 +98,7 @@ public struct ModelRouter: Sendable {
                 return (Route(patterns: [], provider: prefix, origin: .config), rest)
             }
         }
-        for route in routes where route.origin == .builtin && route.matches(model) {
-            return (route, model)
-        }
+        if let route = routes.first(where: { $0.origin == .builtin && $0.matches(model) }) { return (route, model) }
         return (Route(patterns: [], provider: defaultProvider, origin: .builtin), model)
     }
 }
