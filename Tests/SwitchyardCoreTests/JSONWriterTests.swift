@@ -46,5 +46,11 @@ struct JSONWriterTests {
             JSONWriter.text(.string("a\"b\\c/d\n\r\t\u{08}\u{0C}\u{01}\u{1F}é😀"))
                 == #""a\"b\\c/d\n\r\t\b\f\u0001\u001fé😀""#)
         #expect(JSONString.quoted("x\u{0}y") == #""x\u0000y""#)
+        // Escapes first, last, back to back, and none: the plain runs between them are copied whole.
+        let cases = [
+            ("", #""""#), ("\"", #""\"""#), ("\n\n", #""\n\n""#), ("\\ab\u{1F}", #""\\ab\u001f""#),
+            ("plain text", #""plain text""#),
+        ]
+        for (string, written) in cases { #expect(JSONString.quoted(string) == written, "\(string)") }
     }
 }
