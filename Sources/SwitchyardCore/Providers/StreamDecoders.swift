@@ -67,7 +67,8 @@ public struct LineSplitter: Sendable {
     /// Creates a splitter.
     public init() {}
 
-    /// The lines completed by `bytes`.
+    /// The lines completed by `bytes`. Line ends are found by `EventBoundary.lineEnd`, so the
+    /// bytes between them are not looked at one by one.
     public mutating func feed(_ bytes: ByteBuffer) -> [String] {
         var lines: [String] = []
         bytes.withUnsafeReadableBytes { raw in
@@ -76,14 +77,10 @@ public struct LineSplitter: Sendable {
             var start = 0
             if lastWasCR, input.first == 0x0A { start = 1 }
             lastWasCR = false
-            var index = start
-            while index < input.count {
-                let byte = input[index]
-                guard byte == 0x0A || byte == 0x0D else {
-                    index += 1
-                    continue
-                }
-                let piece = UnsafeBufferPointer(rebasing: input[start..<index])
+            while start < input.count {
+                let end = EventBoundary.lineEnd(in: raw, from: start)
+                guard end < input.count else { break }
+                let piece = UnsafeBufferPointer(rebasing: input[start..<end])
                 if pending.isEmpty {
                     lines.append(String(decoding: piece, as: UTF8.self))
                 } else {
@@ -91,15 +88,14 @@ public struct LineSplitter: Sendable {
                     lines.append(String(decoding: pending, as: UTF8.self))
                     pending.removeAll(keepingCapacity: true)
                 }
-                index += 1
-                if byte == 0x0D {
-                    if index == input.count {
+                start = end + 1
+                if input[end] == 0x0D {
+                    if start == input.count {
                         lastWasCR = true
-                    } else if input[index] == 0x0A {
-                        index += 1
+                    } else if input[start] == 0x0A {
+                        start += 1
                     }
                 }
-                start = index
             }
             pending.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<input.count]))
         }

@@ -272,7 +272,7 @@ struct EventBoundary: Sendable {
 
     /// The offset of the first `\n` or `\r` at or after `from`, or the end: found by the C
     /// library's `memchr`, the `\r` only before the `\n`, so each byte is looked at once or twice.
-    private static func lineEnd(in raw: UnsafeRawBufferPointer, from: Int) -> Int {
+    static func lineEnd(in raw: UnsafeRawBufferPointer, from: Int) -> Int {
         guard let base = raw.baseAddress, from < raw.count else { return raw.count }
         let newline = memchr(base + from, 0x0A, raw.count - from).map { UnsafeRawPointer($0) - base } ?? raw.count
         guard newline > from else { return newline }
