@@ -67,8 +67,8 @@ public struct LineSplitter: Sendable {
     /// Creates a splitter.
     public init() {}
 
-    /// The lines completed by `bytes`. Line ends are found by `EventBoundary.lineEnd`, so the
-    /// bytes between them are not looked at one by one.
+    /// The lines completed by `bytes`. Line ends are found by `LineEnds.first`, so the bytes
+    /// between them are not looked at one by one.
     public mutating func feed(_ bytes: ByteBuffer) -> [String] {
         var lines: [String] = []
         bytes.withUnsafeReadableBytes { raw in
@@ -78,7 +78,7 @@ public struct LineSplitter: Sendable {
             if lastWasCR, input.first == 0x0A { start = 1 }
             lastWasCR = false
             while start < input.count {
-                let end = EventBoundary.lineEnd(in: raw, from: start)
+                let end = LineEnds.first(in: raw, from: start)
                 guard end < input.count else { break }
                 let piece = UnsafeBufferPointer(rebasing: input[start..<end])
                 if pending.isEmpty {

@@ -1,11 +1,5 @@
 import NIOCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Relays an OpenAI SSE stream event by event, byte for byte as the upstream framed it, while
 /// learning its usage: the text of the deltas and the final usage chunk, which the gateway asked
 /// for itself and hides from a client that did not. Used instead of the plain byte relay so every
@@ -236,7 +230,7 @@ struct EventBoundary: Sendable {
             while scanned < raw.count {
                 if !lastWasCR {
                     // Inside a line: straight to its end.
-                    let end = Self.lineEnd(in: raw, from: scanned)
+                    let end = LineEnds.first(in: raw, from: scanned)
                     if end > scanned {
                         lineEmpty = false
                         scanned = end
@@ -268,14 +262,5 @@ struct EventBoundary: Sendable {
             }
             return nil
         }
-    }
-
-    /// The offset of the first `\n` or `\r` at or after `from`, or the end: found by the C
-    /// library's `memchr`, the `\r` only before the `\n`, so each byte is looked at once or twice.
-    static func lineEnd(in raw: UnsafeRawBufferPointer, from: Int) -> Int {
-        guard let base = raw.baseAddress, from < raw.count else { return raw.count }
-        let newline = memchr(base + from, 0x0A, raw.count - from).map { UnsafeRawPointer($0) - base } ?? raw.count
-        guard newline > from else { return newline }
-        return memchr(base + from, 0x0D, newline - from).map { UnsafeRawPointer($0) - base } ?? newline
     }
 }

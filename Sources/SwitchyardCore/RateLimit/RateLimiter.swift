@@ -181,13 +181,9 @@ public struct RateLimiter: Sendable {
     ) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
         for kind in RateLimitCheck.Kind.allCases {
-            var tightest: Int?
-            for index in checks.indices
-            where checks[index].kind == kind
-                && decisions[index].remaining < tightest.map({ decisions[$0].remaining }) ?? .max
-            {
-                tightest = index
-            }
+            // The first of the least remaining, as `min(by:)` keeps it.
+            let tightest = checks.indices.lazy.filter { checks[$0].kind == kind }
+                .min { decisions[$0].remaining < decisions[$1].remaining }
             guard let index = tightest else { continue }
             let amount = kind == .usd ? SpendBudget.usd : { String($0) }
             let names = kind.headerNames

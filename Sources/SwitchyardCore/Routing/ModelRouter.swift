@@ -89,7 +89,7 @@ public struct ModelRouter: Sendable {
     /// The route for `model` and the model name its deployments default to (the part after a
     /// `provider/` prefix, else the name itself).
     func choose(_ model: String) -> (Route, String) {
-        // `first(where:)` borrows the routes it passes over; a `for` loop copied each one.
+        // `first(where:)` borrows the routes it passes over instead of copying each.
         if let route = routes.first(where: { $0.origin == .config && $0.matches(model) }) { return (route, model) }
         if let slash = model.utf8.firstIndex(of: UInt8(ascii: "/")) {
             let prefix = ProviderID(rawValue: String(model[..<slash]))
