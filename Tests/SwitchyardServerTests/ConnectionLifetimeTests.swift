@@ -1,14 +1,16 @@
 import HTTPTypes
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import NIOHTTPTypes
 import SwitchyardCore
 import Testing
 
 @testable import SwitchyardServer
 
-/// When a client connection closes on the gateway's side: the pure state machine, then the guard
-/// that carries it out on an `EmbeddedChannel` with its own clock.
+/// When a client connection closes on the gateway's side: the pure state machine, then the codec
+/// whose guard carries it out, on an `EmbeddedChannel` with its own clock; and the codec's answer
+/// to a request the decoder cannot parse.
 @Suite("Client connection lifetime: idle timeout and graceful shutdown")
 struct ConnectionLifetimeTests {
     static let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
@@ -55,7 +57,8 @@ struct ConnectionLifetimeTests {
         var limits = ListenerSettings()
         limits.idleTimeoutSeconds = 2
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ConnectionGuard(limits: limits, registry: ConnectionRegistry()))
+        try channel.pipeline.syncOperations.addHandler(
+            HTTP1ServerCodec(secure: false, limits: limits, registry: ConnectionRegistry()))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
@@ -72,9 +75,8 @@ struct ConnectionLifetimeTests {
     @Test("The guard closes a busy connection on shutdown only once its answer's end is written")
     func guardDrains() throws {
         let channel = try Self.guarded()
-        try channel.writeInbound(
-            HTTPRequestPart.head(HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/")))
-        try channel.writeInbound(HTTPRequestPart.end(nil))
+        try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         channel.embeddedEventLoop.advanceTime(by: .seconds(5))
         #expect(channel.isActive, "a request read whole waits for its answer, past the idle timeout")
@@ -82,5 +84,44 @@ struct ConnectionLifetimeTests {
         #expect(channel.isActive)
         try channel.writeOutbound(HTTPResponsePart.end(nil))
         #expect(!channel.isActive)
+    }
+
+    @Test("A request refused by the listener limits is passed on stripped to its method, with the refusal")
+    func guardRefuses() throws {
+        let channel = try Self.guarded()
+        let long = "/v1/models?" + String(repeating: "a", count: ListenerSettings().maxRequestLineBytes)
+        try channel.writeInbound(
+            HTTPServerRequestPart.head(
+                HTTPRequestHead(version: .http1_1, method: .GET, uri: long, headers: ["authorization": "Bearer sk-x"])))
+        guard case .head(let head, let refusal) = try channel.readInbound(as: ClientRequestPart.self) else {
+            Issue.record("no head passed on")
+            return
+        }
+        #expect(refusal == .requestLine)
+        #expect(head.path == "/" && head.headerFields.isEmpty && head.method == .get)
+    }
+
+    @Test("A request the decoder cannot parse is answered 400 and `connection: close`, unless an answer is open")
+    func malformed() throws {
+        let idle = try Self.guarded()
+        idle.pipeline.fireErrorCaught(HTTPParserError.invalidVersion)
+        guard case .head(let head) = try idle.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("no answer written")
+            return
+        }
+        #expect(head.status == .badRequest && head.headers["connection"] == ["close"])
+        #expect(head.headers["content-length"] == ["0"])
+        guard case .end = try idle.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("the answer was not ended")
+            return
+        }
+
+        let busy = try Self.guarded()
+        try busy.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+        try busy.writeInbound(HTTPServerRequestPart.end(nil))
+        try busy.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        _ = try busy.readOutbound(as: HTTPServerResponsePart.self)
+        busy.pipeline.fireErrorCaught(HTTPParserError.invalidVersion)
+        #expect(try busy.readOutbound(as: HTTPServerResponsePart.self) == nil, "an open answer is not interleaved")
     }
 }

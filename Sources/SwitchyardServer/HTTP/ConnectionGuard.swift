@@ -1,6 +1,5 @@
 import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
 import SwitchyardCore
 import Synchronization
 
@@ -71,18 +70,15 @@ enum ClientRequestPart {
     case end
 }
 
-/// Sits after HTTP decoding on every client connection: counts connections per address, checks
-/// each request head against the listener limits, and closes the connection when
-/// `ConnectionLifetime` says so (the idle timeout, graceful shutdown). A request over a limit is
-/// passed on with its refusal, answered by the request lifecycle in OpenAI's error shape, and the
-/// connection is closed after the answer. The HTTP decoder itself stops at twice the limits
-/// (answering 400 and closing), so what a client can make the gateway hold stays bounded.
-final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = ClientRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
-
+/// The rules every client connection keeps, applied by its codec (`HTTP1ServerCodec`) as request
+/// parts are read and answers written: counts connections per address, checks each request head
+/// against the listener limits, and closes the connection when `ConnectionLifetime` says so (the
+/// idle timeout, graceful shutdown). A request over a limit is passed on with its refusal,
+/// answered by the request lifecycle in OpenAI's error shape, and the connection is closed after
+/// the answer. The HTTP decoder itself stops at twice the limits (answering 400 and closing), so
+/// what a client can make the gateway hold stays bounded. It is not a handler of its own: a
+/// handler more on the path would cast every request and answer part once more.
+final class ConnectionGuard {
     private let limits: ListenerSettings
     private let registry: ConnectionRegistry
     private var address: String?
@@ -96,7 +92,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         lifetime = ConnectionLifetime(timeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1_000_000_000)))
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    /// The codec joined the connection's pipeline: counts the connection, and starts the idle
+    /// clock if the connection is open already.
+    func added(context: ChannelHandlerContext) {
         if context.channel.isActive { perform(lifetime.activated(now: context.eventLoop.now), context: context) }
         guard limits.maxConnectionsPerAddress > 0 else { return }
         let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
@@ -104,60 +102,48 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         overLimit = registry.open(address) > limits.maxConnectionsPerAddress
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    /// The codec left the pipeline (the connection is gone): forgets the connection.
+    func removed() {
         if let address { registry.close(address) }
         address = nil
         idleTimer?.cancel()
         idleTimer = nil
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    /// The connection opened: the idle clock starts.
+    func activated(context: ChannelHandlerContext) {
         perform(lifetime.activated(now: context.eventLoop.now), context: context)
-        context.fireChannelActive()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    /// The connection closed.
+    func deactivated() {
         lifetime.deactivated()
-        context.fireChannelInactive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            lifetime.read(head: true, end: false, now: context.eventLoop.now)
-            if let refusal = refusal(head) {
-                let stripped = HTTPRequest(method: head.method, scheme: nil, authority: nil, path: "/")
-                context.fireChannelRead(wrapInboundOut(.head(stripped, refusal: refusal)))
-            } else {
-                context.fireChannelRead(wrapInboundOut(.head(head, refusal: nil)))
-            }
-        case .body(let body):
-            lifetime.read(head: false, end: false, now: context.eventLoop.now)
-            context.fireChannelRead(wrapInboundOut(.body(body)))
-        case .end:
-            lifetime.read(head: false, end: true, now: context.eventLoop.now)
-            context.fireChannelRead(wrapInboundOut(.end))
-        }
+    /// A request head was read; returns the listener's refusal of it, if any.
+    func read(head: HTTPRequest, context: ChannelHandlerContext) -> ListenerRefusal? {
+        lifetime.read(head: true, end: false, now: context.eventLoop.now)
+        return refusal(head)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
-        let action = lifetime.answered(now: context.eventLoop.now)
-        if action == .close {
-            context.writeAndFlush(data, promise: promise)
-        } else {
-            context.write(data, promise: promise)
-        }
-        perform(action, context: context)
+    /// A part of a request's body (`end` false) or its end was read.
+    func read(end: Bool, context: ChannelHandlerContext) {
+        lifetime.read(head: false, end: end, now: context.eventLoop.now)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
+    /// An answer's end is being written; returns what to do once it is: `.close` asks the codec to
+    /// flush it and then `perform` closes the connection.
+    func answered(context: ChannelHandlerContext) -> ConnectionLifetime.Action {
+        lifetime.answered(now: context.eventLoop.now)
+    }
+
+    /// Graceful shutdown began.
+    func quiesce(context: ChannelHandlerContext) {
         perform(lifetime.quiesce(), context: context)
     }
 
     /// Carries out what the connection's lifetime asks for.
-    private func perform(_ action: ConnectionLifetime.Action, context: ChannelHandlerContext) {
+    func perform(_ action: ConnectionLifetime.Action, context: ChannelHandlerContext) {
         switch action {
         case .none: break
         case .close: context.close(promise: nil)
@@ -165,9 +151,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             guard idleTimer == nil else { return }
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             idleTimer = context.eventLoop.scheduleTask(deadline: deadline) {
-                let (handler, context) = loopBound.value
-                handler.idleTimer = nil
-                handler.perform(handler.lifetime.timerFired(now: context.eventLoop.now), context: context)
+                let (guarding, context) = loopBound.value
+                guarding.idleTimer = nil
+                guarding.perform(guarding.lifetime.timerFired(now: context.eventLoop.now), context: context)
             }
         }
     }

@@ -107,7 +107,7 @@ final class RequestDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// A malformed request (NIO's error handler has answered 400 already) or a broken connection:
+    /// A malformed request (the codec has answered 400 already) or a broken connection:
     /// nothing more can be read from it.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
