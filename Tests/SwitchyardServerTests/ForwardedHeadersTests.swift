@@ -21,4 +21,26 @@ struct ForwardedHeadersTests {
         #expect(fields[.contentType] == "application/json")
         #expect(fields[HTTPField.Name("openai-processing-ms")!] == "12")
     }
+
+    @Test("A header name matches ignoring the case of letters only")
+    func names() {
+        #expect("Content-Length".isHeaderName("content-length"))
+        #expect("HOST".isHeaderName("host"))
+        #expect(!"Content-Lengt".isHeaderName("content-length"))
+        #expect(!"Content-Lengths".isHeaderName("content-length"))
+        // Folding every byte with 0x20 would take a carriage return for `-` and `@` for a backquote.
+        #expect(!"content\rlength".isHeaderName("content-length"))
+        #expect(!"@".isHeaderName("`"))
+    }
+
+    @Test("Every dropped name is found in any case, and nothing else is")
+    func lookup() {
+        for name in ForwardedHeaders.dropped {
+            #expect(ForwardedHeaders.isDropped(name) && ForwardedHeaders.isDropped(name.uppercased()))
+            for near in [name + "s", String(name.dropLast()), "x" + name.dropFirst()] {
+                #expect(ForwardedHeaders.isDropped(near) == ForwardedHeaders.dropped.contains(near), "\(near)")
+            }
+        }
+        #expect(!ForwardedHeaders.isDropped("") && !ForwardedHeaders.isDropped(String(repeating: "x", count: 64)))
+    }
 }

@@ -2,12 +2,26 @@ import HTTPTypes
 
 /// Which upstream response headers reach the client.
 enum ForwardedHeaders {
-    /// Hop-by-hop headers (RFC 9110 §7.6.1) and headers the gateway sets itself.
-    static let dropped: Set<String> = [
+    /// Hop-by-hop headers (RFC 9110 §7.6.1) and headers the gateway sets itself, lowercase.
+    static let dropped: [String] = [
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
         "transfer-encoding", "upgrade", "content-length", "content-type", "date", "server", "x-request-id",
         "set-cookie", "alt-svc",
     ]
+
+    /// The dropped names by their length in bytes, so a header is compared with the one or two of
+    /// its length only.
+    private static let droppedByLength: [[String]] = {
+        var byLength = [[String]](repeating: [], count: (dropped.map(\.utf8.count).max() ?? 0) + 1)
+        for name in dropped { byLength[name.utf8.count].append(name) }
+        return byLength
+    }()
+
+    /// Whether the upstream header `name` (in any case) is one of `dropped`.
+    static func isDropped(_ name: String) -> Bool {
+        let length = name.utf8.count
+        return length < droppedByLength.count && droppedByLength[length].contains(where: name.isHeaderName)
+    }
 
     /// Adds gateway headers (rate-limit headers, for instance).
     static func add(_ extra: [(name: String, value: String)], to fields: inout HTTPFields) {
@@ -24,9 +38,8 @@ enum ForwardedHeaders {
         // headers), so none of it copies the fields again.
         fields.reserveCapacity(upstream.count + 8)
         fields[.contentType] = contentType
-        for header in upstream {
-            let name = header.name.lowercased()
-            guard !dropped.contains(name), let field = HTTPField.Name(name) else { continue }
+        for header in upstream where !isDropped(header.name) {
+            guard let field = HTTPField.Name(header.name.lowercased()) else { continue }
             fields.append(HTTPField(name: field, value: header.value))
         }
         return fields

@@ -57,12 +57,6 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         tlsContext = Result { try NIOSSLContext(configuration: tls) }
     }
 
-    /// Whether the header `name` is `lowercase` (letters, digits and `-`), ignoring ASCII case.
-    private static func isNamed(_ name: String, _ lowercase: StaticString) -> Bool {
-        let wanted = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        return name.utf8.elementsEqual(wanted) { $0 | 0x20 == $1 }
-    }
-
     /// Sends the request on a pooled (or new) connection and returns at the response head. A
     /// pooled connection the provider closed while it sat idle is replaced once, transparently.
     public func execute(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
@@ -75,7 +69,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         var fields: [(String, String)] = []
         fields.reserveCapacity(request.headers.count + 2)
         for header in request.headers
-        where !Self.isNamed(header.name, "host") && !Self.isNamed(header.name, "content-length") {
+        where !header.name.isHeaderName("host") && !header.name.isHeaderName("content-length") {
             fields.append((header.name, header.value))
         }
         fields.append(("host", hostHeader))
