@@ -13,13 +13,28 @@ struct ForwardedHeadersTests {
             ("Set-Cookie", "a=b"), ("Alt-Svc", "h3"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
             ("x-ratelimit-remaining-requests", "99"), ("OpenAI-Processing-Ms", "12"), ("bad name", "dropped"),
         ]
-        let fields = ForwardedHeaders.response(from: upstream, contentType: "application/json")
+        let fields = ForwardedHeaders.response(from: upstream, contentType: "application/json", adding: [])
         #expect(
             fields.map(\.name.canonicalName) == [
                 "content-type", "x-ratelimit-remaining-requests", "openai-processing-ms",
             ])
         #expect(fields[.contentType] == "application/json")
         #expect(fields[HTTPField.Name("openai-processing-ms")!] == "12")
+    }
+
+    @Test("The gateway's own headers come after the upstream's and replace those of the same name")
+    func own() {
+        let upstream: [(name: String, value: String)] = [
+            ("X-RateLimit-Remaining-Requests", "99"), ("openai-processing-ms", "12"), ("Date", "x"),
+        ]
+        let fields = ForwardedHeaders.response(
+            from: upstream, contentType: "text/event-stream",
+            adding: [("x-ratelimit-remaining-requests", "7"), ("retry-after", "1")])
+        #expect(
+            fields.map { "\($0.name.canonicalName)=\($0.value)" } == [
+                "content-type=text/event-stream", "openai-processing-ms=12", "x-ratelimit-remaining-requests=7",
+                "retry-after=1",
+            ])
     }
 
     @Test("A header name matches ignoring the case of letters only")

@@ -23,24 +23,26 @@ enum ForwardedHeaders {
         return length < droppedByLength.count && droppedByLength[length].contains(where: name.isHeaderName)
     }
 
-    /// Adds gateway headers (rate-limit headers, for instance).
-    static func add(_ extra: [(name: String, value: String)], to fields: inout HTTPFields) {
-        for (name, value) in extra {
-            if let field = HTTPField.Name(name) { fields[field] = value }
-        }
-    }
-
-    /// The upstream headers worth keeping (rate-limit and processing headers, for instance), plus
-    /// the given content type.
-    static func response(from upstream: [(name: String, value: String)], contentType: String) -> HTTPFields {
+    /// An answer's fields: the given content type, the upstream headers worth keeping (rate-limit
+    /// and processing headers, for instance) and the gateway's own (`own`: lowercase names, each
+    /// once, such as the budgets' rate-limit headers), which replace upstream headers of the same
+    /// name. Built in one pass: setting a field searches the fields for its name.
+    static func response(
+        from upstream: [(name: String, value: String)] = [], contentType: String,
+        adding own: [(name: String, value: String)]
+    ) -> HTTPFields {
         var fields = HTTPFields()
-        // Room for what is added on the way out (length, request id, date, server, rate-limit
-        // headers), so none of it copies the fields again.
-        fields.reserveCapacity(upstream.count + 8)
-        fields[.contentType] = contentType
-        for header in upstream where !isDropped(header.name) {
+        // Room for what is added on the way out (length, request id, date, server), so none of
+        // it copies the fields again.
+        fields.reserveCapacity(upstream.count + own.count + 8)
+        fields.append(HTTPField(name: .contentType, value: contentType))
+        for header in upstream
+        where !isDropped(header.name) && !own.contains(where: { header.name.isHeaderName($0.name) }) {
             guard let field = HTTPField.Name(header.name.lowercased()) else { continue }
             fields.append(HTTPField(name: field, value: header.value))
+        }
+        for (name, value) in own {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
         }
         return fields
     }

@@ -373,9 +373,8 @@ struct RequestLifecycle: Sendable {
     /// The answer head's fields: the upstream's worth forwarding, the budgets' headers and
     /// `contentType`.
     private func answerHeaders(_ context: RequestContext, _ upstream: Dispatched, contentType: String) -> HTTPFields {
-        var headers = ForwardedHeaders.response(from: upstream.response.headers, contentType: contentType)
-        ForwardedHeaders.add(context.accounting?.headers ?? [], to: &headers)
-        return headers
+        ForwardedHeaders.response(
+            from: upstream.response.headers, contentType: contentType, adding: context.accounting?.headers ?? [])
     }
 
     /// Writes a stream's head. Not async, so no frame of the stream's task keeps the fields.
@@ -580,8 +579,8 @@ struct RequestLifecycle: Sendable {
             gateway.logger.warning(
                 "request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
         }
-        var headers: HTTPFields = [.contentType: "application/json"]
-        ForwardedHeaders.add(error.headers.map { ($0.key, $0.value) }, to: &headers)
+        let headers = ForwardedHeaders.response(
+            contentType: "application/json", adding: error.headers.map { ($0.key, $0.value) })
         let (answered, body) = context.errorShape.answer(error, requestID: context.requestID)
         context.writer.whole(answered, headers, body: body)
         return (answered.code, error, nil)
