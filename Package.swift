@@ -4,6 +4,10 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
+/// The gateway's own targets: a nonisolated async function runs on its caller's executor instead
+/// of hopping to the generic one, which under a task executor preference costs a locked look-up of
+/// the preference on every call. (Swift Testing's macros do not build with it yet.)
+let gateway = strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
 
 let package = Package(
     name: "switchyard",
@@ -44,7 +48,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: gateway
         ),
         // The rank files and the price table, assembled into the binary (`.incbin`).
         .target(
@@ -55,7 +59,7 @@ let package = Package(
         .target(
             name: "SwitchyardTokenizer",
             dependencies: ["SwitchyardEmbedded"],
-            swiftSettings: strict
+            swiftSettings: gateway
         ),
         .target(
             name: "SwitchyardCore",
@@ -69,7 +73,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            swiftSettings: strict
+            swiftSettings: gateway
         ),
         .target(
             name: "SwitchyardServer",
@@ -96,7 +100,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],
-            swiftSettings: strict
+            swiftSettings: gateway
         ),
         .testTarget(
             name: "SwitchyardCoreTests",

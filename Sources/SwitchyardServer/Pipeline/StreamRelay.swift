@@ -75,7 +75,7 @@ struct StreamRelay {
             let wasDelivered = transcoder.delivered
             let chunk: ByteBuffer?
             do {
-                chunk = try await iterator.next()
+                chunk = try await iterator.next(isolation: #isolation)
                 if chunk == nil { record.upstreamEnded() }
             } catch {
                 record.upstreamEnded()
