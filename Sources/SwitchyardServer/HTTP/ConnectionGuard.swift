@@ -131,10 +131,13 @@ final class ConnectionGuard {
         lifetime.read(head: false, end: end, now: context.eventLoop.now)
     }
 
-    /// An answer's end is being written; returns what to do once it is: `.close` asks the codec to
-    /// flush it and then `perform` closes the connection.
-    func answered(context: ChannelHandlerContext) -> ConnectionLifetime.Action {
-        lifetime.answered(now: context.eventLoop.now)
+    /// An answer ends: `writeEnd` writes its end, which is flushed first when the connection then
+    /// closes (graceful shutdown), and the idle clock restarts otherwise.
+    func answered(context: ChannelHandlerContext, writeEnd: () -> Void) {
+        let action = lifetime.answered(now: context.eventLoop.now)
+        writeEnd()
+        if action == .close { context.flush() }
+        perform(action, context: context)
     }
 
     /// Graceful shutdown began.
@@ -143,7 +146,7 @@ final class ConnectionGuard {
     }
 
     /// Carries out what the connection's lifetime asks for.
-    func perform(_ action: ConnectionLifetime.Action, context: ChannelHandlerContext) {
+    private func perform(_ action: ConnectionLifetime.Action, context: ChannelHandlerContext) {
         switch action {
         case .none: break
         case .close: context.close(promise: nil)

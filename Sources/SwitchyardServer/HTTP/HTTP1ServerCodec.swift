@@ -139,10 +139,7 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         case .end(let trailers):
             _ = requests.popFirst()
             answerOpen = false
-            let action = connectionGuard.answered(context: context)
-            writeEnd(trailers, context: context, promise: promise)
-            if action == .close { context.flush() }
-            connectionGuard.perform(action, context: context)
+            connectionGuard.answered(context: context) { writeEnd(trailers, context: context, promise: promise) }
         }
     }
 
