@@ -61,7 +61,8 @@ struct LedgerTests {
         }
     }
 
-    @Test("Every column reads back exactly as written: escapes, non-ASCII text, nulls, large and small numbers")
+    @Test(
+        "Every column reads back exactly as written: escapes, non-ASCII and empty text, nulls, large and small numbers")
     func columns() async throws {
         try await Self.withTables { tables, database in
             var row = Self.row("20261203", key: nil, model: "gpt-4o", cost: 1.2345678901234567e-07)
@@ -70,21 +71,47 @@ struct LedgerTests {
             row.latencyMilliseconds = 12.345
             var unpriced = Self.row("20261203", key: "k", model: "llama3", cost: nil)
             unpriced.status = 499
+            unpriced.model = ""
             try await tables.ensureDay("20261203")
             try await tables.insert([row, unpriced], day: "20261203")
             let stored = try await database.rows("SELECT * FROM spend_20261203 ORDER BY id", [])
-            let expected: [[LedgerValue]] = [row, unpriced].map { row in
-                [
-                    .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),
-                    row.keyName.map { .text($0) } ?? .null, row.user.map { .text($0) } ?? .null,
-                    row.team.map { .text($0) } ?? .null, .text(row.route), .text(row.provider), .text(row.model),
-                    .int(row.usage.promptTokens), .int(row.usage.completionTokens), .int(row.usage.cachedTokens),
-                    .int(row.usage.reasoningTokens), row.costUSD.map { .double($0) } ?? .null, .int(row.status),
-                    .double(row.latencyMilliseconds),
-                ]
-            }
+            let expected = [row, unpriced].map(Self.values)
             #expect(stored == expected.sorted { ($0[0].text ?? "") < ($1[0].text ?? "") })
         }
+    }
+
+    @Test("A batch with a row the table refuses writes none of its rows, and the next batch is written")
+    func allOrNone() async throws {
+        try await Self.withTables { tables, database in
+            try await tables.ensureDay("20261204")
+            try await tables.ensureDay("20261205")
+            let good = Self.row("20261204", key: "k", model: "gpt-4o", cost: 1)
+            let later = Self.row("20261205", key: "k", model: "gpt-4o", cost: 1)
+            var values = LedgerTables.columns.map { _ in LedgerValue.null }
+            values[0] = .text("sr_refused")  // `time` and the other NOT NULL columns stay null
+            try await tables.insert([later], day: "20261205")
+            await #expect(throws: (any Error).self) {
+                try await database.insert(
+                    [Self.values(good), values], into: "spend_20261204", columns: LedgerTables.columns)
+            }
+            #expect(try await database.rows("SELECT COUNT(*) FROM spend_20261204", []) == [[.int(0)]])
+            try await tables.insert([good], day: "20261204")
+            try await tables.insert([later, Self.row("20261205", key: "k", model: "gpt-4o", cost: 2)], day: "20261205")
+            #expect(try await database.rows("SELECT COUNT(*) FROM spend_20261204", []) == [[.int(1)]])
+            #expect(try await database.rows("SELECT COUNT(*) FROM spend_20261205", []) == [[.int(2)]])
+        }
+    }
+
+    /// A row's values in the order of `LedgerTables.columns`.
+    static func values(_ row: LedgerRow) -> [LedgerValue] {
+        [
+            .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),
+            row.keyName.map { .text($0) } ?? .null, row.user.map { .text($0) } ?? .null,
+            row.team.map { .text($0) } ?? .null, .text(row.route), .text(row.provider), .text(row.model),
+            .int(row.usage.promptTokens), .int(row.usage.completionTokens), .int(row.usage.cachedTokens),
+            .int(row.usage.reasoningTokens), row.costUSD.map { .double($0) } ?? .null, .int(row.status),
+            .double(row.latencyMilliseconds),
+        ]
     }
 
     @Test("A full queue drops its oldest rows and counts them; graceful shutdown writes the rest")

@@ -49,6 +49,9 @@ public protocol LedgerDatabase: Sendable {
     func execute(_ sql: String, _ binds: [LedgerValue]) async throws
     /// Runs one query and returns its rows, each as its columns in order.
     func rows(_ sql: String, _ binds: [LedgerValue]) async throws -> [[LedgerValue]]
+    /// Writes `rows` (each its values in the order of `columns`, the first the row's id) into
+    /// `table`, all or none; rows whose id is there already (a retry after a lost reply) are skipped.
+    func insert(_ rows: [[LedgerValue]], into table: String, columns: [String]) async throws
     /// Closes the connections.
     func close() async
 }
@@ -65,19 +68,14 @@ public enum LedgerDialect: Sendable {
         self == .sqlite ? "?" : "$\(index)"
     }
 
-    /// The `VALUES` lists of a statement inserting `rows` rows of `columns` bound values each:
-    /// `(?, ?), (?, ?)` or `($1, $2), ($3, $4)`. SQLite's placeholders are the same in every row,
-    /// so its list is written once and repeated.
-    func valueLists(rows: Int, columns: Int) -> String {
-        switch self {
-        case .sqlite:
-            let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-            return Array(repeating: row, count: rows).joined(separator: ", ")
-        case .postgres:
-            return (0..<rows).map { row in
-                "(" + (1...columns).map { placeholder(row * columns + $0) }.joined(separator: ", ") + ")"
-            }.joined(separator: ", ")
+    /// The statement inserting `rows` rows into `table`'s `columns`, skipping ids already there:
+    /// `VALUES (?, ?), (?, ?)` or `VALUES ($1, $2), ($3, $4)`.
+    func insertStatement(into table: String, columns: [String], rows: Int) -> String {
+        let values = (0..<rows).map { row in
+            "(" + (1...columns.count).map { placeholder(row * columns.count + $0) }.joined(separator: ", ") + ")"
         }
+        return "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES \(values.joined(separator: ", "))"
+            + " ON CONFLICT (\(columns[0])) DO NOTHING"
     }
 
     /// The query listing the ledger's day tables.

@@ -44,14 +44,12 @@ struct LedgerTables: Sendable {
             """, [])
     }
 
-    /// Writes `rows` of one day in one statement; rows already written (a retry after a lost
-    /// reply) are skipped.
+    /// Writes `rows` of one day, all or none; rows already written (a retry after a lost reply)
+    /// are skipped.
     func insert(_ rows: [LedgerRow], day: String) async throws {
         guard !rows.isEmpty else { return }
-        var binds: [LedgerValue] = []
-        binds.reserveCapacity(rows.count * Self.columns.count)
-        for row in rows {
-            binds += [
+        let values = rows.map { row -> [LedgerValue] in
+            [
                 .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),
                 row.keyName.map { .text($0) } ?? .null,
                 row.user.map { .text($0) } ?? .null, row.team.map { .text($0) } ?? .null, .text(row.route),
@@ -60,10 +58,7 @@ struct LedgerTables: Sendable {
                 .int(row.status), .double(row.latencyMilliseconds),
             ]
         }
-        let values = database.dialect.valueLists(rows: rows.count, columns: Self.columns.count)
-        try await database.execute(
-            "INSERT INTO spend_\(day) (\(Self.columns.joined(separator: ", "))) VALUES \(values) ON CONFLICT (id) DO NOTHING",
-            binds)
+        try await database.insert(values, into: "spend_\(day)", columns: Self.columns)
     }
 
     /// The days that have a table, oldest first.

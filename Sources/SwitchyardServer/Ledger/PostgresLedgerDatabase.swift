@@ -50,6 +50,12 @@ final class PostgresLedgerDatabase: LedgerDatabase {
         return rows
     }
 
+    func insert(_ rows: [[LedgerValue]], into table: String, columns: [String]) async throws {
+        guard !rows.isEmpty else { return }
+        try await execute(
+            dialect.insertStatement(into: table, columns: columns, rows: rows.count), Array(rows.joined()))
+    }
+
     func close() async {
         running.cancel()
         await running.value

@@ -2,14 +2,17 @@ import NIOCore
 import NIOPosix
 import SQLiteNIO
 
-/// The ledger in an SQLite file: nothing to install. One connection writes; readers open their
-/// own (WAL mode lets them read while it writes).
+/// The ledger in an SQLite file: nothing to install. One connection makes tables and runs queries,
+/// a second writes the rows (`SQLiteRowWriter`); readers open their own (WAL mode lets them read
+/// while it writes).
 final class SQLiteLedgerDatabase: LedgerDatabase {
     let dialect = LedgerDialect.sqlite
     private let connection: SQLiteConnection
+    private let writer: SQLiteRowWriter
 
-    private init(connection: SQLiteConnection) {
+    private init(connection: SQLiteConnection, writer: SQLiteRowWriter) {
         self.connection = connection
+        self.writer = writer
     }
 
     /// Opens (or creates) the file at `path`, in WAL mode with `synchronous=NORMAL` (a commit is not
@@ -17,16 +20,16 @@ final class SQLiteLedgerDatabase: LedgerDatabase {
     /// gateway loses none), waiting up to 5 s for another writer.
     static func open(path: String) async throws -> SQLiteLedgerDatabase {
         let connection = try await SQLiteConnection.open(storage: .file(path: path))
-        let database = SQLiteLedgerDatabase(connection: connection)
         do {
             _ = try await connection.query("PRAGMA journal_mode=WAL", [])
             _ = try await connection.query("PRAGMA synchronous=NORMAL", [])
             _ = try await connection.query("PRAGMA busy_timeout=5000", [])
+            let writer = try await NIOThreadPool.singleton.runIfActive { try SQLiteRowWriter(path: path) }
+            return SQLiteLedgerDatabase(connection: connection, writer: writer)
         } catch {
-            await database.close()
+            try? await connection.close()
             throw error
         }
-        return database
     }
 
     func execute(_ sql: String, _ binds: [LedgerValue]) async throws {
@@ -46,7 +49,13 @@ final class SQLiteLedgerDatabase: LedgerDatabase {
         }
     }
 
+    func insert(_ rows: [[LedgerValue]], into table: String, columns: [String]) async throws {
+        guard !rows.isEmpty else { return }
+        try await writer.insert(rows, sql: dialect.insertStatement(into: table, columns: columns, rows: 1))
+    }
+
     func close() async {
+        writer.close()
         try? await connection.close()
     }
 
