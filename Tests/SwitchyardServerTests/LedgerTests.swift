@@ -80,25 +80,33 @@ struct LedgerTests {
         }
     }
 
-    @Test("A batch with a row the table refuses writes none of its rows, and the next batch is written")
+    @Test("A batch with a row the table refuses writes none of its rows; batches of any size are written whole")
     func allOrNone() async throws {
         try await Self.withTables { tables, database in
             try await tables.ensureDay("20261204")
             try await tables.ensureDay("20261205")
-            let good = Self.row("20261204", key: "k", model: "gpt-4o", cost: 1)
-            let later = Self.row("20261205", key: "k", model: "gpt-4o", cost: 1)
-            var values = LedgerTables.columns.map { _ in LedgerValue.null }
-            values[0] = .text("sr_refused")  // `time` and the other NOT NULL columns stay null
-            try await tables.insert([later], day: "20261205")
-            await #expect(throws: (any Error).self) {
-                try await database.insert(
-                    [Self.values(good), values], into: "spend_20261204", columns: LedgerTables.columns)
+            func count(_ day: String) async throws -> [[LedgerValue]] {
+                try await database.rows("SELECT COUNT(*) FROM spend_\(day)", [])
             }
-            #expect(try await database.rows("SELECT COUNT(*) FROM spend_20261204", []) == [[.int(0)]])
-            try await tables.insert([good], day: "20261204")
-            try await tables.insert([later, Self.row("20261205", key: "k", model: "gpt-4o", cost: 2)], day: "20261205")
-            #expect(try await database.rows("SELECT COUNT(*) FROM spend_20261204", []) == [[.int(1)]])
-            #expect(try await database.rows("SELECT COUNT(*) FROM spend_20261205", []) == [[.int(2)]])
+            let rows = (0..<40).map { Self.row($0 < 20 ? "20261204" : "20261205", key: "k", model: "m", cost: 1) }
+            var refused = LedgerTables.columns.map { _ in LedgerValue.null }
+            refused[0] = .text("sr_refused")  // `time` and the other NOT NULL columns stay null
+            // The refused row among a step of many rows, and on its own after one.
+            for batch in [rows[0..<20].map(Self.values), [Self.values(rows[0])]] {
+                var batch = batch
+                batch.insert(refused, at: batch.count == 1 ? 1 : 5)
+                await #expect(throws: (any Error).self) {
+                    try await database.insert(batch, into: "spend_20261204", columns: LedgerTables.columns)
+                }
+                #expect(try await count("20261204") == [[.int(0)]])
+            }
+            try await tables.insert(Array(rows[20..<25]), day: "20261205")
+            try await tables.insert(Array(rows[0..<20]), day: "20261204")
+            try await tables.insert(Array(rows[20...]), day: "20261205")  // the first five are there already
+            #expect(try await count("20261204") == [[.int(20)]])
+            #expect(try await count("20261205") == [[.int(20)]])
+            let stored = try await database.rows("SELECT * FROM spend_20261205 ORDER BY id", [])
+            #expect(stored == rows[20...].map(Self.values).sorted { ($0[0].text ?? "") < ($1[0].text ?? "") })
         }
     }
 

@@ -51,7 +51,7 @@ final class SQLiteLedgerDatabase: LedgerDatabase {
 
     func insert(_ rows: [[LedgerValue]], into table: String, columns: [String]) async throws {
         guard !rows.isEmpty else { return }
-        try await writer.insert(rows, sql: dialect.insertStatement(into: table, columns: columns, rows: 1))
+        try await writer.insert(rows, into: table, columns: columns)
     }
 
     func close() async {

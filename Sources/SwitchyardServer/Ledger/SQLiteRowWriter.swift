@@ -2,14 +2,26 @@ import NIOPosix
 import Synchronization
 import VaporCSQLite
 
-/// Writes the SQLite ledger's rows through a connection of its own, with the insert prepared once
+/// Writes the SQLite ledger's rows through a connection of its own, with its inserts prepared once
 /// per table and kept. SQLiteNIO prepares every statement anew: for a batch of rows, parsing and
 /// compiling a statement with a `VALUES` list per row cost more than inserting the rows.
 final class SQLiteRowWriter: Sendable {
-    /// The connection and the insert prepared last, used by one call at a time.
+    /// Rows per step of the larger insert: a batch is written in steps of this many rows, the rest
+    /// one by one, so the cost of starting and ending a statement is shared.
+    static let rowsPerStep = 16
+
+    /// The connection and the inserts of the table written last, used by one call at a time.
     private struct Connection {
         let handle: OpaquePointer
-        var insert: (sql: String, statement: OpaquePointer)?
+        var table = ""
+        /// The inserts of `table`, by rows per step.
+        var inserts: [Int: OpaquePointer] = [:]
+
+        /// Finalizes the inserts.
+        mutating func finalize() {
+            for statement in inserts.values { sqlite_nio_sqlite3_finalize(statement) }
+            inserts = [:]
+        }
     }
 
     private let connection: Mutex<Connection?>
@@ -34,33 +46,43 @@ final class SQLiteRowWriter: Sendable {
         connection = Mutex(Connection(handle: handle))
     }
 
-    /// Inserts `rows` (each its values in the order of `sql`'s placeholders) in one transaction, on
-    /// the blocking-work pool: all of them or, on an error, none.
-    func insert(_ rows: [[LedgerValue]], sql: String) async throws {
-        try await NIOThreadPool.singleton.runIfActive { try self.insertNow(rows, sql: sql) }
+    /// Inserts `rows` (each its values in the order of `columns`, the first the row's id) into
+    /// `table` in one transaction, on the blocking-work pool: all of them or, on an error, none.
+    /// Rows whose id is there already are skipped.
+    func insert(_ rows: [[LedgerValue]], into table: String, columns: [String]) async throws {
+        try await NIOThreadPool.singleton.runIfActive { try self.insertNow(rows, into: table, columns: columns) }
     }
 
-    /// Finalizes the statement and closes the connection; later inserts fail.
+    /// Finalizes the statements and closes the connection; later inserts fail.
     func close() {
         connection.withLock { connection in
-            guard let open = connection else { return }
+            guard var open = connection else { return }
             connection = nil
-            if let insert = open.insert { sqlite_nio_sqlite3_finalize(insert.statement) }
+            open.finalize()
             sqlite_nio_sqlite3_close_v2(open.handle)
         }
     }
 
-    private func insertNow(_ rows: [[LedgerValue]], sql: String) throws {
+    private func insertNow(_ rows: [[LedgerValue]], into table: String, columns: [String]) throws {
         try connection.withLock { connection in
             guard var open = connection else {
                 throw SQLiteWriteError(code: SQLITE_MISUSE, message: "the ledger is closed")
             }
-            let statement = try Self.statement(for: sql, in: &open)
-            connection = open
+            defer { connection = open }
+            if open.table != table {
+                open.finalize()
+                open.table = table
+            }
             let handle = open.handle
             try Self.run("BEGIN IMMEDIATE", on: handle)
             do {
-                for row in rows { try Self.insert(row, with: statement, on: handle) }
+                var rest = rows[...]
+                while !rest.isEmpty {
+                    let step = rest.count >= Self.rowsPerStep ? Self.rowsPerStep : 1
+                    let statement = try Self.insert(rows: step, columns: columns, in: &open)
+                    try Self.insert(rest.prefix(step), with: statement, on: handle)
+                    rest = rest.dropFirst(step)
+                }
                 try Self.run("COMMIT", on: handle)
             } catch {
                 try? Self.run("ROLLBACK", on: handle)
@@ -69,45 +91,47 @@ final class SQLiteRowWriter: Sendable {
         }
     }
 
-    /// The prepared statement of `sql`: the one kept when it is the same, else prepared in its place.
-    private static func statement(for sql: String, in connection: inout Connection) throws -> OpaquePointer {
-        if let insert = connection.insert, insert.sql == sql { return insert.statement }
-        if let insert = connection.insert { sqlite_nio_sqlite3_finalize(insert.statement) }
-        connection.insert = nil
+    /// The connection's table's insert of `rows` rows a step, prepared at its first use.
+    private static func insert(rows: Int, columns: [String], in connection: inout Connection) throws -> OpaquePointer {
+        if let statement = connection.inserts[rows] { return statement }
+        let sql = LedgerDialect.sqlite.insertStatement(into: connection.table, columns: columns, rows: rows)
         var statement: OpaquePointer?
         let prepared = sqlite_nio_sqlite3_prepare_v3(
             connection.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard prepared == SQLITE_OK, let statement else {
             throw SQLiteWriteError(code: prepared, message: message(connection.handle))
         }
-        connection.insert = (sql, statement)
+        connection.inserts[rows] = statement
         return statement
     }
 
-    /// Binds `row` to `statement`, steps it once, and resets it for the next row.
-    private static func insert(_ row: [LedgerValue], with statement: OpaquePointer, on handle: OpaquePointer) throws {
-        defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
-        }
-        for (offset, value) in row.enumerated() {
-            let index = Int32(offset + 1)
-            let bound =
-                switch value {
-                case .int(let int): sqlite_nio_sqlite3_bind_int64(statement, index, Int64(int))
-                case .double(let double): sqlite_nio_sqlite3_bind_double(statement, index, double)
-                case .null: sqlite_nio_sqlite3_bind_null(statement, index)
-                case .text(var text):
-                    // In place: passing the `String` itself would copy it into a new C string first.
-                    text.withUTF8 { bytes in
-                        bytes.withMemoryRebound(to: CChar.self) { chars in
-                            sqlite_nio_sqlite3_bind_text64(
-                                statement, index, chars.baseAddress, UInt64(chars.count), transient,
-                                UInt8(SQLITE_UTF8))
+    /// Binds `rows` to `statement` one after another, steps it once, and resets it for the next
+    /// step (every value is bound again then, so none is cleared).
+    private static func insert(
+        _ rows: ArraySlice<[LedgerValue]>, with statement: OpaquePointer, on handle: OpaquePointer
+    ) throws {
+        defer { sqlite_nio_sqlite3_reset(statement) }
+        var index: Int32 = 1
+        for row in rows {
+            for value in row {
+                let bound =
+                    switch value {
+                    case .int(let int): sqlite_nio_sqlite3_bind_int64(statement, index, Int64(int))
+                    case .double(let double): sqlite_nio_sqlite3_bind_double(statement, index, double)
+                    case .null: sqlite_nio_sqlite3_bind_null(statement, index)
+                    case .text(var text):
+                        // In place: passing the `String` itself would copy it into a new C string first.
+                        text.withUTF8 { bytes in
+                            bytes.withMemoryRebound(to: CChar.self) { chars in
+                                sqlite_nio_sqlite3_bind_text64(
+                                    statement, index, chars.baseAddress, UInt64(chars.count), transient,
+                                    UInt8(SQLITE_UTF8))
+                            }
                         }
                     }
-                }
-            guard bound == SQLITE_OK else { throw SQLiteWriteError(code: bound, message: message(handle)) }
+                guard bound == SQLITE_OK else { throw SQLiteWriteError(code: bound, message: message(handle)) }
+                index += 1
+            }
         }
         let stepped = sqlite_nio_sqlite3_step(statement)
         guard stepped == SQLITE_DONE else { throw SQLiteWriteError(code: stepped, message: message(handle)) }
