@@ -92,7 +92,7 @@ struct LedgerTests {
             var refused = LedgerTables.columns.map { _ in LedgerValue.null }
             refused[0] = .text("sr_refused")  // `time` and the other NOT NULL columns stay null
             // The refused row among a step of many rows, and on its own after one.
-            for batch in [rows[0..<20].map(Self.values), [Self.values(rows[0])]] {
+            for batch in [rows[0..<20].map(LedgerTables.values), [LedgerTables.values(rows[0])]] {
                 var batch = batch
                 batch.insert(refused, at: batch.count == 1 ? 1 : 5)
                 await #expect(throws: (any Error).self) {
@@ -110,7 +110,8 @@ struct LedgerTests {
         }
     }
 
-    /// A row's values in the order of `LedgerTables.columns`.
+    /// A row's values in the order of `LedgerTables.columns`, written out here rather than taken from
+    /// `LedgerTables.values`, so the expectations do not share a mistake with what is written.
     static func values(_ row: LedgerRow) -> [LedgerValue] {
         [
             .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),

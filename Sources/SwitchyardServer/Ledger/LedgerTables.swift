@@ -47,18 +47,19 @@ struct LedgerTables: Sendable {
     /// Writes `rows` of one day, all or none; rows already written (a retry after a lost reply)
     /// are skipped.
     func insert(_ rows: [LedgerRow], day: String) async throws {
-        guard !rows.isEmpty else { return }
-        let values = rows.map { row -> [LedgerValue] in
-            [
-                .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),
-                row.keyName.map { .text($0) } ?? .null,
-                row.user.map { .text($0) } ?? .null, row.team.map { .text($0) } ?? .null, .text(row.route),
-                .text(row.provider), .text(row.model), .int(row.usage.promptTokens), .int(row.usage.completionTokens),
-                .int(row.usage.cachedTokens), .int(row.usage.reasoningTokens), row.costUSD.map { .double($0) } ?? .null,
-                .int(row.status), .double(row.latencyMilliseconds),
-            ]
-        }
-        try await database.insert(values, into: "spend_\(day)", columns: Self.columns)
+        try await database.insert(rows.map(Self.values), into: "spend_\(day)", columns: Self.columns)
+    }
+
+    /// A row's values in the order of `columns`.
+    static func values(_ row: LedgerRow) -> [LedgerValue] {
+        [
+            .text(row.id), .text(LedgerRow.timestamp(row.time)), .text(row.requestID),
+            row.keyName.map { .text($0) } ?? .null,
+            row.user.map { .text($0) } ?? .null, row.team.map { .text($0) } ?? .null, .text(row.route),
+            .text(row.provider), .text(row.model), .int(row.usage.promptTokens), .int(row.usage.completionTokens),
+            .int(row.usage.cachedTokens), .int(row.usage.reasoningTokens), row.costUSD.map { .double($0) } ?? .null,
+            .int(row.status), .double(row.latencyMilliseconds),
+        ]
     }
 
     /// The days that have a table, oldest first.

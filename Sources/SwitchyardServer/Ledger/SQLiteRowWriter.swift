@@ -79,7 +79,7 @@ final class SQLiteRowWriter: Sendable {
                 var rest = rows[...]
                 while !rest.isEmpty {
                     let step = rest.count >= Self.rowsPerStep ? Self.rowsPerStep : 1
-                    let statement = try Self.insert(rows: step, columns: columns, in: &open)
+                    let statement = try Self.statement(rows: step, columns: columns, in: &open)
                     try Self.insert(rest.prefix(step), with: statement, on: handle)
                     rest = rest.dropFirst(step)
                 }
@@ -92,7 +92,8 @@ final class SQLiteRowWriter: Sendable {
     }
 
     /// The connection's table's insert of `rows` rows a step, prepared at its first use.
-    private static func insert(rows: Int, columns: [String], in connection: inout Connection) throws -> OpaquePointer {
+    private static func statement(rows: Int, columns: [String], in connection: inout Connection) throws -> OpaquePointer
+    {
         if let statement = connection.inserts[rows] { return statement }
         let sql = LedgerDialect.sqlite.insertStatement(into: connection.table, columns: columns, rows: rows)
         var statement: OpaquePointer?
