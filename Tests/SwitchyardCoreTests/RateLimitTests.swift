@@ -247,10 +247,12 @@ struct RateLimitTests {
     @Test("stream_options is replaced or added at the top level")
     func injectUsageRequest() {
         let set = { (body: String) in
-            TopLevelFieldRewriter.settingValue(
-                "stream_options", toJSON: #"{"include_usage":true}"#, in: Array(body.utf8)
+            var buffer = ByteBuffer(string: "  " + body)
+            buffer.moveReaderIndex(forwardBy: 2)
+            return TopLevelFieldRewriter.settingValue(
+                "stream_options", toJSON: #"{"include_usage":true}"#, in: buffer
             )
-            .map { String(decoding: $0, as: UTF8.self) }
+            .map { String(buffer: $0) }
         }
         #expect(set(#"{"model":"m"}"#) == #"{"stream_options":{"include_usage":true},"model":"m"}"#)
         #expect(set(#"{}"#) == #"{"stream_options":{"include_usage":true}}"#)

@@ -1,78 +1,96 @@
 import NIOCore
 
-/// Rewrites one top-level string field of a JSON object in place, byte for byte, leaving every
-/// other byte of the body untouched.
+/// Rewrites one top-level field of a JSON object in place, byte for byte, leaving every other byte
+/// of the body untouched.
 ///
-/// Passthrough requests only need the `model` renamed (`openai/gpt-4o` -> `gpt-4o`); decoding and
-/// re-encoding the whole body would cost time and could change numbers or key order.
+/// Passthrough requests only need the `model` renamed (`openai/gpt-4o` -> `gpt-4o`) or a stream's
+/// `stream_options` set; decoding and re-encoding the whole body would cost time and could change
+/// numbers or key order.
 public enum TopLevelFieldRewriter {
     /// Returns `body` with the top-level string field `key` set to `value`, or nil when the body is
     /// not an object or the field is absent or not a string.
-    public static func replacingString(_ key: String, with value: String, in body: [UInt8]) -> [UInt8]? {
-        guard let range = valueRange(ofTopLevelKey: key, in: body) else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(body.count + value.utf8.count)
-        out.append(contentsOf: body[..<range.lowerBound])
-        out.append(contentsOf: JSONString.quoted(value).utf8)
-        out.append(contentsOf: body[range.upperBound...])
-        return out
+    public static func replacingString(_ key: String, with value: String, in body: ByteBuffer) -> ByteBuffer? {
+        let range = body.withUnsafeReadableBytes { raw in
+            valueRange(ofTopLevelKey: key, in: raw.bindMemory(to: UInt8.self), stringsOnly: true)
+        }
+        return range.map { replacing($0, in: body, with: JSONString.quoted(value)) }
     }
 
     /// Returns `body` with top-level `key` set to the raw JSON `json`: its value replaced when
     /// present, otherwise the member added first. Nil when the body is not a JSON object.
-    public static func settingValue(_ key: String, toJSON json: String, in body: [UInt8]) -> [UInt8]? {
-        if let range = valueRange(ofTopLevelKey: key, in: body, stringsOnly: false) {
-            return Array(body[..<range.lowerBound]) + Array(json.utf8) + Array(body[range.upperBound...])
+    public static func settingValue(_ key: String, toJSON json: String, in body: ByteBuffer) -> ByteBuffer? {
+        let edit = body.withUnsafeReadableBytes { raw -> (range: Range<Int>, separator: String?)? in
+            let b = raw.bindMemory(to: UInt8.self)
+            if let range = valueRange(ofTopLevelKey: key, in: b, stringsOnly: false) { return (range, nil) }
+            let open = skipSpace(b, 0)
+            guard open < b.count, b[open] == UInt8(ascii: "{") else { return nil }
+            let rest = skipSpace(b, open + 1)
+            return ((open + 1)..<(open + 1), rest < b.count && b[rest] == UInt8(ascii: "}") ? "" : ",")
         }
-        let open = skipSpace(body, 0)
-        guard open < body.count, body[open] == UInt8(ascii: "{") else { return nil }
-        let rest = skipSpace(body, open + 1)
-        let separator = rest < body.count && body[rest] == UInt8(ascii: "}") ? "" : ","
-        let member = Array((JSONString.quoted(key) + ":" + json + separator).utf8)
-        return Array(body[...open]) + member + Array(body[(open + 1)...])
+        guard let edit else { return nil }
+        guard let separator = edit.separator else { return replacing(edit.range, in: body, with: json) }
+        return replacing(edit.range, in: body, with: JSONString.quoted(key), ":", json, separator)
     }
 
-    /// The byte range (quotes included) of the string value of top-level `key`.
-    static func valueRange(ofTopLevelKey key: String, in b: [UInt8], stringsOnly: Bool = true) -> Range<Int>? {
+    /// `body` with the bytes at `range` of its readable bytes replaced by `texts`, written one
+    /// after the other; the bytes around them are copied once.
+    private static func replacing(_ range: Range<Int>, in body: ByteBuffer, with texts: String...) -> ByteBuffer {
+        var out = ByteBuffer()
+        out.reserveCapacity(body.readableBytes - range.count + texts.reduce(0) { $0 + $1.utf8.count })
+        body.withUnsafeReadableBytes { raw in
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[..<range.lowerBound]))
+            for text in texts { out.writeString(text) }
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[range.upperBound...]))
+        }
+        return out
+    }
+
+    /// The byte range of the value of top-level `key` (a string's quotes included); with
+    /// `stringsOnly`, nil unless that value is a string.
+    static func valueRange(
+        ofTopLevelKey key: String, in b: UnsafeBufferPointer<UInt8>, stringsOnly: Bool
+    ) -> Range<Int>? {
         var i = skipSpace(b, 0)
         guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
         i += 1
-        let wanted = Array(key.utf8)
-        while true {
-            i = skipSpace(b, i)
-            guard i < b.count else { return nil }
-            if b[i] == UInt8(ascii: "}") { return nil }
-            if b[i] == UInt8(ascii: ",") {
-                i += 1
-                continue
-            }
-            guard b[i] == UInt8(ascii: "\""), let keyEnd = stringEnd(b, i) else { return nil }
-            let isWanted = b[(i + 1)..<(keyEnd - 1)].elementsEqual(wanted)
-            i = skipSpace(b, keyEnd)
-            guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
-            i = skipSpace(b, i + 1)
-            guard i < b.count else { return nil }
-            if isWanted {
-                if stringsOnly {
-                    guard b[i] == UInt8(ascii: "\""), let end = stringEnd(b, i) else { return nil }
+        var key = key
+        return key.withUTF8 { wanted -> Range<Int>? in
+            while true {
+                i = skipSpace(b, i)
+                guard i < b.count else { return nil }
+                if b[i] == UInt8(ascii: "}") { return nil }
+                if b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                guard b[i] == UInt8(ascii: "\""), let keyEnd = stringEnd(b, i) else { return nil }
+                let isWanted = UnsafeBufferPointer(rebasing: b[(i + 1)..<(keyEnd - 1)]).elementsEqual(wanted)
+                i = skipSpace(b, keyEnd)
+                guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+                i = skipSpace(b, i + 1)
+                guard i < b.count else { return nil }
+                if isWanted {
+                    if stringsOnly {
+                        guard b[i] == UInt8(ascii: "\""), let end = stringEnd(b, i) else { return nil }
+                        return i..<end
+                    }
+                    guard let end = valueEnd(b, i) else { return nil }
                     return i..<end
                 }
-                guard let end = valueEnd(b, i) else { return nil }
-                return i..<end
+                guard let next = valueEnd(b, i) else { return nil }
+                i = next
             }
-            guard let next = valueEnd(b, i) else { return nil }
-            i = next
         }
     }
 
-    static func skipSpace(_ b: [UInt8], _ start: Int) -> Int {
+    static func skipSpace(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int {
         var i = start
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
         return i
     }
 
     /// Index just past the closing quote of the string starting at `start`.
-    static func stringEnd(_ b: [UInt8], _ start: Int) -> Int? {
+    static func stringEnd(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int? {
         var i = start + 1
         while i < b.count {
             switch b[i] {
@@ -85,7 +103,7 @@ public enum TopLevelFieldRewriter {
     }
 
     /// Index just past the JSON value starting at `start`.
-    static func valueEnd(_ b: [UInt8], _ start: Int) -> Int? {
+    static func valueEnd(_ b: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int? {
         var i = start
         var depth = 0
         while i < b.count {
@@ -128,9 +146,7 @@ extension TopLevelFieldRewriter {
     /// sent them with only that string replaced, or `document` written again when the bytes cannot
     /// be rewritten in place.
     public static func body(_ body: ByteBuffer, document: [String: JSONValue], model: String) -> ByteBuffer {
-        if let renamed = replacingString("model", with: model, in: Array(body.readableBytesView)) {
-            return ByteBuffer(bytes: renamed)
-        }
+        if let renamed = replacingString("model", with: model, in: body) { return renamed }
         var document = document
         document["model"] = .string(model)
         return ByteBuffer(bytes: JSONWriter.bytes(.object(document)))

@@ -73,9 +73,9 @@ public struct AzureAdapter: ProviderAdapter {
             // The v1 API names the deployment as the body's model.
             if let model, let deployment = access.deployments[model], let body = request.body,
                 let renamed = TopLevelFieldRewriter.settingValue(
-                    "model", toJSON: JSONString.quoted(deployment), in: Array(body.readableBytesView))
+                    "model", toJSON: JSONString.quoted(deployment), in: body)
             {
-                request.body = ByteBuffer(bytes: renamed)
+                request.body = renamed
             }
         } else if let model {
             let deployment = access.deployments[model] ?? model

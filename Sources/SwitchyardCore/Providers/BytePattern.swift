@@ -8,6 +8,8 @@ struct BytePattern: Sendable {
     let bytes: [UInt8]
     /// The offsets in the pattern of the two bytes compared first (the second not before the first).
     private let probes: (first: Int, second: Int)
+    /// The two probe bytes, each repeated in sixteen lanes.
+    private let lanes: (first: SIMD16<UInt8>, second: SIMD16<UInt8>)
 
     /// A pattern of one byte or more.
     init(_ text: String) {
@@ -15,6 +17,7 @@ struct BytePattern: Sendable {
         precondition(!bytes.isEmpty, "a pattern is one byte or more")
         let first = min(1, bytes.count - 1)
         probes = (first, max(first, bytes.count - 2))
+        lanes = (SIMD16(repeating: bytes[probes.first]), SIMD16(repeating: bytes[probes.second]))
     }
 
     /// The offset of the first occurrence in `text` at or after `from`, or nil.
@@ -30,8 +33,7 @@ struct BytePattern: Sendable {
             }
             return nil
         }
-        let first = SIMD16<UInt8>(repeating: bytes[probes.first])
-        let second = SIMD16<UInt8>(repeating: bytes[probes.second])
+        let (first, second) = lanes
         // The first probe's bytes of sixteen windows start at `probe`, the second's `gap` further;
         // stepping a pointer keeps the loop free of overflow checks.
         let raw = UnsafeRawPointer(base)

@@ -34,11 +34,11 @@ public struct OpenAIAdapter: ProviderAdapter {
         guard chat.stream, chat.includeUsage != true else { return body }
         guard
             let rewritten = TopLevelFieldRewriter.settingValue(
-                "stream_options", toJSON: #"{"include_usage":true}"#, in: Array(buffer: body))
+                "stream_options", toJSON: #"{"include_usage":true}"#, in: body)
         else {
             throw .invalidRequest("The request body must be a JSON object.")
         }
-        return ByteBuffer(bytes: rewritten)
+        return rewritten
     }
 
     /// Checks that a 2xx answer is a JSON object, reads its usage and passes it on unchanged.
@@ -138,12 +138,10 @@ public struct OpenAIAdapter: ProviderAdapter {
 
     func renamed(_ body: ByteBuffer, target: ModelRouter.Target) throws(GatewayError) -> ByteBuffer {
         guard target.upstreamModel != target.requestedModel else { return body }
-        guard
-            let rewritten = TopLevelFieldRewriter.replacingString(
-                "model", with: target.upstreamModel, in: Array(buffer: body))
+        guard let rewritten = TopLevelFieldRewriter.replacingString("model", with: target.upstreamModel, in: body)
         else {
             throw .invalidRequest("`model` must be a string field of the request object.", param: "model")
         }
-        return ByteBuffer(bytes: rewritten)
+        return rewritten
     }
 }

@@ -92,19 +92,18 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// hide. Only a one-line event is scanned; others (several data lines, a comment or an event
     /// name first) are decoded.
     private mutating func handle(_ event: ByteBuffer, lines: Int) -> Bool {
-        let (isDone, hasUsage) = event.withUnsafeReadableBytes { raw in
+        let scanned = event.withUnsafeReadableBytes { raw -> Bool in
             let bytes = UnsafeBufferPointer(
                 rebasing: raw.bindMemory(to: UInt8.self).dropFirst(Self.previousEnding(event)))
-            return (Self.isDone(bytes), Self.carriesUsage(bytes))
+            if Self.isDone(bytes) {
+                delivered = true
+                return true
+            }
+            guard lines == 1, !Self.carriesUsage(bytes) else { return false }
+            Self.appendDeltaContent(of: bytes, to: &streamedBytes)
+            return true
         }
-        if isDone {
-            delivered = true
-        } else if lines == 1, !hasUsage {
-            Self.appendDeltaContent(of: event, to: &streamedBytes)
-        } else {
-            return read(event)
-        }
-        return true
+        return scanned || read(event)
     }
 
     /// Reads an event the scan cannot: decoded, parsed whole. Returns false when it is the usage
@@ -147,22 +146,24 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// escapes is decoded by the JSON parser. Returns false when the event has no content string.
     @discardableResult
     static func appendDeltaContent(of event: ByteBuffer, to text: inout [UInt8]) -> Bool {
-        event.withUnsafeReadableBytes { raw -> Bool in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var from = 0
-            while let key = contentKey.firstOffset(in: bytes, from: from) {
-                from = key + 1
-                var start = key + contentKey.bytes.count
-                while start < bytes.count,
-                    bytes[start] == 0x20 || bytes[start] == 0x09 || bytes[start] == UInt8(ascii: ":")
-                {
-                    start += 1
-                }
-                guard start < bytes.count, bytes[start] == UInt8(ascii: "\"") else { continue }
-                return appendString(in: bytes, openingAt: start, to: &text)
+        event.withUnsafeReadableBytes { appendDeltaContent(of: $0.bindMemory(to: UInt8.self), to: &text) }
+    }
+
+    @discardableResult
+    private static func appendDeltaContent(of bytes: UnsafeBufferPointer<UInt8>, to text: inout [UInt8]) -> Bool {
+        var from = 0
+        while let key = contentKey.firstOffset(in: bytes, from: from) {
+            from = key + 1
+            var start = key + contentKey.bytes.count
+            while start < bytes.count,
+                bytes[start] == 0x20 || bytes[start] == 0x09 || bytes[start] == UInt8(ascii: ":")
+            {
+                start += 1
             }
-            return false
+            guard start < bytes.count, bytes[start] == UInt8(ascii: "\"") else { continue }
+            return appendString(in: bytes, openingAt: start, to: &text)
         }
+        return false
     }
 
     /// Appends the JSON string whose opening quote is at `quote`; false when it does not close.
