@@ -204,3 +204,23 @@ def test_check_config_shows_each_clouds_endpoint_and_credential_source(binary, c
     assert "project mock-project, location us-east5, service account key from" in text
     for secret in (cloud_mocks.AZURE_KEY, cloud_mocks.AWS_SECRET_KEY, cloud_mocks.AWS_SESSION_TOKEN, "PRIVATE KEY"):
         assert secret not in text
+
+
+@pytest.mark.parametrize("model", list(GREETINGS))
+def test_the_responses_api_through_every_cloud(gateway, model):
+    c = client(gateway)
+    events = list(c.responses.create(model=model, input="Hi", stream=True))
+    assert [e.type for e in events][0] == "response.created" and events[-1].type == "response.completed"
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == GREETINGS[model]
+    assert events[-1].response.output_text == GREETINGS[model]
+    whole = c.responses.create(model=model, input="Hi")
+    assert whole.output_text == GREETINGS[model] and whole.status == "completed"
+    tools = [{"type": "function", "name": "get_weather", "description": "Weather in a city",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    for stream in (True, False):
+        answer = c.responses.create(model=model, input="Hi", tools=tools, stream=stream)
+        if stream:
+            answer = [e for e in answer if e.type == "response.completed"][0].response
+        calls = [item for item in answer.output if item.type == "function_call"]
+        assert len(calls) == 1 and calls[0].name == "get_weather" and calls[0].call_id
+        assert json.loads(calls[0].arguments) == {"city": "Oslo"}
