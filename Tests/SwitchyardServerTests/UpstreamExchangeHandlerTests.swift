@@ -137,4 +137,34 @@ struct UpstreamExchangeHandlerTests {
         #expect(throws: TransportError(.timeout, "no response head")) { try Harness.completed(future) }
         #expect(!harness.channel.isActive)
     }
+    @Test(
+        "Through the connection's own codec: each request is encoded, its answer decoded from bytes in any pieces, and an answer nobody asked for closes the connection"
+    )
+    func ownCodec() throws {
+        let channel = EmbeddedChannel()
+        try UpstreamResponseDecoder.addHandlers(to: channel.pipeline.syncOperations)
+        let handler = try channel.pipeline.syncOperations.handler(type: UpstreamExchangeHandler.self)
+        let pooled = NIOLockedValueBox(0)
+        let connection = UpstreamConnection(channel: channel, handler: handler) { _ in
+            pooled.withLockedValue { $0 += 1 }
+        }
+        let answer = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"
+        for round in 1...2 {
+            let future = connection.execute(
+                head: HTTPRequestHead(
+                    version: .http1_1, method: .POST, uri: "/v1/chat/completions", headers: ["content-length": "2"]),
+                body: ByteBuffer(string: "{}"), timeouts: Harness.timeouts, whole: 1 << 20)
+            var written = ByteBuffer()
+            while var part = try channel.readOutbound(as: ByteBuffer.self) { written.writeBuffer(&part) }
+            #expect(String(buffer: written) == "POST /v1/chat/completions HTTP/1.1\r\ncontent-length: 2\r\n\r\n{}")
+            // The answer's bytes one at a time: the decoder knows the request it answers.
+            for byte in answer.utf8 { try channel.writeInbound(ByteBuffer(bytes: [byte])) }
+            let response = try Harness.completed(future)
+            #expect(response.status == 200)
+            #expect(String(buffer: try #require(response.body as? WholeBody).result.get()) == "hello")
+            #expect(pooled.withLockedValue { $0 } == round)
+        }
+        try channel.writeInbound(ByteBuffer(string: answer))
+        #expect(!channel.isActive, "an answer to no request closes the connection")
+    }
 }

@@ -141,8 +141,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
                         try channel.pipeline.syncOperations.addHandler(
                             NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                     }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamExchangeHandler())
+                    try UpstreamResponseDecoder.addHandlers(to: channel.pipeline.syncOperations)
                 }
             }
         do {

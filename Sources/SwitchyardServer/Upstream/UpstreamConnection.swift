@@ -50,7 +50,9 @@ final class UpstreamConnection: Sendable {
         head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts, whole: Int?,
         promise: EventLoopPromise<UpstreamResponse>
     ) {
-        guard handler.value.start(promise: promise, timeouts: timeouts, whole: whole, owner: self) else { return }
+        guard handler.value.start(promise: promise, head: head, timeouts: timeouts, whole: whole, owner: self) else {
+            return
+        }
         channel.write(part: HTTPClientRequestPart.head(head))
         if let body { channel.write(part: HTTPClientRequestPart.body(.byteBuffer(body))) }
         channel.write(part: HTTPClientRequestPart.end(nil), flush: true)

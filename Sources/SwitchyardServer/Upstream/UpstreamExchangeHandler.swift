@@ -27,6 +27,14 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var timer: NIOScheduledCallback?
     /// The event loop's callback for `timer`: one per connection, so arming allocates nothing.
     private var expiry: Expiry?
+    /// The connection's answer decoder, told each request head sent (nil where parts are written
+    /// and read without NIO's codec, in tests).
+    private let heads: HTTPResponseDecoder?
+
+    /// A handler whose connection decodes answers with `heads`, or without a decoder.
+    init(heads: HTTPResponseDecoder? = nil) {
+        self.heads = heads
+    }
 
     /// The time on the connection's event loop (virtual on a test's embedded loop).
     private var now: NIODeadline { context?.eventLoop.now ?? .now() }
@@ -44,15 +52,17 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
         expiry = nil  // it holds this handler
     }
 
-    /// Begins an exchange (on the event loop); the caller then writes the request.
+    /// Begins an exchange of a request with `head` (on the event loop), telling the answer decoder
+    /// the head; the caller then writes the request.
     func start(
-        promise: EventLoopPromise<UpstreamResponse>, timeouts: UpstreamTimeouts, whole: Int?,
+        promise: EventLoopPromise<UpstreamResponse>, head: HTTPRequestHead, timeouts: UpstreamTimeouts, whole: Int?,
         owner: UpstreamConnection
     ) -> Bool {
         switch machine.start(whole: whole, timeouts: timeouts, now: now) {
         case .send(_, let deadline):
             self.promise = promise
             self.owner = owner
+            heads?.write(data: .head(head))
             arm(deadline)
             return true
         case .refuse(let error):

@@ -1,0 +1,41 @@
+import NIOCore
+import NIOHTTP1
+
+/// NIO's HTTP/1 answer decoder, reached by reads only. NIO's client pipeline
+/// (`addHTTPClientHandlers`) also puts the decoder on the write path, so that it sees each request
+/// head go by and knows which answer has no body (one to `HEAD` or `CONNECT`); every request part
+/// then passes through `ByteToMessageHandler`'s generic write code. Here the exchange handler
+/// tells the decoder each head it sends (`UpstreamExchangeHandler.start`) and the parts go
+/// straight to the encoder.
+struct UpstreamResponseDecoder: ByteToMessageDecoder {
+    typealias InboundOut = HTTPClientResponsePart
+
+    /// The decoder: a class, shared with the exchange handler that tells it the heads.
+    let decoder: HTTPResponseDecoder
+
+    /// The handlers of an upstream connection after TLS: the request encoder, the answer decoder,
+    /// the check of outbound header names and values, and the exchange handler.
+    static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws {
+        let decoder = HTTPResponseDecoder()
+        try pipeline.addHandlers([
+            HTTPRequestEncoder(), ByteToMessageHandler(UpstreamResponseDecoder(decoder: decoder)),
+            NIOHTTPRequestHeadersValidator(), UpstreamExchangeHandler(heads: decoder),
+        ])
+    }
+
+    func decoderAdded(context: ChannelHandlerContext) {
+        decoder.decoderAdded(context: context)
+    }
+
+    func decoderRemoved(context: ChannelHandlerContext) {
+        decoder.decoderRemoved(context: context)
+    }
+
+    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        try decoder.decode(context: context, buffer: &buffer)
+    }
+
+    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decoder.decodeLast(context: context, buffer: &buffer, seenEOF: seenEOF)
+    }
+}
