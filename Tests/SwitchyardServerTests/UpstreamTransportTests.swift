@@ -251,6 +251,57 @@ struct UpstreamTransportTests {
     }
 
     @Test(
+        "A head HTTP does not allow fails before anything is written, naming the header but not its value; a tab or UTF-8 in a value passes"
+    )
+    func headRules() async throws {
+        let seen = SeenRequests()
+        let server = try await ScriptedServer { _, connection in
+            try await connection.executeThenClose { inbound, _ in
+                var requests = inbound.makeAsyncIterator()
+                while let request = try await ScriptedServer.readRequest(&requests) {
+                    seen.append(request)
+                    try await ScriptedServer.write(Self.okAnswer, to: connection)
+                }
+            }
+        }
+        let transport = NIOUpstreamTransport()
+        let url = "http://127.0.0.1:\(server.port)/v1/chat/completions"
+        func request(_ headers: [(String, String)], url: String = url, method: String = "POST") -> UpstreamRequest {
+            UpstreamRequest(
+                method: method, url: url, headers: headers, body: nil,
+                timeouts: UpstreamTimeouts(connectSeconds: 2, totalSeconds: 5))
+        }
+        let refused: [(UpstreamRequest, String)] = [
+            (
+                request([("authorization", "Bearer sk-secret\n")]),
+                "the request header `authorization` has a control character in its value"
+            ),
+            (request([("x-key", "a\rb")]), "the request header `x-key` has a control character in its value"),
+            (request([("x-key", "a\u{0}b")]), "the request header `x-key` has a control character in its value"),
+            (request([("x-key", "a\u{7F}")]), "the request header `x-key` has a control character in its value"),
+            (request([("x key", "v")]), "a request header name is not an HTTP token"),
+            (request([("x:key", "v")]), "a request header name is not an HTTP token"),
+            (request([("", "v")]), "a request header name is not an HTTP token"),
+            (request([], url: url + "/a b"), "the request target has a character a URL does not allow"),
+            (request([], url: url + "/\u{e9}"), "the request target has a character a URL does not allow"),
+            (request([], method: "PO ST"), "the request method is not an HTTP token"),
+        ]
+        for (refusedRequest, message) in refused {
+            await Self.expectFailure(.connect, message: message) { _ = try await transport.execute(refusedRequest) }
+        }
+        #expect(seen.all.isEmpty, "nothing of a refused head reaches the provider")
+        let passed = try await transport.execute(
+            request(
+                [("x-note", "caf\u{e9}\tbar"), ("x-api-key", "sk-A1_~!#$%&'*+-.^`|")], url: url + "/m%20x:y?q=1&r=[2]"))
+        #expect(try await Self.body(passed) == "ok")
+        let written = try #require(seen.all.first)
+        #expect(written.hasPrefix("POST /v1/chat/completions/m%20x:y?q=1&r=[2] HTTP/1.1\r\n"))
+        #expect(written.contains("x-note: caf\u{e9}\tbar\r\n"))
+        try await transport.shutdown()
+        await server.stop()
+    }
+
+    @Test(
         "The idle limit is a gap between chunks (streamed or read whole): a steady answer longer than it passes, a pause fails it",
         arguments: [false, true], [nil, 1.0] as [Double?])
     func idleGap(whole: Bool, firstByte: Double?) async throws {

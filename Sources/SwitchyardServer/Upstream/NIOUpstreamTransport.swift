@@ -77,6 +77,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         let head = HTTPRequestHead(
             version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.path,
             headers: HTTPHeaders(fields))
+        if let problem = RequestHeadRules.problem(head) { throw TransportError(.connect, problem) }
         let whole = request.readsWholeAnswer ? wholeBodyLimit : nil
         if let pooled = takeIdle(key) {
             do {

@@ -13,13 +13,14 @@ struct UpstreamResponseDecoder: ByteToMessageDecoder {
     /// The decoder: a class, shared with the exchange handler that tells it the heads.
     let decoder: HTTPResponseDecoder
 
-    /// The handlers of an upstream connection after TLS: the request encoder, the answer decoder,
-    /// the check of outbound header names and values, and the exchange handler.
+    /// The handlers of an upstream connection after TLS: the request encoder, the answer decoder
+    /// and the exchange handler. (The request head is checked where it is built:
+    /// `RequestHeadRules`.)
     static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws {
         let decoder = HTTPResponseDecoder()
         try pipeline.addHandlers([
             HTTPRequestEncoder(), ByteToMessageHandler(UpstreamResponseDecoder(decoder: decoder)),
-            NIOHTTPRequestHeadersValidator(), UpstreamExchangeHandler(heads: decoder),
+            UpstreamExchangeHandler(heads: decoder),
         ])
     }
 
