@@ -50,7 +50,7 @@ struct UpstreamTransportTests {
     }
 
     @Test(
-        "Sequential requests reuse one kept-alive connection (answers streamed or read whole); the request arrives as sent",
+        "Sequential requests reuse one kept-alive connection (answers streamed or read whole); the request arrives as sent, a body past the head's buffer too",
         arguments: [false, true])
     func keepAlive(whole: Bool) async throws {
         let seen = SeenRequests()
@@ -67,9 +67,14 @@ struct UpstreamTransportTests {
         for index in 0..<3 {
             var request = Self.get("http://127.0.0.1:\(server.port)/v1/models?page=\(index)")
             request.method = "POST"
-            request.body = ByteBuffer(string: #"{"n":\#(index)}"#)
-            // The transport's own host and length replace any the request carries.
-            request.headers += [("Host", "elsewhere.example"), ("Content-Length", "999")]
+            // The second body is larger than the head's buffer takes.
+            let padding = index == 1 ? String(repeating: "x", count: UpstreamConnection.copiedBody + 1) : ""
+            request.body = ByteBuffer(string: #"{"n":\#(index)\#(padding)}"#)
+            // The transport's own host and length replace any the request carries, and its body
+            // is framed by that length alone.
+            request.headers += [
+                ("Host", "elsewhere.example"), ("Content-Length", "999"), ("Transfer-Encoding", "chunked"),
+            ]
             request.readsWholeAnswer = whole
             let response = try await transport.execute(request)
             #expect(response.status == 200)
@@ -85,6 +90,13 @@ struct UpstreamTransportTests {
         #expect(first.lowercased().contains("content-length: 7\r\n"))
         #expect(first.lowercased().contains("accept: */*\r\n"))
         #expect(first.hasSuffix("\r\n\r\n{\"n\":0}"))
+        #expect(seen.all.count == 3 && !seen.all.contains { $0.lowercased().contains("transfer-encoding") })
+        let large = seen.all[1]
+        #expect(large.lowercased().contains("content-length: \(UpstreamConnection.copiedBody + 8)\r\n"))
+        #expect(
+            large.hasSuffix("\r\n\r\n{\"n\":1" + String(repeating: "x", count: UpstreamConnection.copiedBody + 1) + "}")
+        )
+        #expect(seen.all[2].hasSuffix("\r\n\r\n{\"n\":2}"))
         try await transport.shutdown()
         await server.stop()
     }

@@ -65,11 +65,14 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         }
         let loop = MultiThreadedEventLoopGroup.currentEventLoop == nil ? homeLoop : group.any()
         let key = PoolKey(host: target.host, port: target.port, tls: target.tls, loop: ObjectIdentifier(loop))
-        // The transport's own `host` and `content-length` replace any the request carried.
+        // The transport's own `host` and `content-length` replace any the request carried; the
+        // body is framed by its length, so a `transfer-encoding` would contradict it.
         var fields: [(String, String)] = []
         fields.reserveCapacity(request.headers.count + 2)
         for header in request.headers
-        where !header.name.isHeaderName("host") && !header.name.isHeaderName("content-length") {
+        where !header.name.isHeaderName("host") && !header.name.isHeaderName("content-length")
+            && !header.name.isHeaderName("transfer-encoding")
+        {
             fields.append((header.name, header.value))
         }
         fields.append(("host", hostHeader))

@@ -25,6 +25,9 @@ final class UpstreamConnection: Sendable {
         self.release = release
     }
 
+    /// The largest body written in the same buffer as the request head.
+    static let copiedBody = 16 * 1024
+
     /// Whether the connection can carry another exchange.
     var isActive: Bool { channel.isActive }
 
@@ -53,9 +56,17 @@ final class UpstreamConnection: Sendable {
         guard handler.value.start(promise: promise, head: head, timeouts: timeouts, whole: whole, owner: self) else {
             return
         }
-        channel.write(part: HTTPClientRequestPart.head(head))
-        if let body { channel.write(part: HTTPClientRequestPart.body(.byteBuffer(body))) }
-        channel.write(part: HTTPClientRequestPart.end(nil), flush: true)
+        var bytes = channel.allocator.buffer(capacity: 512)
+        bytes.writeRequestHead(head)
+        // A small body goes out in the head's buffer; a large one is not copied.
+        if let body, body.readableBytes <= Self.copiedBody {
+            bytes.writeImmutableBuffer(body)
+            channel.writeAndFlush(bytes, promise: nil)
+        } else {
+            channel.write(bytes, promise: nil)
+            if let body { channel.write(body, promise: nil) }
+            channel.flush()
+        }
     }
 
     /// The answer ended and the connection, idle and clean, can serve another (called by its

@@ -8,8 +8,8 @@ import SwitchyardCore
 /// machine hands things to: the waiting task's promise, the streamed body's source, the timer.
 final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The buffer of a streamed body: the consumer is told to stop at `high` parts waiting and
     /// asked for more again below `low`.

@@ -5,22 +5,21 @@ import NIOHTTP1
 /// (`addHTTPClientHandlers`) also puts the decoder on the write path, so that it sees each request
 /// head go by and knows which answer has no body (one to `HEAD` or `CONNECT`); every request part
 /// then passes through `ByteToMessageHandler`'s generic write code. Here the exchange handler
-/// tells the decoder each head it sends (`UpstreamExchangeHandler.start`) and the parts go
-/// straight to the encoder.
+/// tells the decoder each head it sends (`UpstreamExchangeHandler.start`), and the request goes
+/// out as bytes (`ByteBuffer.writeRequestHead`).
 struct UpstreamResponseDecoder: ByteToMessageDecoder {
     typealias InboundOut = HTTPClientResponsePart
 
     /// The decoder: a class, shared with the exchange handler that tells it the heads.
     let decoder: HTTPResponseDecoder
 
-    /// The handlers of an upstream connection after TLS: the request encoder, the answer decoder
-    /// and the exchange handler. (The request head is checked where it is built:
-    /// `RequestHeadRules`.)
+    /// The handlers of an upstream connection after TLS: the answer decoder and the exchange
+    /// handler. (The request head is checked where it is built, `RequestHeadRules`, and written
+    /// by the connection.)
     static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations) throws {
         let decoder = HTTPResponseDecoder()
         try pipeline.addHandlers([
-            HTTPRequestEncoder(), ByteToMessageHandler(UpstreamResponseDecoder(decoder: decoder)),
-            UpstreamExchangeHandler(heads: decoder),
+            ByteToMessageHandler(UpstreamResponseDecoder(decoder: decoder)), UpstreamExchangeHandler(heads: decoder),
         ])
     }
 
