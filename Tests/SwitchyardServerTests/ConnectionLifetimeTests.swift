@@ -105,23 +105,15 @@ struct ConnectionLifetimeTests {
     func malformed() throws {
         let idle = try Self.guarded()
         idle.pipeline.fireErrorCaught(HTTPParserError.invalidVersion)
-        guard case .head(let head) = try idle.readOutbound(as: HTTPServerResponsePart.self) else {
-            Issue.record("no answer written")
-            return
-        }
-        #expect(head.status == .badRequest && head.headers["connection"] == ["close"])
-        #expect(head.headers["content-length"] == ["0"])
-        guard case .end = try idle.readOutbound(as: HTTPServerResponsePart.self) else {
-            Issue.record("the answer was not ended")
-            return
-        }
+        let answer = try #require(try idle.readOutbound(as: ByteBuffer.self))
+        #expect(String(buffer: answer) == "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
 
         let busy = try Self.guarded()
         try busy.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
         try busy.writeInbound(HTTPServerRequestPart.end(nil))
         try busy.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-        _ = try busy.readOutbound(as: HTTPServerResponsePart.self)
+        _ = try busy.readOutbound(as: ByteBuffer.self)
         busy.pipeline.fireErrorCaught(HTTPParserError.invalidVersion)
-        #expect(try busy.readOutbound(as: HTTPServerResponsePart.self) == nil, "an open answer is not interleaved")
+        #expect(try busy.readOutbound(as: ByteBuffer.self) == nil, "an open answer is not interleaved")
     }
 }

@@ -6,9 +6,9 @@ import SwitchyardCore
 /// HTTP/1.1 (with TLS when configured) on each client connection, each request run by
 /// `RequestDispatcher` on the connection's event loop, with no async-sequence bridge between the
 /// channel and the request. In front of it: NIO's decoder with hard limits (400 and close beyond
-/// them) and `HTTP1ServerCodec`: the conversion to HTTPTypes, the answer to malformed requests and
-/// the connection guard (listener limits, the idle timeout, and finishing in-flight answers on
-/// graceful shutdown). Pipelined requests are queued by the dispatcher, not NIO's pipelining
+/// them) and `HTTP1ServerCodec`: the conversion to HTTPTypes, the answers' encoding, the answer to
+/// malformed requests and the connection guard (listener limits, the idle timeout, and finishing
+/// in-flight answers on graceful shutdown). Pipelined requests are queued by the dispatcher, not NIO's pipelining
 /// handler, which stops reading during every answer.
 struct GatewayHTTPChannel: Sendable {
     /// What runs each request.
@@ -33,9 +33,9 @@ struct GatewayHTTPChannel: Sendable {
             decoderLimits.maxHeaderFieldSize = decoderLimit
             decoderLimits.maxHeaderListSize = decoderLimit
             decoderLimits.maxHeaderFieldCount = 2 * limits.maxHeaderCount
-            try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
-                withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+            try pipeline.addHandler(
+                ByteToMessageHandler(
+                    HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits)))
             try pipeline.addHandler(HTTP1ServerCodec(secure: tls != nil, limits: limits, registry: registry))
             try pipeline.addHandler(
                 RequestDispatcher(lifecycle: lifecycle, bodyLimit: bodyLimit, discardBound: limits.maxDiscardBytes))

@@ -5,12 +5,13 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import SwitchyardCore
 
-/// The handler of a client connection after NIO's HTTP/1 decoder and encoder. It converts the
-/// parts to HTTPTypes and back, as NIOHTTPTypesHTTP1's `HTTP1ToHTTPServerCodec` does, applies the
-/// connection's guard (`ConnectionGuard`: listener limits, idle timeout, graceful shutdown), answers
-/// a request the decoder cannot parse with a 400, as NIO's `HTTPServerProtocolErrorHandler` does,
-/// and keeps HTTP/1.x's rules on the connection's persistence, which the conversion loses (the
-/// version):
+/// The handler of a client connection after NIO's HTTP/1 decoder. It converts the request parts
+/// to HTTPTypes, as NIOHTTPTypesHTTP1's `HTTP1ToHTTPServerCodec` does, writes the answer's parts as
+/// bytes, as NIO's `HTTPResponseEncoder` would (`AnswerFraming`, `ByteBuffer.writeAnswerHead`),
+/// applies the connection's guard (`ConnectionGuard`: listener limits, idle timeout, graceful
+/// shutdown), answers a request the decoder cannot parse with a 400, as NIO's
+/// `HTTPServerProtocolErrorHandler` does, and keeps HTTP/1.x's rules on the connection's
+/// persistence, which the conversion loses (the version):
 /// - a request target in origin form (`/path?query`, what clients send) is taken as it is; the
 ///   library parses every target as a URL (`URLComponents`) only to return such a target unchanged;
 /// - the connection closes once an answer's end is written when the request does not keep it
@@ -21,22 +22,24 @@ import SwitchyardCore
 ///   answers: an answer without a known length (a stream) is sent as it is and ends when the
 ///   connection closes, and a `100 Continue` is not sent.
 ///
-/// The three are one handler because each handler on the path casts every request and answer part
-/// out of `NIOAny` and back.
+/// They are one handler because each handler on the path casts every request and answer part out
+/// of `NIOAny` and back.
 final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = ClientRequestPart
     typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     private let secure: Bool
     private let connectionGuard: ConnectionGuard
     /// The requests read and not yet answered, oldest first (a pipelining client sends the next
-    /// before the answer to the last): each one's version, and whether it keeps the connection
-    /// alive. Answers go out in order, so the first is the one being answered.
-    private var requests = CircularBuffer<(http10: Bool, keepAlive: Bool)>(initialCapacity: 2)
+    /// before the answer to the last): each one's method and version, and whether it keeps the
+    /// connection alive. Answers go out in order, so the first is the one being answered.
+    private var requests = CircularBuffer<Answered>(initialCapacity: 2)
     /// The request being answered.
-    private var current: (http10: Bool, keepAlive: Bool) { requests.first ?? (false, true) }
+    private var current: Answered { requests.first ?? Answered(method: .GET, http10: false, keepAlive: true) }
+    /// The framing of the answer being written.
+    private var framing = AnswerFraming()
     /// Whether the connection closes once the answer's end is written.
     private var closeAfterEnd = false
     /// Whether an answer's head has been written and its end not yet: a malformed request is then
@@ -76,7 +79,8 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            requests.append((head.version == .http1_0, head.isKeepAlive))
+            requests.append(
+                Answered(method: head.method, http10: head.version == .http1_0, keepAlive: head.isKeepAlive))
             let request: HTTPRequest
             do {
                 request = try self.request(head)
@@ -103,39 +107,58 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     /// answer is being written; the error goes on, and the connection closes.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if error is HTTPParserError, !answerOpen {
-            let head = HTTPResponseHead(
-                version: .http1_1, status: .badRequest, headers: ["connection": "close", "content-length": "0"])
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            var bytes = context.channel.allocator.buffer(capacity: 96)
+            bytes.writeStaticString("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
         }
         context.fireErrorCaught(error)
     }
 
+    /// Writes the answer's parts as bytes: the head with its framing settled (`AnswerFraming`),
+    /// the body as it comes or in chunks, and the chunked body's last chunk at the end.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(let response):
-            var head = HTTPResponseHead(response)
-            if head.status.code < 200 {
-                // An interim answer (`100 Continue`), before the real one; HTTP/1.0 has none.
-                if current.http10 {
-                    promise?.succeed(())
-                } else {
-                    context.write(wrapOutboundOut(.head(head)), promise: promise)
+            let request = current
+            let status = response.status.code
+            var hasLength = false
+            var connection: String?
+            for field in response.headerFields {
+                // Names of other lengths are not compared.
+                switch field.name.canonicalName.utf8.count {
+                case 14 where field.name == .contentLength: hasLength = true
+                case 10 where field.name == .connection && connection == nil: connection = field.value
+                default: break
                 }
-                return
+            }
+            if status < 200 {
+                // An interim answer (`100 Continue`), before the real one; HTTP/1.0 has none.
+                guard !request.http10 else {
+                    promise?.succeed(())
+                    return
+                }
+                let framing = AnswerFraming(status: status, hasLength: hasLength, method: request.method, http10: false)
+                let head = AnswerHead(response: response, connection: nil, framing: framing, http10: false)
+                return writeHead(head, context: context, promise: promise)
             }
             answerOpen = true
-            let unframed = current.http10 && !head.headers.contains(name: "content-length")
-            closeAfterEnd = !current.keepAlive || unframed || head.headers.first(name: "connection") == "close"
-            if current.http10 {
-                head.version = .http1_0
-                head.headers.replaceOrAdd(name: "connection", value: closeAfterEnd ? "close" : "keep-alive")
-            } else if closeAfterEnd {
-                head.headers.replaceOrAdd(name: "connection", value: "close")
-            }
-            context.write(wrapOutboundOut(.head(head)), promise: promise)
+            let unframed = request.http10 && !hasLength
+            closeAfterEnd = !request.keepAlive || unframed || connection == "close"
+            let persistence = request.http10 ? (closeAfterEnd ? "close" : "keep-alive") : closeAfterEnd ? "close" : nil
+            framing = AnswerFraming(
+                status: status, hasLength: hasLength, method: request.method, http10: request.http10)
+            let head = AnswerHead(response: response, connection: persistence, framing: framing, http10: request.http10)
+            writeHead(head, context: context, promise: promise)
         case .body(let body):
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: promise)
+            if framing.bodiless {
+                promise?.fail(AnswerBodyNotAllowed())
+            } else if framing.chunked, body.readableBytes > 0 {
+                var bytes = context.channel.allocator.buffer(capacity: body.readableBytes + 16)
+                bytes.writeChunk(body)
+                context.write(wrapOutboundOut(bytes), promise: promise)
+            } else {
+                context.write(wrapOutboundOut(body), promise: promise)
+            }
         case .end(let trailers):
             _ = requests.popFirst()
             answerOpen = false
@@ -143,14 +166,26 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes an answer's end; when the connection does not persist, its output closes once the end
-    /// is written.
+    private func writeHead(_ head: AnswerHead, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        var bytes = context.channel.allocator.buffer(capacity: 0)
+        bytes.writeAnswerHead(head)
+        context.write(wrapOutboundOut(bytes), promise: promise)
+    }
+
+    /// Writes an answer's end (a chunked body's last chunk and trailers; nothing otherwise, but
+    /// the promise completes in order); when the connection does not persist, its output closes
+    /// once the end is written.
     private func writeEnd(_ trailers: HTTPFields?, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        let end = wrapOutboundOut(.end(trailers.map(HTTPHeaders.init)))
-        guard closeAfterEnd else { return context.write(end, promise: promise) }
+        var end = context.channel.allocator.buffer(capacity: 0)
+        if framing.chunked { end.writeLastChunk(trailers: trailers) }
+        framing = AnswerFraming()
+        guard closeAfterEnd else {
+            if end.readableBytes > 0 || promise != nil { context.write(wrapOutboundOut(end), promise: promise) }
+            return
+        }
         closeAfterEnd = false
         let written = promise ?? context.eventLoop.makePromise()
-        context.write(end, promise: written)
+        context.write(wrapOutboundOut(end), promise: written)
         let channel = context.channel
         written.futureResult.whenComplete { _ in
             channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
@@ -166,4 +201,15 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             authority: head.headers.first(name: "host"), path: head.uri,
             headerFields: HTTPFields(head.headers, splitCookie: false))
     }
+}
+
+/// What the answer to a request depends on: its method (an answer to `HEAD` has no body), its
+/// version and whether it keeps the connection alive.
+struct Answered {
+    /// The request's method.
+    var method: HTTPMethod
+    /// Whether the request was HTTP/1.0.
+    var http10: Bool
+    /// Whether the request keeps the connection alive.
+    var keepAlive: Bool
 }

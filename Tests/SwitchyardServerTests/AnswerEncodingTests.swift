@@ -1,0 +1,130 @@
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOHTTPTypes
+import SwitchyardCore
+import Testing
+
+@testable import SwitchyardServer
+
+/// The framing of answers and the bytes `HTTP1ServerCodec` writes for them, without sockets.
+@Suite("Answer framing and encoding")
+struct AnswerEncodingTests {
+    /// The head written for an answer with `status` and `fields` to a `method` request.
+    static func written(
+        _ status: Int, _ fields: HTTPFields, method: HTTPMethod = .POST, http10: Bool = false, connection: String? = nil
+    ) -> (AnswerFraming, String) {
+        var response = HTTPResponse(status: HTTPResponse.Status(code: status))
+        response.headerFields = fields
+        let framing = AnswerFraming(
+            status: status, hasLength: fields[.contentLength] != nil, method: method, http10: http10)
+        var bytes = ByteBuffer()
+        bytes.writeAnswerHead(AnswerHead(response: response, connection: connection, framing: framing, http10: http10))
+        return (framing, String(buffer: bytes))
+    }
+
+    @Test("Framing follows RFC 9112 as NIO's encoder applies it, and the head carries its headers")
+    func framingRules() {
+        let length: HTTPFields = [.contentLength: "2", .transferEncoding: "gzip", .contentType: "a/b"]
+        let bare: HTTPFields = [.contentType: "a/b"]
+        var chunked = AnswerFraming(status: 200, hasLength: false, method: .POST, http10: false)
+        #expect(chunked.chunked && !chunked.bodiless)
+        // A length frames the body; a transfer-encoding beside it goes.
+        #expect(Self.written(200, length).1 == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: a/b\r\n\r\n")
+        #expect(!Self.written(200, length).0.chunked)
+        // No length: chunked on HTTP/1.1, unframed on HTTP/1.0.
+        #expect(
+            Self.written(200, bare).1 == "HTTP/1.1 200 OK\r\nContent-Type: a/b\r\ntransfer-encoding: chunked\r\n\r\n")
+        #expect(
+            Self.written(200, bare, http10: true) == (AnswerFraming(), "HTTP/1.0 200 OK\r\nContent-Type: a/b\r\n\r\n"))
+        // No body possible: no framing headers; a bare code gets its standard phrase.
+        for status in [100, 101, 199, 204, 304] {
+            let (framing, head) = Self.written(status, length)
+            #expect(!framing.chunked && head.hasSuffix("\r\nContent-Type: a/b\r\n\r\n"), "\(status)")
+        }
+        #expect(Self.written(304, length).1 == "HTTP/1.1 304 Not Modified\r\nContent-Type: a/b\r\n\r\n")
+        // HEAD: the headers an equivalent GET would have, and no body.
+        chunked = AnswerFraming(status: 200, hasLength: false, method: .HEAD, http10: false)
+        #expect(chunked.bodiless && !chunked.chunked)
+        #expect(
+            Self.written(200, bare, method: .HEAD).1
+                == "HTTP/1.1 200 OK\r\nContent-Type: a/b\r\ntransfer-encoding: chunked\r\n\r\n")
+        // CONNECT: no body and no framing headers.
+        #expect(Self.written(200, length, method: .CONNECT).1 == "HTTP/1.1 200 OK\r\nContent-Type: a/b\r\n\r\n")
+        // The connection's persistence replaces the answer's own `connection`.
+        #expect(
+            Self.written(200, [.connection: "keep-alive", .contentLength: "0"], connection: "close").1
+                == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nconnection: close\r\n\r\n")
+    }
+
+    /// A codec on an embedded channel that has read a request head with `method` and `version`.
+    static func codec(_ method: HTTPMethod, _ version: HTTPVersion = .http1_1) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(
+            HTTP1ServerCodec(secure: false, limits: ListenerSettings(), registry: ConnectionRegistry()))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.writeInbound(
+            HTTPServerRequestPart.head(HTTPRequestHead(version: version, method: method, uri: "/")))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        return channel
+    }
+
+    /// Everything written to `channel` so far.
+    static func written(_ channel: EmbeddedChannel) throws -> String {
+        var all = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) { all.writeBuffer(&part) }
+        return String(buffer: all)
+    }
+
+    @Test("A stream is written in chunks and ended by the last chunk with any trailers; an empty part is no chunk")
+    func chunkedStream() throws {
+        let channel = try Self.codec(.POST)
+        var head = HTTPResponse(status: .ok)
+        head.headerFields[.contentType] = "text/event-stream"
+        try channel.writeOutbound(HTTPResponsePart.head(head))
+        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "data: 1\n\n")))
+        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer()))
+        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: String(repeating: "x", count: 300))))
+        try channel.writeOutbound(HTTPResponsePart.end([HTTPField.Name("x-checksum")!: "abc"]))
+        #expect(
+            try Self.written(channel)
+                == "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                + "9\r\ndata: 1\n\n\r\n" + "12c\r\n" + String(repeating: "x", count: 300) + "\r\n"
+                + "0\r\nx-checksum: abc\r\n\r\n")
+        // The next answer on the connection is framed afresh.
+        try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        var whole = HTTPResponse(status: HTTPResponse.Status(code: 503))
+        whole.headerFields[.contentLength] = "2"
+        try channel.writeOutbound(HTTPResponsePart.head(whole))
+        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "no")))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        #expect(try Self.written(channel) == "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\nno")
+    }
+
+    @Test("An answer to HEAD is its head only: a body part is refused and nothing ends it on the wire")
+    func headRequest() throws {
+        let channel = try Self.codec(.HEAD)
+        var head = HTTPResponse(status: .ok)
+        head.headerFields[.contentLength] = "5"
+        try channel.writeOutbound(HTTPResponsePart.head(head))
+        let refused = channel.eventLoop.makePromise(of: Void.self)
+        channel.write(HTTPResponsePart.body(ByteBuffer(string: "hello")), promise: refused)
+        channel.flush()
+        #expect(throws: AnswerBodyNotAllowed.self) { try refused.futureResult.wait() }
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        #expect(try Self.written(channel) == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+        #expect(channel.isActive)
+    }
+
+    @Test("HTTP/1.0 gets an HTTP/1.0 status line; a stream without a length is sent unframed and closes the connection")
+    func http10() throws {
+        let channel = try Self.codec(.GET, .http1_0)
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "data: 1\n\n")))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        #expect(try Self.written(channel) == "HTTP/1.0 200 OK\r\nconnection: close\r\n\r\ndata: 1\n\n")
+        #expect(!channel.isActive)
+    }
+}
