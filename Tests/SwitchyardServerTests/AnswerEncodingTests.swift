@@ -70,6 +70,13 @@ struct AnswerEncodingTests {
         return channel
     }
 
+    /// Writes a 200 answer's head with `fields` to `channel`.
+    static func writeOK(_ channel: EmbeddedChannel, _ fields: HTTPFields) throws {
+        var head = HTTPResponse(status: .ok)
+        head.headerFields = fields
+        try channel.writeOutbound(HTTPResponsePart.head(head))
+    }
+
     /// Everything written to `channel` so far.
     static func written(_ channel: EmbeddedChannel) throws -> String {
         var all = ByteBuffer()
@@ -80,9 +87,7 @@ struct AnswerEncodingTests {
     @Test("A stream is written in chunks and ended by the last chunk with any trailers; an empty part is no chunk")
     func chunkedStream() throws {
         let channel = try Self.codec(.POST)
-        var head = HTTPResponse(status: .ok)
-        head.headerFields[.contentType] = "text/event-stream"
-        try channel.writeOutbound(HTTPResponsePart.head(head))
+        try Self.writeOK(channel, [.contentType: "text/event-stream"])
         try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "data: 1\n\n")))
         try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer()))
         try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: String(repeating: "x", count: 300))))
@@ -106,9 +111,7 @@ struct AnswerEncodingTests {
     @Test("An answer to HEAD is its head only: a body part is refused and nothing ends it on the wire")
     func headRequest() throws {
         let channel = try Self.codec(.HEAD)
-        var head = HTTPResponse(status: .ok)
-        head.headerFields[.contentLength] = "5"
-        try channel.writeOutbound(HTTPResponsePart.head(head))
+        try Self.writeOK(channel, [.contentLength: "5"])
         let refused = channel.eventLoop.makePromise(of: Void.self)
         channel.write(HTTPResponsePart.body(ByteBuffer(string: "hello")), promise: refused)
         channel.flush()

@@ -22,12 +22,16 @@ struct UpstreamTransportTests {
         String(buffer: try await response.collect(limit: 1 << 24))
     }
 
-    /// A server that answers every request on each connection with `answer`.
-    static func answeringEvery(_ answer: String = okAnswer, tls: NIOSSLContext? = nil) async throws -> ScriptedServer {
+    /// A server that answers every request on each connection with `answer`, keeping each request
+    /// in `seen` when given.
+    static func answeringEvery(
+        _ answer: String = okAnswer, tls: NIOSSLContext? = nil, recording seen: SeenRequests? = nil
+    ) async throws -> ScriptedServer {
         try await ScriptedServer(tls: tls) { _, connection in
             try await connection.executeThenClose { inbound, _ in
                 var requests = inbound.makeAsyncIterator()
-                while try await ScriptedServer.readRequest(&requests) != nil {
+                while let request = try await ScriptedServer.readRequest(&requests) {
+                    seen?.append(request)
                     try await ScriptedServer.write(answer, to: connection)
                 }
             }
@@ -54,15 +58,7 @@ struct UpstreamTransportTests {
         arguments: [false, true])
     func keepAlive(whole: Bool) async throws {
         let seen = SeenRequests()
-        let server = try await ScriptedServer { _, connection in
-            try await connection.executeThenClose { inbound, _ in
-                var requests = inbound.makeAsyncIterator()
-                while let request = try await ScriptedServer.readRequest(&requests) {
-                    seen.append(request)
-                    try await ScriptedServer.write(Self.okAnswer, to: connection)
-                }
-            }
-        }
+        let server = try await Self.answeringEvery(recording: seen)
         let transport = NIOUpstreamTransport()
         for index in 0..<3 {
             var request = Self.get("http://127.0.0.1:\(server.port)/v1/models?page=\(index)")
@@ -267,15 +263,7 @@ struct UpstreamTransportTests {
     )
     func headRules() async throws {
         let seen = SeenRequests()
-        let server = try await ScriptedServer { _, connection in
-            try await connection.executeThenClose { inbound, _ in
-                var requests = inbound.makeAsyncIterator()
-                while let request = try await ScriptedServer.readRequest(&requests) {
-                    seen.append(request)
-                    try await ScriptedServer.write(Self.okAnswer, to: connection)
-                }
-            }
-        }
+        let server = try await Self.answeringEvery(recording: seen)
         let transport = NIOUpstreamTransport()
         let url = "http://127.0.0.1:\(server.port)/v1/chat/completions"
         func request(_ headers: [(String, String)], url: String = url, method: String = "POST") -> UpstreamRequest {
