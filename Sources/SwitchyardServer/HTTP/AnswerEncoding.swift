@@ -50,87 +50,54 @@ struct AnswerHead {
     var http10: Bool
 }
 
+/// The headers that carry an answer's framing and persistence, told from a name. Only a name of
+/// one of their lengths is compared: most names have none of them.
+enum FramingHeader {
+    case contentLength, transferEncoding, connection
+
+    /// The framing header `name` is, or nil.
+    init?(_ name: HTTPField.Name) {
+        switch name.canonicalName.utf8.count {
+        case 14 where name == .contentLength: self = .contentLength
+        case 17 where name == .transferEncoding: self = .transferEncoding
+        case 10 where name == .connection: self = .connection
+        default: return nil
+        }
+    }
+}
+
 extension ByteBuffer {
     /// Writes `head`: the status line, a line per field (in the spelling it was given) with the
     /// framing and `connection` headers applied, the blank line. `HTTPFields` holds only legal
-    /// names and values, so none can break a line. The bytes are measured first and copied into
-    /// the buffer once.
+    /// names and values, so none can break a line.
     mutating func writeAnswerHead(_ head: AnswerHead) {
-        let framing = head.framing
-        // The fields written as they are, and the ones the framing and the connection set.
-        let kept = head.response.headerFields.lazy.filter { field in
-            // Most names have none of the three lengths, and are not compared.
-            switch field.name.canonicalName.utf8.count {
-            case 14: !(framing.dropsLength && field.name == .contentLength)
-            case 17: !(framing.dropsTransferEncoding && field.name == .transferEncoding)
-            case 10: !(head.connection != nil && field.name == .connection)
-            default: true
-            }
+        // The fields written as they are, then the ones the framing and the connection set.
+        var lines: [(name: String, value: String)] = []
+        lines.reserveCapacity(head.response.headerFields.count + 2)
+        for field in head.response.headerFields {
+            let kept =
+                switch FramingHeader(field.name) {
+                case .contentLength: !head.framing.dropsLength
+                case .transferEncoding: !head.framing.dropsTransferEncoding
+                case .connection: head.connection == nil
+                case nil: true
+                }
+            if kept { lines.append((field.name.rawName, field.value)) }
         }
-        var added: [(name: StaticString, value: String)] = []
-        if framing.addsChunked { added.append(("transfer-encoding", "chunked")) }
-        if let connection = head.connection { added.append(("connection", connection)) }
+        if head.framing.addsChunked { lines.append(("transfer-encoding", "chunked")) }
+        if let connection = head.connection { lines.append(("connection", connection)) }
         let status = head.response.status
         // A status made from a bare code has no phrase: the standard one is written, as NIO does.
         let phrase =
             status.reasonPhrase.isEmpty ? HTTPResponseStatus(statusCode: status.code).reasonPhrase : status.reasonPhrase
-        let code = String(status.code)
-        var length = 9 + code.utf8.count + 1 + phrase.utf8.count + 2 + 2
-        for field in kept { length += field.name.rawName.utf8.count + 2 + field.value.utf8.count + 2 }
-        for field in added { length += field.name.utf8CodeUnitCount + 2 + field.value.utf8.count + 2 }
-        writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
-            var at = 0
-            func put(_ text: String) {
-                let copied = text.utf8.withContiguousStorageIfAvailable { bytes in
-                    UnsafeMutableRawBufferPointer(rebasing: raw[at..<(at + bytes.count)]).copyMemory(
-                        from: UnsafeRawBufferPointer(bytes))
-                    return bytes.count
-                }
-                // Strings without contiguous UTF-8 (none on Linux) are copied a byte at a time.
-                at +=
-                    copied
-                    ?? text.utf8.reduce(into: 0) { count, byte in
-                        raw[at + count] = byte
-                        count += 1
-                    }
-            }
-            func put(_ text: StaticString) {
-                UnsafeMutableRawBufferPointer(rebasing: raw[at..<(at + text.utf8CodeUnitCount)]).copyMemory(
-                    from: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-                at += text.utf8CodeUnitCount
-            }
-            put(head.http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
-            put(code)
-            put(" ")
-            put(phrase)
-            put("\r\n")
-            for field in kept {
-                put(field.name.rawName)
-                put(": ")
-                put(field.value)
-                put("\r\n")
-            }
-            for field in added {
-                put(field.name)
-                put(": ")
-                put(field.value)
-                put("\r\n")
-            }
-            put("\r\n")
-            return at
-        }
+        writeHead(
+            startLine: [head.http10 ? "HTTP/1.0" : "HTTP/1.1", " ", String(status.code), " ", phrase],
+            fields: lines)
     }
 
     /// Writes a chunked body's end: the last chunk, `trailers` a line each, the blank line.
     mutating func writeLastChunk(trailers: HTTPFields?) {
-        writeStaticString("0\r\n")
-        for field in trailers ?? [:] {
-            writeString(field.name.rawName)
-            writeStaticString(": ")
-            writeString(field.value)
-            writeStaticString("\r\n")
-        }
-        writeStaticString("\r\n")
+        writeHead(startLine: ["0"], fields: (trailers ?? [:]).lazy.map { (name: $0.name.rawName, value: $0.value) })
     }
 
     /// Writes one chunk of a chunked body: its size in hexadecimal, the bytes, the line end.

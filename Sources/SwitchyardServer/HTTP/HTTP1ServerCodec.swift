@@ -120,35 +120,34 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapOutboundIn(data) {
         case .head(let response):
             let request = current
-            let status = response.status.code
             var hasLength = false
             var connection: String?
             for field in response.headerFields {
-                // Names of other lengths are not compared.
-                switch field.name.canonicalName.utf8.count {
-                case 14 where field.name == .contentLength: hasLength = true
-                case 10 where field.name == .connection && connection == nil: connection = field.value
+                switch FramingHeader(field.name) {
+                case .contentLength: hasLength = true
+                case .connection where connection == nil: connection = field.value
                 default: break
                 }
             }
-            if status < 200 {
-                // An interim answer (`100 Continue`), before the real one; HTTP/1.0 has none.
-                guard !request.http10 else {
-                    promise?.succeed(())
-                    return
-                }
-                let framing = AnswerFraming(status: status, hasLength: hasLength, method: request.method, http10: false)
-                let head = AnswerHead(response: response, connection: nil, framing: framing, http10: false)
-                return writeHead(head, context: context, promise: promise)
+            // An interim answer (`100 Continue`) comes before the real one; HTTP/1.0 has none.
+            let interim = response.status.code < 200
+            if interim, request.http10 {
+                promise?.succeed(())
+                return
             }
-            answerOpen = true
-            let unframed = request.http10 && !hasLength
-            closeAfterEnd = !request.keepAlive || unframed || connection == "close"
-            let persistence = request.http10 ? (closeAfterEnd ? "close" : "keep-alive") : closeAfterEnd ? "close" : nil
-            framing = AnswerFraming(
-                status: status, hasLength: hasLength, method: request.method, http10: request.http10)
+            var persistence: String?
+            if !interim {
+                answerOpen = true
+                closeAfterEnd = !request.keepAlive || (request.http10 && !hasLength) || connection == "close"
+                persistence = request.http10 ? (closeAfterEnd ? "close" : "keep-alive") : closeAfterEnd ? "close" : nil
+            }
+            let framing = AnswerFraming(
+                status: response.status.code, hasLength: hasLength, method: request.method, http10: request.http10)
+            if !interim { self.framing = framing }
             let head = AnswerHead(response: response, connection: persistence, framing: framing, http10: request.http10)
-            writeHead(head, context: context, promise: promise)
+            var bytes = context.channel.allocator.buffer(capacity: 0)
+            bytes.writeAnswerHead(head)
+            context.write(wrapOutboundOut(bytes), promise: promise)
         case .body(let body):
             if framing.bodiless {
                 promise?.fail(AnswerBodyNotAllowed())
@@ -164,12 +163,6 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             answerOpen = false
             connectionGuard.answered(context: context) { writeEnd(trailers, context: context, promise: promise) }
         }
-    }
-
-    private func writeHead(_ head: AnswerHead, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        var bytes = context.channel.allocator.buffer(capacity: 0)
-        bytes.writeAnswerHead(head)
-        context.write(wrapOutboundOut(bytes), promise: promise)
     }
 
     /// Writes an answer's end (a chunked body's last chunk and trailers; nothing otherwise, but

@@ -8,20 +8,7 @@ extension ByteBuffer {
     /// `transfer-encoding`), and `RequestHeadRules` has checked that no name or value can break a
     /// line.
     mutating func writeRequestHead(_ head: HTTPRequestHead) {
-        writeString(head.method.rawValue)
-        writeStaticString(" ")
-        writeString(head.uri)
-        if head.version == .http1_1 {
-            writeStaticString(" HTTP/1.1\r\n")
-        } else {
-            writeString(" HTTP/\(head.version.major).\(head.version.minor)\r\n")
-        }
-        for (name, value) in head.headers {
-            writeString(name)
-            writeStaticString(": ")
-            writeString(value)
-            writeStaticString("\r\n")
-        }
-        writeStaticString("\r\n")
+        let version = head.version == .http1_1 ? "HTTP/1.1" : "HTTP/\(head.version.major).\(head.version.minor)"
+        writeHead(startLine: [head.method.rawValue, " ", head.uri, " ", version], fields: head.headers)
     }
 }

@@ -21,7 +21,7 @@ enum RequestHeadRules {
     }
 
     /// Whether `text` is a `token`: one or more of the characters a header name or method may hold.
-    static func isToken(_ text: String) -> Bool {
+    private static func isToken(_ text: String) -> Bool {
         !text.isEmpty && all(text, isTokenByte)
     }
 
