@@ -25,8 +25,9 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         self.hideUsageChunk = hideUsageChunk
     }
 
-    /// Passes complete events through unchanged, minus a hidden usage chunk. The output shares the
-    /// chunk's storage: the events passed on are sliced out of it, not copied.
+    /// Passes complete events through unchanged, minus a hidden usage chunk. The events are read
+    /// in place, and the output shares the chunk's storage: the events passed on are sliced out of
+    /// it, not copied.
     public mutating func transcode(_ chunk: ByteBuffer) throws(GatewayError) -> ByteBuffer? {
         if pending.readableBytes == 0 {
             pending = chunk
@@ -35,19 +36,31 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
             pending.writeBuffer(&chunk)
         }
         var out = ByteBuffer()
-        // The events read below stay readable in `events`, so runs of them can be sliced out of it.
         let events = pending
-        // Where the bytes not passed on yet start: every event up to a hidden one passes in one slice.
-        var passed = pending.readerIndex
-        while let (length, lines) = boundary.nextEnd(in: pending), let event = pending.readSlice(length: length) {
-            guard !handle(event, lines: lines) else { continue }
-            Self.pass(events, from: passed, to: pending.readerIndex - length + Self.previousEnding(event), into: &out)
-            passed = pending.readerIndex
+        let first = events.readerIndex
+        // Offsets below are from the first readable byte. Every event up to a hidden one passes in
+        // one slice: `passed` is where the bytes not passed on yet start.
+        let consumed = events.withUnsafeReadableBytes { raw -> Int in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var (start, passed) = (0, 0)
+            while let (length, lines) = boundary.nextEnd(in: UnsafeRawBufferPointer(rebasing: raw[start...])) {
+                let event = UnsafeBufferPointer(rebasing: bytes[start..<(start + length)])
+                let kept =
+                    learn(event, lines: lines)
+                    ?? read(events.getSlice(at: first + start, length: length) ?? ByteBuffer())
+                start += length
+                guard !kept else { continue }
+                Self.pass(
+                    events, from: first + passed, to: first + start - length + Self.previousEnding(event), into: &out)
+                passed = start
+            }
+            Self.pass(events, from: first + passed, to: first + start, into: &out)
+            return start
         }
-        Self.pass(events, from: passed, to: pending.readerIndex, into: &out)
-        if pending.readableBytes == 0 {
+        if consumed == pending.readableBytes {
             pending = ByteBuffer()
         } else {
+            pending.moveReaderIndex(forwardBy: consumed)
             pending.discardReadBytes()
         }
         return out
@@ -57,11 +70,13 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// before `[DONE]`.
     public mutating func finish() throws(GatewayError) -> ByteBuffer? {
         var out = ByteBuffer()
-        if pending.readableBytes > 0 {
-            let end =
-                handle(pending, lines: boundary.pendingLines)
-                ? pending.writerIndex : pending.readerIndex + Self.previousEnding(pending)
-            Self.pass(pending, from: pending.readerIndex, to: end, into: &out)
+        let rest = pending
+        if rest.readableBytes > 0 {
+            let (kept, ending) = rest.withUnsafeReadableBytes { raw in
+                let event = raw.bindMemory(to: UInt8.self)
+                return (learn(event, lines: boundary.pendingLines) ?? read(rest), Self.previousEnding(event))
+            }
+            Self.pass(rest, from: rest.readerIndex, to: kept ? rest.writerIndex : rest.readerIndex + ending, into: &out)
         }
         pending = ByteBuffer()
         guard delivered else {
@@ -84,26 +99,23 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// How many of the event's first bytes belong to the previous event's ending: a `\n` after the
     /// `\r` that ended it in an earlier chunk. They still pass when the event is hidden, and are
     /// not read as a line of the event.
-    private static func previousEnding(_ event: ByteBuffer) -> Int {
-        event.getInteger(at: event.readerIndex, as: UInt8.self) == 0x0A ? 1 : 0
+    private static func previousEnding(_ event: UnsafeBufferPointer<UInt8>) -> Int {
+        event.first == 0x0A ? 1 : 0
     }
 
-    /// Learns what an event of `lines` lines says; returns false when it is the usage chunk to
-    /// hide. Only a one-line event is scanned; others (several data lines, a comment or an event
-    /// name first) are decoded.
-    private mutating func handle(_ event: ByteBuffer, lines: Int) -> Bool {
-        let scanned = event.withUnsafeReadableBytes { raw -> Bool in
-            let bytes = UnsafeBufferPointer(
-                rebasing: raw.bindMemory(to: UInt8.self).dropFirst(Self.previousEnding(event)))
-            if Self.isDone(bytes) {
-                delivered = true
-                return true
-            }
-            guard lines == 1, !Self.carriesUsage(bytes) else { return false }
-            Self.appendDeltaContent(of: bytes, to: &streamedBytes)
+    /// Learns what an event of `lines` lines says by scanning its bytes: whether it is kept (false
+    /// for the usage chunk to hide), or nil when the scan cannot tell and the event must be read
+    /// whole. Only a one-line event without a usage object is scanned; others (a usage object,
+    /// several data lines, a comment or an event name first) are read whole.
+    private mutating func learn(_ event: UnsafeBufferPointer<UInt8>, lines: Int) -> Bool? {
+        let bytes = UnsafeBufferPointer(rebasing: event.dropFirst(Self.previousEnding(event)))
+        if Self.isDone(bytes) {
+            delivered = true
             return true
         }
-        return scanned || read(event)
+        guard lines == 1, !Self.carriesUsage(bytes) else { return nil }
+        Self.appendDeltaContent(of: bytes, to: &streamedBytes)
+        return true
     }
 
     /// Reads an event the scan cannot: decoded, parsed whole. Returns false when it is the usage
@@ -195,17 +207,20 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
 
     /// Whether the event is `data: [DONE]` (with or without the space, with its line endings).
     private static func isDone(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count <= doneSpaced.count + 4 else { return false }
+        guard bytes.count <= 16 else { return false }
         var end = bytes.count
         while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
         let line = UnsafeBufferPointer(rebasing: bytes[..<end])
-        return line.elementsEqual(doneSpaced) || line.elementsEqual(done)
+        let spaced: StaticString = "data: [DONE]"
+        return spaced.withUTF8Buffer { spaced in
+            line.elementsEqual(spaced)
+                || line.count == spaced.count - 1 && line[..<5].elementsEqual(spaced[..<5])
+                    && line[5...].elementsEqual(spaced[6...])
+        }
     }
 
     private static let usageKey = BytePattern(#""usage""#)
     private static let contentKey = BytePattern(#""content""#)
-    private static let done = Array("data:[DONE]".utf8)
-    private static let doneSpaced = Array("data: [DONE]".utf8)
 }
 
 /// Finds where SSE events end in a byte stream: at a blank line, whatever mix of `\n`, `\r\n` and
@@ -223,45 +238,43 @@ struct EventBoundary: Sendable {
     /// The lines of the event not complete yet, counting one not ended yet.
     var pendingLines: Int { endedLines + (lineEmpty ? 0 : 1) }
 
-    /// The length of the first complete event in `buffer`'s readable bytes and how many lines it
-    /// has (blank ones not counted), or nil while it is incomplete. Once an event is returned, the
-    /// caller removes exactly that many bytes.
-    mutating func nextEnd(in buffer: ByteBuffer) -> (length: Int, lines: Int)? {
-        buffer.withUnsafeReadableBytes { raw -> (length: Int, lines: Int)? in
-            while scanned < raw.count {
-                if !lastWasCR {
-                    // Inside a line: straight to its end.
-                    let end = LineEnds.first(in: raw, from: scanned)
-                    if end > scanned {
-                        lineEmpty = false
-                        scanned = end
-                        if end == raw.count { return nil }
-                    }
-                }
-                let byte = raw[scanned]
-                scanned += 1
-                if byte == 0x0A, lastWasCR {
-                    lastWasCR = false
-                    continue
-                }
-                lastWasCR = byte == 0x0D
-                guard byte == 0x0A || byte == 0x0D else {
+    /// The length of the first complete event in `raw` and how many lines it has (blank ones not
+    /// counted), or nil while it is incomplete. Once an event is returned, the next call is given
+    /// the bytes after it; otherwise the same bytes again, with more after them.
+    mutating func nextEnd(in raw: UnsafeRawBufferPointer) -> (length: Int, lines: Int)? {
+        while scanned < raw.count {
+            if !lastWasCR {
+                // Inside a line: straight to its end.
+                let end = LineEnds.first(in: raw, from: scanned)
+                if end > scanned {
                     lineEmpty = false
-                    continue
+                    scanned = end
+                    if end == raw.count { return nil }
                 }
-                if lineEmpty {
-                    // A `\r\n` ending stays whole with its event when its `\n` is here already.
-                    if lastWasCR, scanned < raw.count, raw[scanned] == 0x0A {
-                        scanned += 1
-                        lastWasCR = false
-                    }
-                    defer { (scanned, endedLines) = (0, 0) }
-                    return (scanned, endedLines)
-                }
-                lineEmpty = true
-                endedLines += 1
             }
-            return nil
+            let byte = raw[scanned]
+            scanned += 1
+            if byte == 0x0A, lastWasCR {
+                lastWasCR = false
+                continue
+            }
+            lastWasCR = byte == 0x0D
+            guard byte == 0x0A || byte == 0x0D else {
+                lineEmpty = false
+                continue
+            }
+            if lineEmpty {
+                // A `\r\n` ending stays whole with its event when its `\n` is here already.
+                if lastWasCR, scanned < raw.count, raw[scanned] == 0x0A {
+                    scanned += 1
+                    lastWasCR = false
+                }
+                defer { (scanned, endedLines) = (0, 0) }
+                return (scanned, endedLines)
+            }
+            lineEmpty = true
+            endedLines += 1
         }
+        return nil
     }
 }
