@@ -7,13 +7,46 @@ enum Pretokenizer: Sendable {
     /// `o200k_base`'s pattern.
     case o200k
 
-    /// The end (byte offset) of the piece that starts at `i`.
+    /// The end (byte offset) of the piece that starts at `i`: the common ASCII words and numbers
+    /// by `asciiEnd`, the rest by the whole pattern's scanner.
     @inline(__always)
     func pieceEnd(_ t: UTF8Text, from i: Int) -> Int {
         switch self {
-        case .cl100k: return Self.cl100kEnd(t, i)
-        case .o200k: return Self.o200kEnd(t, i)
+        case .cl100k: return Self.asciiEnd(t, i, casesApart: false) ?? Self.cl100kEnd(t, i)
+        case .o200k: return Self.asciiEnd(t, i, casesApart: true) ?? Self.o200kEnd(t, i)
         }
+    }
+
+    /// The end of the piece at `i` when it is an ASCII word, with or without one space before it,
+    /// or one to three ASCII digits; nil for anything else, and whenever the scalar after the run
+    /// could change the piece (a non-ASCII scalar, which may be a letter or digit, or an apostrophe,
+    /// which may start a contraction), so the general scanner decides. Both patterns take a word
+    /// the same way there: cl100k a run of letters (`casesApart` false), o200k upper-case letters
+    /// then lower-case ones (`[Upper]*[Lower]+`, or `[Upper]+` when no lower-case letter follows).
+    @inline(__always)
+    static func asciiEnd(_ t: UTF8Text, _ i: Int, casesApart: Bool) -> Int? {
+        let p = t.p
+        var j = i
+        if p[j] == 0x20 {
+            j += 1
+            guard j < p.count else { return nil }
+        }
+        let first = p[j]
+        if (first | 0x20) &- UInt8(ascii: "a") < 26 {
+            if casesApart {
+                while j < p.count, p[j] &- UInt8(ascii: "A") < 26 { j += 1 }
+                while j < p.count, p[j] &- UInt8(ascii: "a") < 26 { j += 1 }
+            } else {
+                while j < p.count, (p[j] | 0x20) &- UInt8(ascii: "a") < 26 { j += 1 }
+            }
+            guard j == p.count || (p[j] < 0x80 && p[j] != UInt8(ascii: "'")) else { return nil }
+            return j
+        }
+        guard j == i, first &- UInt8(ascii: "0") < 10 else { return nil }
+        j += 1
+        while j < min(p.count, i + 3), p[j] &- UInt8(ascii: "0") < 10 { j += 1 }
+        guard j == p.count || p[j] < 0x80 else { return nil }
+        return j
     }
 
     /// `[^\r\n\p{L}\p{N}]`: what may stand before a letter run.

@@ -31,6 +31,36 @@ struct TokenizerBehaviourTests {
         }
     }
 
+    @Test("The ASCII fast path splits text into the same pieces as the general scanners")
+    func asciiFastPath() {
+        let alphabet: [String] = [
+            "a", "z", "A", "Z", "q", "Q", "0", "9", "5", " ", " ", "'", "s", "t", "\n", ".", ",", "-",
+            "é", "É", "ſ", "\u{0301}", "٣", "中", "ǅ",
+        ]
+        var generator = SplitMix(seed: 7)
+        for _ in 0..<3_000 {
+            let text = (0..<Int(generator.next() % 24)).map { _ in alphabet[Int(generator.next() % 25)] }.joined()
+            for pretokenizer in [Pretokenizer.cl100k, .o200k] {
+                var bytes = text
+                bytes.withUTF8 { utf8 in
+                    let t = UTF8Text(p: utf8)
+                    var (fast, general) = ([Int](), [Int]())
+                    var i = 0
+                    while i < t.count {
+                        i = pretokenizer.pieceEnd(t, from: i)
+                        fast.append(i)
+                    }
+                    i = 0
+                    while i < t.count {
+                        i = pretokenizer == .cl100k ? Pretokenizer.cl100kEnd(t, i) : Pretokenizer.o200kEnd(t, i)
+                        general.append(i)
+                    }
+                    #expect(fast == general, "\(pretokenizer) \(text.debugDescription)")
+                }
+            }
+        }
+    }
+
     @Test("Long pieces take the heap merge and give the same tokens as the quadratic merge")
     func longPieces() throws {
         var generator = SplitMix(seed: 42)
