@@ -97,8 +97,10 @@ struct TreeDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
 
+    /// A `JSONValue` is the tree itself. Cast with `as!`, not `as?`: an optional `T` here would
+    /// make this unspecialised function look up `Optional<T>`'s metadata on every call.
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if T.self == JSONValue.self, let tree = value as? T { return tree }
+        if T.self == JSONValue.self { return value as! T }
         return try T(from: self)
     }
 
