@@ -39,18 +39,28 @@ public struct JSONParser {
     static func parseNotingIrregularities(
         _ bytes: some Collection<UInt8>
     ) throws(Failure) -> (value: JSONValue, irregular: Bool) {
-        try withBuffer(bytes) { buffer throws(Failure) in try parse(buffer: buffer) }
+        var parsed = (value: JSONValue.null, irregular: false)
+        try withBuffer(bytes) { buffer throws(Failure) in parsed = try parse(buffer: buffer) }
+        return parsed
     }
 
     /// Runs `read` on `bytes` as one contiguous buffer, copied only when they are not one already.
-    private static func withBuffer<T>(
-        _ bytes: some Collection<UInt8>, _ read: (UnsafeRawBufferPointer) throws(Failure) -> T
-    ) throws(Failure) -> T {
-        let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(Failure) in try read(UnsafeRawBufferPointer(buffer)) }
+    /// `read` hands its result back through a capture: a generic result would make this function,
+    /// which other modules call unspecialised, look up `Optional` and `Result` metadata each time.
+    private static func withBuffer(
+        _ bytes: some Collection<UInt8>, _ read: (UnsafeRawBufferPointer) throws(Failure) -> Void
+    ) throws(Failure) {
+        var failure: Failure?
+        let contiguous = bytes.withContiguousStorageIfAvailable { buffer -> Bool in
+            do throws(Failure) { try read(UnsafeRawBufferPointer(buffer)) } catch { failure = error }
+            return true
         }
-        if let contiguous { return try contiguous.get() }
-        return try Array(bytes).withUnsafeBytes { buffer in Result { () throws(Failure) in try read(buffer) } }.get()
+        if contiguous == nil {
+            Array(bytes).withUnsafeBytes { buffer in
+                do throws(Failure) { try read(buffer) } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
     }
 
     private static func parse(buffer: UnsafeRawBufferPointer) throws(Failure) -> (value: JSONValue, irregular: Bool) {
@@ -63,7 +73,9 @@ public struct JSONParser {
     /// (a completion's `usage`): its other members cost a scan, not a tree.
     /// - Throws: `Failure` when the bytes are not one valid JSON value, or not an object.
     public static func member(_ key: String, ofObject bytes: some Collection<UInt8>) throws(Failure) -> JSONValue? {
-        try withBuffer(bytes) { buffer throws(Failure) in try member(key, buffer: buffer) }
+        var found: JSONValue?
+        try withBuffer(bytes) { buffer throws(Failure) in found = try member(key, buffer: buffer) }
+        return found
     }
 
     private static func member(_ key: String, buffer: UnsafeRawBufferPointer) throws(Failure) -> JSONValue? {
