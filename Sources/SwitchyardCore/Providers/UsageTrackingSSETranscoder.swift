@@ -48,11 +48,11 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
                 let kept =
                     learn(event, lines: lines)
                     ?? read(events.getSlice(at: first + start, length: length) ?? ByteBuffer())
+                if !kept {
+                    Self.pass(events, from: first + passed, to: first + start + Self.previousEnding(event), into: &out)
+                    passed = start + length
+                }
                 start += length
-                guard !kept else { continue }
-                Self.pass(
-                    events, from: first + passed, to: first + start - length + Self.previousEnding(event), into: &out)
-                passed = start
             }
             Self.pass(events, from: first + passed, to: first + start, into: &out)
             return start

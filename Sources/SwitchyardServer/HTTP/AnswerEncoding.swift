@@ -8,8 +8,6 @@ import NIOHTTP1
 /// headers; one with a `content-length` is framed by it; any other is chunked on HTTP/1.1 and ends
 /// with the connection on HTTP/1.0. An answer to `HEAD` or `CONNECT` carries no body at all.
 struct AnswerFraming: Equatable {
-    /// The body goes out in chunks.
-    var chunked = false
     /// No body may follow the head.
     var bodiless = false
     /// The head goes without its `content-length`.
@@ -18,6 +16,9 @@ struct AnswerFraming: Equatable {
     var dropsTransferEncoding = false
     /// The head gets `transfer-encoding: chunked` (in place of any it has).
     var addsChunked = false
+
+    /// The body goes out in chunks: the head says so, and a body may follow it.
+    var chunked: Bool { addsChunked && !bodiless }
 
     /// The framing of an answer with `status` and a `content-length` or not, to a request of
     /// `method` (HTTP/1.0 when `http10`).
@@ -29,7 +30,6 @@ struct AnswerFraming: Equatable {
             dropsTransferEncoding = true
         } else if !http10 {
             (dropsTransferEncoding, addsChunked) = (true, true)
-            chunked = !bodiless
         }
     }
 

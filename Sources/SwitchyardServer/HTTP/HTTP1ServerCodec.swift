@@ -139,7 +139,8 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             if !interim {
                 answerOpen = true
                 closeAfterEnd = !request.keepAlive || (request.http10 && !hasLength) || connection == "close"
-                persistence = request.http10 ? (closeAfterEnd ? "close" : "keep-alive") : closeAfterEnd ? "close" : nil
+                // HTTP/1.1 persists unless told; HTTP/1.0 closes unless told.
+                persistence = closeAfterEnd ? "close" : request.http10 ? "keep-alive" : nil
             }
             let framing = AnswerFraming(
                 status: response.status.code, hasLength: hasLength, method: request.method, http10: request.http10)
