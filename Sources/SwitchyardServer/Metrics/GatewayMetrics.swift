@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Prometheus
+import SwitchyardCore
 import Synchronization
 
 /// The gateway's Prometheus metrics, on one registry per gateway (so in-process tests stay apart),
@@ -15,26 +16,36 @@ public final class GatewayMetrics: Sendable {
     let budgetStoreFailing = Atomic<Bool>(false)
     let streamsInFlightCount = Atomic<Int>(0)
     let modelLabels = ModelLabeler(limit: 100)
-    let counters: MetricHandles<CoreMetrics.Counter>
-    let dollarCounters: MetricHandles<CoreMetrics.FloatingPointCounter>
-    let timers: MetricHandles<CoreMetrics.Timer>
-    /// A finished request's series by route, provider, model and status: one cached lookup per
-    /// request rather than one per series.
-    let requestSeries: MetricHandles<RequestSeries>
-    /// The token counters by provider and model, looked up together.
-    let tokenSeries: MetricHandles<TokenSeries>
+    let counters: MetricHandles<MetricKey, CoreMetrics.Counter>
+    let dollarCounters: MetricHandles<MetricKey, CoreMetrics.FloatingPointCounter>
+    let timers: MetricHandles<MetricKey, CoreMetrics.Timer>
+    /// A finished request's series: one cached lookup per request rather than one per series.
+    let requestSeries: MetricHandles<RequestSeries.Key, RequestSeries>
 
-    /// What a finished request records to.
+    /// What a finished request records to: its count, durations, tokens and cost.
     struct RequestSeries: Sendable {
+        /// The series' labels, and which of the optional series a request of this key records.
+        struct Key: Hashable, Sendable {
+            let route: String
+            let provider: String
+            /// The model's label (bounded by `ModelLabeler`).
+            let model: String
+            let status: Int
+            /// The gateway key's name (`none` without keys).
+            let key: String
+            /// Whether the request has token usage to count.
+            let counted: Bool
+            /// Whether the request has a cost in dollars to add.
+            let priced: Bool
+        }
+
         let requests: CoreMetrics.Counter
         let duration: CoreMetrics.Timer
         let overhead: CoreMetrics.Timer
-    }
-
-    /// The prompt and completion token counters of one provider and model.
-    struct TokenSeries: Sendable {
-        let prompt: CoreMetrics.Counter
-        let completion: CoreMetrics.Counter
+        /// The prompt and completion token counters, for requests with usage.
+        let tokens: (prompt: CoreMetrics.Counter, completion: CoreMetrics.Counter)?
+        /// The cost counter, for requests with a price.
+        let cost: CoreMetrics.FloatingPointCounter?
     }
 
     /// Creates the metrics on a fresh registry.
@@ -51,23 +62,32 @@ public final class GatewayMetrics: Sendable {
             .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
         ]
         let made = factory
-        counters = MetricHandles { CoreMetrics.Counter(label: $0, dimensions: $1, factory: made) }
-        dollarCounters = MetricHandles { CoreMetrics.FloatingPointCounter(label: $0, dimensions: $1, factory: made) }
-        let timers = MetricHandles { CoreMetrics.Timer(label: $0, dimensions: $1, factory: made) }
-        self.timers = timers
-        let counters = self.counters
-        requestSeries = MetricHandles { _, labels in
-            let (route, provider, status) = (labels[0], labels[1], labels[3])
+        let counters = MetricHandles { (key: MetricKey) in
+            CoreMetrics.Counter(label: key.label, dimensions: key.dimensions, factory: made)
+        }
+        let dollarCounters = MetricHandles { (key: MetricKey) in
+            CoreMetrics.FloatingPointCounter(label: key.label, dimensions: key.dimensions, factory: made)
+        }
+        let timers = MetricHandles { (key: MetricKey) in
+            CoreMetrics.Timer(label: key.label, dimensions: key.dimensions, factory: made)
+        }
+        (self.counters, self.dollarCounters, self.timers) = (counters, dollarCounters, timers)
+        requestSeries = MetricHandles { key in
+            let (route, provider, model) = (("route", key.route), ("provider", key.provider), ("model", key.model))
+            let status = String(key.status)
             return RequestSeries(
                 requests: counters(
-                    "switchyard_requests_total", labels + [("status_class", "\(status.1.prefix(1))xx")]),
+                    "switchyard_requests_total",
+                    [route, provider, model, ("status", status), ("status_class", "\(status.prefix(1))xx")]),
                 duration: timers("switchyard_request_duration_seconds", [route, provider]),
-                overhead: timers("switchyard_gateway_overhead_seconds", [route]))
-        }
-        tokenSeries = MetricHandles { _, labels in
-            TokenSeries(
-                prompt: counters("switchyard_prompt_tokens_total", labels),
-                completion: counters("switchyard_completion_tokens_total", labels))
+                overhead: timers("switchyard_gateway_overhead_seconds", [route]),
+                tokens: key.counted
+                    ? (
+                        counters("switchyard_prompt_tokens_total", [provider, model]),
+                        counters("switchyard_completion_tokens_total", [provider, model])
+                    ) : nil,
+                cost: key.priced
+                    ? dollarCounters("switchyard_cost_usd_total", [provider, model, ("key", key.key)]) : nil)
         }
         inFlight = CoreMetrics.Gauge(label: "switchyard_requests_in_flight", dimensions: [], factory: factory)
         streamsInFlight = CoreMetrics.Gauge(label: "switchyard_streams_in_flight", dimensions: [], factory: factory)
@@ -92,20 +112,26 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Counts a request leaving, with its outcome, its duration and the part of it the gateway
-    /// itself took (the duration minus the time spent waiting on the provider).
+    /// itself took (the duration minus the time spent waiting on the provider), and adds its token
+    /// usage and its cost in dollars when it has them; `key` is the gateway key's name (`none`
+    /// without keys).
     func requestFinished(
-        route: String, provider: String, model: String, status: Int, duration: Duration, overhead: Duration
+        route: String, provider: String, model: String, key: String, status: Int, duration: Duration,
+        overhead: Duration, usage: TokenUsage?, dollars: Double?
     ) {
         inFlight.record(inFlightCount.subtract(1, ordering: .relaxed).newValue)
         let series = requestSeries(
-            "request",
-            [
-                ("route", route), ("provider", provider), ("model", modelLabels.label(for: model)),
-                ("status", String(status)),
-            ])
+            RequestSeries.Key(
+                route: route, provider: provider, model: modelLabels.label(for: model), status: status, key: key,
+                counted: usage != nil, priced: dollars != nil))
         series.requests.increment()
         series.duration.recordNanoseconds(duration.nanoseconds)
         series.overhead.recordNanoseconds(max(overhead.nanoseconds, 0))
+        if let usage, let tokens = series.tokens {
+            tokens.prompt.increment(by: usage.promptTokens)
+            tokens.completion.increment(by: usage.completionTokens)
+        }
+        if let dollars, let cost = series.cost { cost.increment(by: dollars) }
     }
 
     /// Records the time from sending a request upstream to the upstream's status and headers.
@@ -153,14 +179,6 @@ public final class GatewayMetrics: Sendable {
     /// Counts a failed rate-limit store operation (Redis down or slow).
     func storeError() { counters("switchyard_ratelimit_store_errors_total").increment() }
 
-    /// Adds the cost of a request in dollars; `key` is the gateway key's name (`none` without keys).
-    func cost(provider: String, model: String, key: String, dollars: Double) {
-        dollarCounters(
-            "switchyard_cost_usd_total",
-            [("provider", provider), ("model", modelLabels.label(for: model)), ("key", key)]
-        ).increment(by: dollars)
-    }
-
     /// Counts a request for a model without a price.
     func unpriced(provider: String, model: String) {
         counters(
@@ -173,13 +191,6 @@ public final class GatewayMetrics: Sendable {
 
     /// Counts ledger rows lost because the database was down longer than the queue could hold.
     func ledgerDropped(_ rows: Int) { counters("switchyard_ledger_dropped_rows_total").increment(by: rows) }
-
-    /// Adds the provider-reported token usage of a response.
-    func tokens(provider: String, model: String, prompt: Int, completion: Int) {
-        let series = tokenSeries("tokens", [("provider", provider), ("model", modelLabels.label(for: model))])
-        series.prompt.increment(by: prompt)
-        series.completion.increment(by: completion)
-    }
 }
 
 extension Duration {

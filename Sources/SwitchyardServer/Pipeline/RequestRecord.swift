@@ -105,17 +105,9 @@ struct RequestRecord: Sendable {
         guard counted else { return }
         span?.end(status: status, error: error, usage: usage, completion: completion)
         let (metrics, logger) = (gateway.metrics, gateway.logger)
-        if let usage {
-            metrics.tokens(
-                provider: provider, model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
-        }
-        if let charge {
-            if let dollars = charge.dollars {
-                metrics.cost(provider: provider, model: model, key: key?.name ?? "none", dollars: dollars)
-            } else {
-                metrics.unpriced(provider: provider, model: model)
-                gateway.warnUnpriced(provider: provider, model: model)
-            }
+        if let charge, charge.dollars == nil {
+            metrics.unpriced(provider: provider, model: model)
+            gateway.warnUnpriced(provider: provider, model: model)
         }
         let duration = ContinuousClock.now - started
         // The row is queued before the request stops counting as in flight: the ledger's last
@@ -128,8 +120,8 @@ struct RequestRecord: Sendable {
                 costUSD: charge == nil ? 0 : charge?.dollars, status: status,
                 latencyMilliseconds: Double(duration.nanoseconds) / 1_000_000))
         metrics.requestFinished(
-            route: route, provider: provider, model: model, status: status, duration: duration,
-            overhead: duration - upstreamWait)
+            route: route, provider: provider, model: model, key: key?.name ?? "none", status: status,
+            duration: duration, overhead: duration - upstreamWait, usage: usage, dollars: charge?.dollars)
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "request_id": "\(requestID)", "route": "\(route)", "provider": "\(provider)", "model": "\(model)",
