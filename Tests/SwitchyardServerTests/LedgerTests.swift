@@ -33,6 +33,19 @@ struct LedgerTests {
         await database.close()
     }
 
+    @Test("A batch is written by day, oldest first, each day's rows in queue order; one day stays whole")
+    func batchesByDay() {
+        let late = Self.row("20261202", key: "a", model: "m1", cost: 1)
+        let early = Self.row("20261201", key: "b", model: "m2", cost: 2)
+        let later = Self.row("20261202", key: "c", model: "m3", cost: 3)
+        let mixed = SpendLedger.byDay([late, early, later])
+        #expect(mixed.map(\.rows) == [[early], [late, later]])
+        #expect(mixed.map(\.day) == [early.dayNumber, late.dayNumber])
+        let one = SpendLedger.byDay([late, later])
+        #expect(one.count == 1 && one[0].day == late.dayNumber && one[0].rows == [late, later])
+        #expect(SpendLedger.byDay([]).isEmpty)
+    }
+
     @Test("Rows land in their day's table; reports group and add them; a retried write is not doubled")
     func reports() async throws {
         try await Self.withTables { tables, _ in

@@ -155,6 +155,15 @@ public final class SpendLedger: Service, Sendable {
         return nil
     }
 
+    /// `rows` by UTC day, oldest first; a batch within one day (nearly every batch) is passed on
+    /// without copying its rows into groups.
+    static func byDay(_ rows: [LedgerRow]) -> [(day: Int64, rows: [LedgerRow])] {
+        guard let first = rows.first?.dayNumber, rows.allSatisfy({ $0.dayNumber == first }) else {
+            return Dictionary(grouping: rows, by: \.dayNumber).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
+        return [(first, rows)]
+    }
+
     /// Writes queued rows in batches until fewer than a batch are left (all of them once shutdown
     /// was asked; true then), or until a write fails `attempts` times in a row (retrying every
     /// second or so otherwise). Rows that came in during a write wait for the next gathering, so a
@@ -169,7 +178,7 @@ public final class SpendLedger: Service, Sendable {
             }
             if batch.isEmpty { return stopping }
             do {
-                let days = Dictionary(grouping: batch, by: \.dayNumber).sorted { $0.key < $1.key }
+                let days = Self.byDay(batch)
                 for (number, rows) in days {
                     let day = LedgerRow.day(number: number)
                     try await tables.ensureDay(day)

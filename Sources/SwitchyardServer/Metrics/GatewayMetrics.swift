@@ -21,6 +21,9 @@ public final class GatewayMetrics: Sendable {
     let timers: MetricHandles<MetricKey, CoreMetrics.Timer>
     /// A finished request's series: one cached lookup per request rather than one per series.
     let requestSeries: MetricHandles<RequestSeries.Key, RequestSeries>
+    /// The upstream latency and time-to-first-token timers by provider, looked up without
+    /// building their dimensions per request.
+    let upstreamLatencies, firstTokenTimes: MetricHandles<String, CoreMetrics.Timer>
 
     /// What a finished request records to: its count, durations, tokens and cost.
     struct RequestSeries: Sendable {
@@ -72,6 +75,12 @@ public final class GatewayMetrics: Sendable {
             CoreMetrics.Timer(label: key.label, dimensions: key.dimensions, factory: made)
         }
         (self.counters, self.dollarCounters, self.timers) = (counters, dollarCounters, timers)
+        upstreamLatencies = MetricHandles { (provider: String) in
+            timers("switchyard_upstream_latency_seconds", [("provider", provider)])
+        }
+        firstTokenTimes = MetricHandles { (provider: String) in
+            timers("switchyard_time_to_first_token_seconds", [("provider", provider)])
+        }
         requestSeries = MetricHandles { key in
             let (route, provider, model) = (("route", key.route), ("provider", key.provider), ("model", key.model))
             let status = String(key.status)
@@ -136,7 +145,7 @@ public final class GatewayMetrics: Sendable {
 
     /// Records the time from sending a request upstream to the upstream's status and headers.
     func upstreamLatency(provider: String, duration: Duration) {
-        timers("switchyard_upstream_latency_seconds", [("provider", provider)]).recordNanoseconds(duration.nanoseconds)
+        upstreamLatencies(provider).recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts a stream starting or ending.
@@ -146,8 +155,7 @@ public final class GatewayMetrics: Sendable {
 
     /// Records the time from request start to the first streamed byte.
     func timeToFirstToken(provider: String, duration: Duration) {
-        timers("switchyard_time_to_first_token_seconds", [("provider", provider)])
-            .recordNanoseconds(duration.nanoseconds)
+        firstTokenTimes(provider).recordNanoseconds(duration.nanoseconds)
     }
 
     /// Counts an upstream failure by kind (connect, timeout, status, protocol).

@@ -26,6 +26,8 @@ struct RequestContext: Sendable {
     let channel: any Channel
     /// The request id, taken from `x-request-id` or made; echoed on every answer.
     let requestID: String
+    /// The request target's path, without its query.
+    let path: String
     /// The endpoint, or nil for a method and path the gateway does not serve.
     let route: ClientRoute?
     /// Writes this request's answer to the client.
@@ -52,7 +54,8 @@ struct RequestContext: Sendable {
         self.request = request
         self.channel = channel
         self.requestID = Self.requestID(from: request.head.headerFields.value(of: .requestID))
-        self.route = request.refusal == nil ? ClientRoute(method: request.head.method, path: request.path) : nil
+        self.path = request.path
+        self.route = request.refusal == nil ? ClientRoute(method: request.head.method, path: path) : nil
         self.writer = ClientAnswerWriter(
             channel: channel, closesConnection: request.closesConnection, requestID: requestID,
             anthropic: route?.errorShape == .anthropic)

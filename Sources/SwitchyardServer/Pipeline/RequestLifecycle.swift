@@ -55,7 +55,7 @@ struct RequestLifecycle: Sendable {
     /// concurrency slot or is refused with 503.
     private func accept(_ context: inout RequestContext) throws(GatewayError) {
         if let refusal = context.request.refusal { throw refusal.error(gateway.config.listener) }
-        if ClientRoute.isLimited(context.request.path) { context.holdsSlot = try concurrency.admit() }
+        if ClientRoute.isLimited(context.path) { context.holdsSlot = try concurrency.admit() }
     }
 
     /// The endpoint's phases.
@@ -109,7 +109,7 @@ struct RequestLifecycle: Sendable {
             }
         case nil:
             return { context throws(GatewayError) in
-                throw .unknownRoute(method: context.request.head.method.rawValue, path: context.request.path)
+                throw .unknownRoute(method: context.request.head.method.rawValue, path: context.path)
             }
         }
     }
