@@ -11,9 +11,9 @@ public struct MessagesRequest: Sendable {
     /// `max_tokens` (required for messages, absent for counting).
     public var maxTokens: Int?
     /// The whole request as the client sent it.
-    public var document: [String: JSONValue]
+    public var document: JSONObject
     /// The canonical Chat request, or why the request cannot be translated.
-    public var chat: Result<[String: JSONValue], GatewayError>
+    public var chat: Result<JSONObject, GatewayError>
     /// Names shortened for the providers, by the shortened name: the client's name goes back out.
     public var toolNames: [String: String]
 

@@ -53,7 +53,7 @@ public struct MessagesStreamMachine: ChatChunkMachine, ChatChunkDispatch {
             ], into: &out)
     }
 
-    public mutating func handle(chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError) {
+    public mutating func handle(chunk: JSONObject, into out: inout ByteBuffer) throws(GatewayError) {
         try read(chunk: chunk, into: &out)
     }
 
@@ -143,7 +143,7 @@ public struct MessagesStreamMachine: ChatChunkMachine, ChatChunkDispatch {
     }
 
     /// `event: <name>`, `data: <json with type = name>`, blank line.
-    static func emit(_ name: String, _ fields: [String: JSONValue], into out: inout ByteBuffer) {
+    static func emit(_ name: String, _ fields: JSONObject, into out: inout ByteBuffer) {
         var object = fields
         object["type"] = .string(name)
         out.writeString("event: \(name)\ndata: ")

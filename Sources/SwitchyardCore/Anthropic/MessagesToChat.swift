@@ -9,8 +9,8 @@ struct MessagesToChat {
 
     /// The Chat request for `document`, whose `messages` are given checked.
     mutating func chat(
-        _ document: [String: JSONValue], messages: [JSONValue], stream: Bool
-    ) throws(GatewayError) -> [String: JSONValue] {
+        _ document: JSONObject, messages: [JSONValue], stream: Bool
+    ) throws(GatewayError) -> JSONObject {
         var chatMessages: [JSONValue] = []
         if let system = document["system"], let text = Self.systemText(system), !text.isEmpty {
             chatMessages.append(["role": "system", "content": .string(text)])
@@ -23,7 +23,7 @@ struct MessagesToChat {
                 "messages.\(messages.count - 1): assistant prefill is not supported by this route",
                 param: "messages.\(messages.count - 1)")
         }
-        var chat: [String: JSONValue] = ["model": document["model"] ?? .null, "messages": .array(chatMessages)]
+        var chat: JSONObject = ["model": document["model"] ?? .null, "messages": .array(chatMessages)]
         if let maxTokens = document["max_tokens"]?.intValue, maxTokens > 0 {
             chat["max_completion_tokens"] = .number(Double(maxTokens))
         }
@@ -85,7 +85,7 @@ struct MessagesToChat {
                 default: throw Self.unsupported(block, at: path)
                 }
             }
-            var turn: [String: JSONValue] = ["role": "assistant"]
+            var turn: JSONObject = ["role": "assistant"]
             turn["content"] = text.isEmpty ? .null : .string(text.joined())
             if !calls.isEmpty { turn["tool_calls"] = .array(calls) }
             out.append(.object(turn))
@@ -161,7 +161,7 @@ struct MessagesToChat {
     /// Tools as functions (only name, description and schema copied; server tools dropped), and
     /// `tool_choice`.
     private mutating func tools(
-        _ document: [String: JSONValue], into chat: inout [String: JSONValue]
+        _ document: JSONObject, into chat: inout JSONObject
     ) throws(GatewayError) {
         var functions: [JSONValue] = []
         var serverTools: Set<String> = []
@@ -171,7 +171,7 @@ struct MessagesToChat {
                 serverTools.insert(name)
                 continue
             }
-            var function: [String: JSONValue] = [
+            var function: JSONObject = [
                 "name": .string(shorten(name)), "parameters": tool["input_schema"] ?? ["type": "object"],
             ]
             if let description = tool["description"] { function["description"] = description }

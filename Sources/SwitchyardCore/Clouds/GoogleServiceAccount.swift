@@ -32,7 +32,7 @@ public struct GoogleServiceAccount: Sendable, Equatable {
     /// The signed JWT asking for an access token, valid for an hour from `now`.
     /// - Throws: when the private key cannot be read or sign.
     public func assertion(now: Date) throws -> String {
-        var header: [String: JSONValue] = ["alg": "RS256", "typ": "JWT"]
+        var header: JSONObject = ["alg": "RS256", "typ": "JWT"]
         header.set("kid", privateKeyID.map(JSONValue.string))
         let issued = Int(now.timeIntervalSince1970)
         let claims: JSONValue = [

@@ -172,13 +172,11 @@ public struct JSONParser {
             parser.pending.append((key, try parser.value(depth: depth), start))
         }
         defer { pending.removeSubrange(first...) }
-        var members = [String: JSONValue](minimumCapacity: pending.count - first)
-        for member in pending[first...] {
-            if members.updateValue(member.value, forKey: member.key) != nil {
-                throw Failure(offset: member.start, repeatedKey: member.key)
-            }
+        do {
+            return .object(try JSONObject(checking: pending[first...].map { (key: $0.key, value: $0.value) }))
+        } catch {
+            throw Failure(offset: pending[first + error.offset].start, repeatedKey: error.key)
         }
-        return .object(members)
     }
 
     private mutating func array(depth: Int) throws(Failure) -> JSONValue {

@@ -53,7 +53,7 @@ struct TreeDecoder: Decoder, SingleValueDecodingContainer {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        guard case .object(let members) = value else { throw mismatch([String: JSONValue].self) }
+        guard case .object(let members) = value else { throw mismatch(JSONObject.self) }
         return KeyedDecodingContainer(KeyedTree(members: members))
     }
 
@@ -120,7 +120,7 @@ struct TreeDecoder: Decoder, SingleValueDecodingContainer {
 
 /// The members of an object, by key.
 struct KeyedTree<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let members: [String: JSONValue]
+    let members: JSONObject
     var codingPath: [any CodingKey] { [] }
 
     var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }

@@ -5,7 +5,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     case number(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// The string payload, if this is a string.
     public var stringValue: String? {
@@ -26,7 +26,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     }
 
     /// The object payload, if this is an object.
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
@@ -58,7 +58,7 @@ extension JSONValue: Codable {
         } else if let a = try? c.decode([JSONValue].self) {
             self = .array(a)
         } else {
-            self = .object(try c.decode([String: JSONValue].self))
+            self = .object(JSONObject(try c.decode([String: JSONValue].self).map { ($0.key, $0.value) }))
         }
     }
 
@@ -76,7 +76,7 @@ extension JSONValue: Codable {
             }
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
+        case .object(let o): try c.encode(Dictionary(o.members.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
         }
     }
 }
@@ -86,7 +86,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral,
     public init(stringLiteral value: String) { self = .string(value) }
     /// An object from a literal.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { $1 }))
+        self = .object(JSONObject(elements))
     }
     /// An array from a literal.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }

@@ -145,7 +145,7 @@ extension TopLevelFieldRewriter {
     /// A passed-through request body with its `model` set to `model`: the bytes as the client
     /// sent them with only that string replaced, or `document` written again when the bytes cannot
     /// be rewritten in place.
-    public static func body(_ body: ByteBuffer, document: [String: JSONValue], model: String) -> ByteBuffer {
+    public static func body(_ body: ByteBuffer, document: JSONObject, model: String) -> ByteBuffer {
         if let renamed = replacingString("model", with: model, in: body) { return renamed }
         var document = document
         document["model"] = .string(model)

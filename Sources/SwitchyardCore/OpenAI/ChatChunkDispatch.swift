@@ -23,7 +23,7 @@ protocol ChatChunkDispatch {
 
 extension ChatChunkDispatch {
     /// Reads one `chat.completion.chunk` object.
-    mutating func dispatch(_ chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError) {
+    mutating func dispatch(_ chunk: JSONObject, into out: inout ByteBuffer) throws(GatewayError) {
         if let error = chunk["error"], error != .null {
             throw .badGateway(error["message"]?.stringValue ?? "The provider reported an error mid-stream.")
         }
@@ -62,7 +62,7 @@ extension ChatChunkDispatch {
 
 extension ChatChunkMachine where Self: ChatChunkDispatch {
     /// Reads one chunk: the stream's opening events first, then the chunk's parts.
-    mutating func read(chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError) {
+    mutating func read(chunk: JSONObject, into out: inout ByteBuffer) throws(GatewayError) {
         start(into: &out)
         try dispatch(chunk, into: &out)
     }

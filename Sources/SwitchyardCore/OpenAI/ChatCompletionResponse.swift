@@ -70,7 +70,7 @@ public struct ChatCompletionResult: Sendable {
     /// The OpenAI `chat.completion` JSON body.
     public func body() -> ByteBuffer {
         let encodedChoices = choices.enumerated().map { index, choice -> JSONValue in
-            var message: [String: JSONValue] = [
+            var message: JSONObject = [
                 "role": "assistant", "content": choice.content.map(JSONValue.string) ?? .null, "refusal": .null,
             ]
             if !choice.toolCalls.isEmpty { message["tool_calls"] = .array(choice.toolCalls.map(\.jsonValue)) }
@@ -103,7 +103,7 @@ struct UsageBody {
     /// `{"prompt_tokens","completion_tokens","total_tokens"}`, with `completion_tokens_details`
     /// when reasoning tokens are known.
     var jsonValue: JSONValue {
-        var usage: [String: JSONValue] = [
+        var usage: JSONObject = [
             "prompt_tokens": .number(Double(promptTokens)), "completion_tokens": .number(Double(completionTokens)),
             "total_tokens": .number(Double(promptTokens + completionTokens)),
         ]

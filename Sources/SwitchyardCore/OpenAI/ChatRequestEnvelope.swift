@@ -16,7 +16,7 @@ public struct ChatRequestEnvelope: Sendable, Equatable {
     public var maxCompletionTokens: Int?
     /// The whole request as parsed at the edge, for the adapters that translate it (nil when it
     /// must be decoded from the bytes again).
-    public var document: [String: JSONValue]?
+    public var document: JSONObject?
 
     /// Creates an envelope directly (tests and adapters).
     public init(model: String, messages: [JSONValue], stream: Bool = false, includeUsage: Bool? = nil) {

@@ -85,7 +85,7 @@ public struct ChunkEmitter: Sendable {
         out.writeString("data: [DONE]\n\n")
     }
 
-    private mutating func write(delta: [String: JSONValue], finishReason: String?, into out: inout ByteBuffer) {
+    private mutating func write(delta: JSONObject, finishReason: String?, into out: inout ByteBuffer) {
         var delta = delta
         if !sentRole {
             delta["role"] = "assistant"

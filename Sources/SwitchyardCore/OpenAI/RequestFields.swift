@@ -2,14 +2,14 @@
 /// `RequestDecoding` gives: missing, null and mistyped fields are named, so a client can fix them.
 /// Built on `JSONParser`, for the hot path that must not pay for `Decodable`.
 public struct RequestFields {
-    private let object: [String: JSONValue]
+    private let object: JSONObject
     private let path: String
     /// Whether every later reader may take the object as parsed (no lone surrogate, which
     /// `JSONDecoder` would refuse where the tree holds U+FFFD).
     private var regular = false
 
     /// The whole object of a body parsed here, when later readers may take it as parsed.
-    public var document: [String: JSONValue]? { regular ? object : nil }
+    public var document: JSONObject? { regular ? object : nil }
 
     /// Parses `body`, which must be one JSON object.
     /// - Throws: a 400 `GatewayError` for an empty body, invalid JSON or a non-object.
@@ -31,7 +31,7 @@ public struct RequestFields {
     }
 
     /// Reads a nested object whose fields are named under `path` in errors.
-    public init(object: [String: JSONValue], path: String) {
+    public init(object: JSONObject, path: String) {
         self.object = object
         self.path = path
     }

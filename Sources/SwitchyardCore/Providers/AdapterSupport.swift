@@ -117,7 +117,7 @@ enum AdapterSupport {
     static func number(_ value: Int?) -> JSONValue? { value.map { .number(Double($0)) } }
 }
 
-extension Dictionary where Key == String, Value == JSONValue {
+extension JSONObject {
     /// Sets `key` only when `value` is present.
     mutating func set(_ key: String, _ value: JSONValue?) {
         if let value { self[key] = value }

@@ -96,7 +96,7 @@ public struct AnthropicAdapter: ProviderAdapter {
                 "Respond with a single JSON object that conforms to this JSON schema, and nothing else: \(schema)")
         default: break
         }
-        var body: [String: JSONValue] = [
+        var body: JSONObject = [
             "model": .string(model),
             "max_tokens": .number(Double(r.outputLimit ?? Self.defaultMaxTokens)),
             "messages": turns.json(piecesKey: "content"),
@@ -110,7 +110,7 @@ public struct AnthropicAdapter: ProviderAdapter {
         if let tools = r.tools, !tools.isEmpty {
             body["tools"] = .array(
                 tools.map { tool in
-                    var t: [String: JSONValue] = [
+                    var t: JSONObject = [
                         "name": .string(tool.function.name),
                         "input_schema": tool.function.parameters ?? ["type": "object", "properties": [:]],
                     ]

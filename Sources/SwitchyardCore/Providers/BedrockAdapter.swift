@@ -88,9 +88,9 @@ public struct BedrockAdapter: ProviderAdapter {
                     ])
             }
         }
-        var body: [String: JSONValue] = ["messages": turns.json(piecesKey: "content")]
+        var body: JSONObject = ["messages": turns.json(piecesKey: "content")]
         if !system.isEmpty { body["system"] = .array(system) }
-        var inference: [String: JSONValue] = [:]
+        var inference: JSONObject = [:]
         inference.set("maxTokens", AdapterSupport.number(r.outputLimit))
         inference.set("temperature", AdapterSupport.number(r.temperature))
         inference.set("topP", AdapterSupport.number(r.topP))
@@ -99,10 +99,10 @@ public struct BedrockAdapter: ProviderAdapter {
         }
         if !inference.isEmpty { body["inferenceConfig"] = .object(inference) }
         if let tools = r.tools, !tools.isEmpty, r.toolChoice != .mode("none") {
-            var config: [String: JSONValue] = [
+            var config: JSONObject = [
                 "tools": .array(
                     tools.map { tool in
-                        var spec: [String: JSONValue] = [
+                        var spec: JSONObject = [
                             "name": .string(tool.function.name),
                             "inputSchema": ["json": tool.function.parameters ?? ["type": "object", "properties": [:]]],
                         ]
@@ -209,7 +209,7 @@ public struct BedrockAdapter: ProviderAdapter {
                 throw .invalidRequest(
                     "Titan embeddings take one input per request; send the inputs one by one.", param: "input")
             }
-            var titan: [String: JSONValue] = ["inputText": .string(request.input[0])]
+            var titan: JSONObject = ["inputText": .string(request.input[0])]
             titan.set("dimensions", AdapterSupport.number(request.dimensions))
             native = .object(titan)
         }

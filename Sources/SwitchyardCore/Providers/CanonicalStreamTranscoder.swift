@@ -6,7 +6,7 @@ public protocol ChatChunkMachine: Sendable {
     /// The stream's opening events, once, before anything else.
     mutating func start(into out: inout ByteBuffer)
     /// Handles one `chat.completion.chunk` object.
-    mutating func handle(chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError)
+    mutating func handle(chunk: JSONObject, into out: inout ByteBuffer) throws(GatewayError)
     /// The stream's closing events, once the provider's stream ended cleanly; `outputEstimate`
     /// stands in for the output tokens when the provider reported none.
     mutating func complete(outputEstimate: Int, into out: inout ByteBuffer) throws(GatewayError)

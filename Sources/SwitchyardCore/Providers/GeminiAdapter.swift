@@ -56,7 +56,7 @@ public struct GeminiAdapter: ProviderAdapter {
                 let text = m.text
                 if !text.isEmpty { parts.append(["text": .string(text)]) }
                 for call in m.toolCalls ?? [] {
-                    var part: [String: JSONValue] = [
+                    var part: JSONObject = [
                         "functionCall": [
                             "name": .string(call.function.name),
                             "args": try AdapterSupport.argumentsObject(call.function.arguments, index: index),
@@ -78,7 +78,7 @@ public struct GeminiAdapter: ProviderAdapter {
                 append("user", [["functionResponse": ["name": .string(name), "response": response]]])
             }
         }
-        var body: [String: JSONValue] = [
+        var body: JSONObject = [
             "contents": contents.json(piecesKey: "parts")
         ]
         if !system.isEmpty { body["systemInstruction"] = ["parts": .array(system)] }
@@ -87,7 +87,7 @@ public struct GeminiAdapter: ProviderAdapter {
                 [
                     "functionDeclarations": .array(
                         tools.map { tool in
-                            var f: [String: JSONValue] = ["name": .string(tool.function.name)]
+                            var f: JSONObject = ["name": .string(tool.function.name)]
                             f.set("description", tool.function.description.map(JSONValue.string))
                             f.set("parameters", tool.function.parameters.map(GeminiSchema.clean))
                             return .object(f)
@@ -103,7 +103,7 @@ public struct GeminiAdapter: ProviderAdapter {
             body["toolConfig"] = ["functionCallingConfig": ["mode": "ANY", "allowedFunctionNames": [.string(name)]]]
         default: break
         }
-        var generation: [String: JSONValue] = [:]
+        var generation: JSONObject = [:]
         generation.set("temperature", AdapterSupport.number(r.temperature))
         generation.set("topP", AdapterSupport.number(r.topP))
         generation.set("maxOutputTokens", AdapterSupport.number(r.outputLimit))
@@ -309,7 +309,7 @@ public struct GeminiAdapter: ProviderAdapter {
         let request = try EmbeddingsRequest.decode(body)
         let model = "models/\(target.upstreamModel)"
         let requests: [JSONValue] = request.input.map { text in
-            var entry: [String: JSONValue] = ["model": .string(model), "content": ["parts": [["text": .string(text)]]]]
+            var entry: JSONObject = ["model": .string(model), "content": ["parts": [["text": .string(text)]]]]
             entry.set("outputDimensionality", AdapterSupport.number(request.dimensions))
             return .object(entry)
         }

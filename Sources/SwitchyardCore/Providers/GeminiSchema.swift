@@ -17,7 +17,7 @@ enum GeminiSchema {
         return clean(schema, definitions: definitions, depth: 0)
     }
 
-    private static func clean(_ schema: JSONValue, definitions: [String: JSONValue], depth: Int) -> JSONValue {
+    private static func clean(_ schema: JSONValue, definitions: JSONObject, depth: Int) -> JSONValue {
         guard var object = schema.objectValue, depth < 32 else { return schema }
         if let ref = object["$ref"]?.stringValue, let name = ref.split(separator: "/").last,
             let target = definitions[String(name)]
@@ -32,7 +32,7 @@ enum GeminiSchema {
             if nonNull.count < types.count { object["nullable"] = .bool(true) }
             object["type"] = nonNull.first ?? "string"
         }
-        var out: [String: JSONValue] = [:]
+        var out: JSONObject = [:]
         for (key, value) in object where allowed.contains(key) {
             switch key {
             case "properties":

@@ -33,7 +33,7 @@ public struct OllamaAdapter: ProviderAdapter {
         let toolNames = AdapterSupport.toolNames(in: r.messages)
         var messages: [JSONValue] = []
         for (index, m) in r.messages.enumerated() {
-            var out: [String: JSONValue] = [:]
+            var out: JSONObject = [:]
             switch m.role {
             case .system, .developer:
                 out["role"] = "system"
@@ -73,13 +73,13 @@ public struct OllamaAdapter: ProviderAdapter {
             }
             messages.append(.object(out))
         }
-        var body: [String: JSONValue] = [
+        var body: JSONObject = [
             "model": .string(model), "messages": .array(messages), "stream": .bool(stream),
         ]
         if let tools = r.tools, !tools.isEmpty, r.toolChoice != .mode("none") {
             body["tools"] = .array(
                 tools.map { tool in
-                    var function: [String: JSONValue] = ["name": .string(tool.function.name)]
+                    var function: JSONObject = ["name": .string(tool.function.name)]
                     function.set("description", tool.function.description.map(JSONValue.string))
                     function["parameters"] = tool.function.parameters ?? ["type": "object", "properties": [:]]
                     return ["type": "function", "function": .object(function)]
@@ -90,7 +90,7 @@ public struct OllamaAdapter: ProviderAdapter {
         case "json_schema": body["format"] = r.responseFormat?.jsonSchema?.schema ?? "json"
         default: break
         }
-        var options: [String: JSONValue] = [:]
+        var options: JSONObject = [:]
         options.set("temperature", AdapterSupport.number(r.temperature))
         options.set("top_p", AdapterSupport.number(r.topP))
         options.set("num_predict", AdapterSupport.number(r.outputLimit))
@@ -218,7 +218,7 @@ public struct OllamaAdapter: ProviderAdapter {
         body: ByteBuffer, target: ModelRouter.Target, client: ClientContext
     ) throws(GatewayError) -> UpstreamRequest {
         let request = try EmbeddingsRequest.decode(body)
-        var native: [String: JSONValue] = [
+        var native: JSONObject = [
             "model": .string(target.upstreamModel), "input": .array(request.input.map(JSONValue.string)),
         ]
         native.set("dimensions", AdapterSupport.number(request.dimensions))

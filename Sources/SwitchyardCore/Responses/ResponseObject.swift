@@ -26,7 +26,7 @@ public struct ResponseObject: Sendable {
             let value = document[name] ?? .null
             return value == .null ? fallback : value
         }
-        var object: [String: JSONValue] = [
+        var object: JSONObject = [
             "id": .string(id), "object": "response", "created_at": .number(Double(createdAt)),
             "status": .string(status),
             "error": error, "incomplete_details": incomplete.map { ["reason": .string($0)] } ?? .null,

@@ -13,14 +13,14 @@ public struct ResponsesRequest: Sendable {
     /// The response this one continues, if any.
     public var previousResponseID: String?
     /// The whole request as the client sent it (its settings are echoed in the answer).
-    public var document: [String: JSONValue]
+    public var document: JSONObject
     /// The input items, each with an id (assigned where the client sent none), for `input_items`.
     public var inputItems: [JSONValue] { didSet { translated = nil } }
     /// The Chat messages of the conversation before this request (from the stored response this
     /// one continues); empty for a new one.
     public var history: [JSONValue] = [] { didSet { translated = nil } }
     /// The translation `parse` made of a request that stands alone, so it is not made again.
-    private var translated: [String: JSONValue]?
+    private var translated: JSONObject?
     /// Names of the client's custom (freeform) tools: their calls go back as `custom_tool_call`.
     public var customTools: Set<String>
 
@@ -77,7 +77,7 @@ public struct ResponsesRequest: Sendable {
 
     /// The canonical Chat request: the history this request continues, then its instructions and
     /// input, its tools and settings.
-    public func chat() throws(GatewayError) -> [String: JSONValue] {
+    public func chat() throws(GatewayError) -> JSONObject {
         if let translated { return translated }
         return try ResponsesToChat(customTools: customTools).chat(
             document, input: inputItems, history: history, stream: stream)

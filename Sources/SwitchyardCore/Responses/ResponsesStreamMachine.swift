@@ -51,7 +51,7 @@ public struct ResponsesStreamMachine: ChatChunkMachine, ChatChunkDispatch {
         emit("response.in_progress", ["response": object], into: &out)
     }
 
-    public mutating func handle(chunk: [String: JSONValue], into out: inout ByteBuffer) throws(GatewayError) {
+    public mutating func handle(chunk: JSONObject, into out: inout ByteBuffer) throws(GatewayError) {
         try read(chunk: chunk, into: &out)
     }
 
@@ -173,7 +173,7 @@ public struct ResponsesStreamMachine: ChatChunkMachine, ChatChunkDispatch {
         switch open {
         case .none: return
         case .text(let index, let itemID):
-            let location: [String: JSONValue] = [
+            let location: JSONObject = [
                 "item_id": .string(itemID), "output_index": .number(Double(index)), "content_index": .number(0),
             ]
             emit(
@@ -190,7 +190,7 @@ public struct ResponsesStreamMachine: ChatChunkMachine, ChatChunkDispatch {
             let item = ResponseObject.call(
                 id: callItem.itemID, callID: call.id, name: call.name ?? "", arguments: arguments,
                 custom: callItem.custom, status: status)
-            let location: [String: JSONValue] = [
+            let location: JSONObject = [
                 "item_id": .string(callItem.itemID), "output_index": .number(Double(outputIndex)),
             ]
             if callItem.custom {
@@ -218,7 +218,7 @@ public struct ResponsesStreamMachine: ChatChunkMachine, ChatChunkDispatch {
     }
 
     /// `event: <name>`, `data: <json with type = name and the next sequence number>`, blank line.
-    private mutating func emit(_ name: String, _ fields: [String: JSONValue], into out: inout ByteBuffer) {
+    private mutating func emit(_ name: String, _ fields: JSONObject, into out: inout ByteBuffer) {
         var object = fields
         object["type"] = .string(name)
         object["sequence_number"] = .number(Double(sequence))

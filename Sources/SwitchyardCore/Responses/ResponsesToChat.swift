@@ -12,15 +12,15 @@ struct ResponsesToChat {
 
     /// The Chat request for `document`, whose items are `input`, continuing `history`.
     func chat(
-        _ document: [String: JSONValue], input: [JSONValue], history: [JSONValue], stream: Bool
-    ) throws(GatewayError) -> [String: JSONValue] {
+        _ document: JSONObject, input: [JSONValue], history: [JSONValue], stream: Bool
+    ) throws(GatewayError) -> JSONObject {
         var messages: [JSONValue] = []
         if let instructions = document["instructions"]?.stringValue, !instructions.isEmpty {
             messages.append(["role": "system", "content": .string(instructions)])
         }
         var translator = self
         messages += try translator.messages(history: history, items: input)
-        var chat: [String: JSONValue] = ["model": document["model"] ?? .null, "messages": .array(messages)]
+        var chat: JSONObject = ["model": document["model"] ?? .null, "messages": .array(messages)]
         if let max = document["max_output_tokens"]?.intValue { chat["max_completion_tokens"] = .number(Double(max)) }
         for name in ["temperature", "top_p", "user", "parallel_tool_calls", "prompt_cache_key", "safety_identifier"]
         where (document[name] ?? .null) != .null {
@@ -36,7 +36,7 @@ struct ResponsesToChat {
         case "json_object": chat["response_format"] = ["type": "json_object"]
         case "json_schema":
             let format = document["text"]?["format"]?.objectValue ?? [:]
-            var schema: [String: JSONValue] = ["name": format["name"] ?? "output", "schema": format["schema"] ?? [:]]
+            var schema: JSONObject = ["name": format["name"] ?? "output", "schema": format["schema"] ?? [:]]
             if let strict = format["strict"] { schema["strict"] = strict }
             if let description = format["description"] { schema["description"] = description }
             chat["response_format"] = ["type": "json_schema", "json_schema": .object(schema)]
@@ -166,7 +166,7 @@ struct ResponsesToChat {
     }
 
     /// Function tools (flat or nested) and custom tools as Chat functions, and `tool_choice`.
-    private func tools(_ document: [String: JSONValue], into chat: inout [String: JSONValue]) throws(GatewayError) {
+    private func tools(_ document: JSONObject, into chat: inout JSONObject) throws(GatewayError) {
         var functions: [JSONValue] = []
         var allowed: Set<String>?
         if let choice = document["tool_choice"]?.objectValue, choice["type"] == "allowed_tools" {
@@ -174,7 +174,7 @@ struct ResponsesToChat {
         }
         for (index, tool) in (document["tools"]?.arrayValue ?? []).enumerated() {
             let type = tool["type"]?.stringValue ?? "function"
-            var function: [String: JSONValue]
+            var function: JSONObject
             switch type {
             case "function":
                 function = tool["function"]?.objectValue ?? tool.objectValue ?? [:]

@@ -113,7 +113,7 @@ public struct KeySpec: Sendable, Equatable {
     }
 
     /// The token, request and dollar limits of an update.
-    private mutating func updateLimits(_ object: [String: JSONValue]) throws(ConfigError) {
+    private mutating func updateLimits(_ object: JSONObject) throws(ConfigError) {
         if let value = object["max_tokens"] { maxTokens = try Self.positive(value, field: "max_tokens") }
         if let value = object["max_requests"] { maxRequests = try Self.positive(value, field: "max_requests") }
         let period = object["budget_period"]

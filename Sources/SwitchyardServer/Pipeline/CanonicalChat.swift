@@ -12,7 +12,7 @@ struct CanonicalChat: Sendable {
     let body: ByteBuffer
 
     /// The canonical request for a translated `document`.
-    init(_ document: [String: JSONValue]) throws(GatewayError) {
+    init(_ document: JSONObject) throws(GatewayError) {
         body = ByteBuffer(bytes: JSONWriter.bytes(.object(document)))
         envelope = try ChatRequestEnvelope.parse(body.readableBytesView)
     }

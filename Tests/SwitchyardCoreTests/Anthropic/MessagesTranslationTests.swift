@@ -12,7 +12,7 @@ struct MessagesTranslationTests {
         try MessagesRequest.parse(Array(json.utf8), counting: counting)
     }
 
-    static func chat(_ json: String) throws -> [String: JSONValue] {
+    static func chat(_ json: String) throws -> JSONObject {
         try parse(json).chat.get()
     }
 
@@ -116,7 +116,7 @@ struct MessagesTranslationTests {
     func answer() throws {
         let request = try Self.parse(
             #"{"model":"claude-x","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}"#)
-        func message(_ choice: String) throws -> [String: JSONValue] {
+        func message(_ choice: String) throws -> JSONObject {
             let completion =
                 #"{"id":"c","object":"chat.completion","created":1,"model":"up","choices":[\#(choice)],"#
                 + #""usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}"#

@@ -40,7 +40,7 @@ enum StreamHarness {
     static func strip(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let o):
-            var out: [String: JSONValue] = [:]
+            var out: JSONObject = [:]
             for (k, v) in o where k != "id" && k != "created" { out[k] = strip(v) }
             return .object(out)
         case .array(let a): return .array(a.map(strip))

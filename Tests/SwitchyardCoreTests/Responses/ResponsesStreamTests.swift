@@ -11,7 +11,7 @@ struct ResponsesStreamTests {
 
     /// The events (name and data, ids and timestamps left out) for `chunks`; with `failing`, the
     /// stream is broken after them instead of finished.
-    static func events(_ chunks: [[UInt8]], failing: Bool = false) throws(GatewayError) -> [[String: JSONValue]] {
+    static func events(_ chunks: [[UInt8]], failing: Bool = false) throws(GatewayError) -> [JSONObject] {
         var chat = ChatRequestEnvelope(model: "asked", messages: [["role": "user", "content": "hi"]], stream: true)
         chat.includeUsage = true
         var transcoder = CanonicalStreamTranscoder(
@@ -33,7 +33,7 @@ struct ResponsesStreamTests {
 
     /// The events as names and sorted JSON without per-stream ids and times, the same for every
     /// two-way split of the stream.
-    static func everySplit(_ stream: String) throws -> [[String: JSONValue]] {
+    static func everySplit(_ stream: String) throws -> [JSONObject] {
         try StreamHarness.sameAtEverySplit(
             stream, comparing: { events in events.map { JSONWriter.text(StreamHarness.strip(strip(.object($0)))) } },
             { chunks in try events(chunks) })
@@ -43,7 +43,7 @@ struct ResponsesStreamTests {
     static func strip(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let o):
-            var out: [String: JSONValue] = [:]
+            var out: JSONObject = [:]
             for (k, v) in o where !["item_id", "created_at", "completed_at", "call_id"].contains(k) {
                 out[k] = strip(v)
             }
@@ -53,7 +53,7 @@ struct ResponsesStreamTests {
         }
     }
 
-    static func names(_ events: [[String: JSONValue]]) -> [String] { events.compactMap { $0["type"]?.stringValue } }
+    static func names(_ events: [JSONObject]) -> [String] { events.compactMap { $0["type"]?.stringValue } }
 
     @Test("Text: created and in_progress, one message item, completed with the output and usage")
     func text() throws {

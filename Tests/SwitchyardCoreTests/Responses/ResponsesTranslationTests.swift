@@ -106,7 +106,7 @@ struct ResponsesTranslationTests {
         func response(
             _ choice: String, usage: String = #"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}"#
         )
-            throws -> [String: JSONValue]
+            throws -> JSONObject
         {
             let completion =
                 #"{"id":"c","object":"chat.completion","created":1,"model":"up","choices":[\#(choice)],"usage":\#(usage)}"#
