@@ -57,7 +57,7 @@ struct JSONObjectTests {
     @Test("A repeated name is found at its second place, among few members or many", arguments: [5, 60])
     func repeatedNames(count: Int) {
         var members = Self.numbered(count).members
-        members.insert((key: "k2", value: .null), at: count - 1)
+        members.insert(.init(key: "k2", value: .null), at: count - 1)
         #expect(throws: JSONObject.RepeatedKey.self) { try JSONObject(checking: members) }
         do {
             _ = try JSONObject(checking: members)

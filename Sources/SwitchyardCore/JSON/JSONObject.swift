@@ -13,8 +13,15 @@ public struct JSONObject: Sendable, RandomAccessCollection, ExpressibleByDiction
         let key: String
     }
 
+    /// A member as the object stores it: a struct rather than a tuple, so freeing an object frees
+    /// its members through the struct's own code instead of the runtime's walk of a tuple's layout.
+    struct Member {
+        var key: String
+        var value: JSONValue
+    }
+
     /// The members, each name once.
-    public private(set) var members: [Element]
+    private(set) var members: [Member]
     /// The position of each name, for objects of more than `scanLimit` members (nil for others).
     private var positions: [String: Int]?
 
@@ -31,13 +38,13 @@ public struct JSONObject: Sendable, RandomAccessCollection, ExpressibleByDiction
     }
 
     /// An object of `members`, whose names the caller knows are distinct.
-    init(distinct members: [Element]) {
+    init(distinct members: [Member]) {
         self.members = members
         if members.count > Self.scanLimit { positions = Self.index(members) }
     }
 
     /// An object of `members`; throws at the first name given twice.
-    init(checking members: [Element]) throws(RepeatedKey) {
+    init(checking members: [Member]) throws(RepeatedKey) {
         self.members = members
         if members.count > Self.scanLimit {
             var positions = [String: Int](minimumCapacity: members.count)
@@ -55,7 +62,7 @@ public struct JSONObject: Sendable, RandomAccessCollection, ExpressibleByDiction
     }
 
     /// The position of each of `members`' names.
-    private static func index(_ members: [Element]) -> [String: Int] {
+    private static func index(_ members: [Member]) -> [String: Int] {
         var positions = [String: Int](minimumCapacity: members.count)
         for (offset, member) in members.enumerated() { positions[member.key] = offset }
         return positions
@@ -64,7 +71,8 @@ public struct JSONObject: Sendable, RandomAccessCollection, ExpressibleByDiction
     /// An object of `pairs`; a repeated name keeps its last value, in its first place.
     public init(_ pairs: some Sequence<(String, JSONValue)>) {
         members = []
-        for (key, value) in pairs { self[key] = value }
+        members.reserveCapacity(pairs.underestimatedCount)
+        for (key, value) in pairs { put(value, forKey: key) }
     }
 
     /// An object from a literal; a repeated name keeps its last value.
@@ -77,7 +85,7 @@ public struct JSONObject: Sendable, RandomAccessCollection, ExpressibleByDiction
     /// The position after the last member.
     public var endIndex: Int { members.endIndex }
     /// The member at `position`.
-    public subscript(position: Int) -> Element { members[position] }
+    public subscript(position: Int) -> Element { (members[position].key, members[position].value) }
 
     /// The position of the member named `key`, or nil.
     public func index(forKey key: String) -> Int? {
@@ -90,14 +98,14 @@ public struct JSONObject: Sendable, RandomAccessCollection, ExpressibleByDiction
     public subscript(key: String) -> JSONValue? {
         get { index(forKey: key).map { members[$0].value } }
         set {
-            if let newValue { updateValue(newValue, forKey: key) } else { removeValue(forKey: key) }
+            if let newValue { put(newValue, forKey: key) } else { removeValue(forKey: key) }
         }
     }
 
     /// The value of the member named `key`, or `defaultValue`; set as the subscript above.
     public subscript(key: String, default defaultValue: @autoclosure () -> JSONValue) -> JSONValue {
         get { self[key] ?? defaultValue() }
-        set { updateValue(newValue, forKey: key) }
+        set { put(newValue, forKey: key) }
     }
 
     /// The members' names, in order.
@@ -117,9 +125,18 @@ public struct JSONObject: Sendable, RandomAccessCollection, ExpressibleByDiction
         return nil
     }
 
+    /// Sets the member named `key` to `value` (in place, or at the end).
+    private mutating func put(_ value: JSONValue, forKey key: String) {
+        if let index = index(forKey: key) {
+            members[index].value = value
+        } else {
+            append(key, value)
+        }
+    }
+
     /// Adds a member whose name the object does not have yet.
     private mutating func append(_ key: String, _ value: JSONValue) {
-        members.append((key, value))
+        members.append(Member(key: key, value: value))
         if positions != nil {
             positions?[key] = members.count - 1
         } else if members.count > Self.scanLimit {
@@ -137,12 +154,12 @@ public struct JSONObject: Sendable, RandomAccessCollection, ExpressibleByDiction
 
     /// The object with every value transformed, names and order kept.
     public func mapValues(_ transform: (JSONValue) throws -> JSONValue) rethrows -> JSONObject {
-        JSONObject(distinct: try members.map { ($0.key, try transform($0.value)) })
+        JSONObject(distinct: try members.map { Member(key: $0.key, value: try transform($0.value)) })
     }
 
     /// The object with the members `isIncluded` accepts, in order.
     public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> JSONObject {
-        JSONObject(distinct: try members.filter(isIncluded))
+        JSONObject(distinct: try members.filter { try isIncluded(($0.key, $0.value)) })
     }
 
     /// Adds `other`'s members; for a name in both, `combine` of the two values decides.

@@ -173,7 +173,7 @@ public struct JSONParser {
         }
         defer { pending.removeSubrange(first...) }
         do {
-            return .object(try JSONObject(checking: pending[first...].map { (key: $0.key, value: $0.value) }))
+            return .object(try JSONObject(checking: pending[first...].map { .init(key: $0.key, value: $0.value) }))
         } catch {
             throw Failure(offset: pending[first + error.offset].start, repeatedKey: error.key)
         }

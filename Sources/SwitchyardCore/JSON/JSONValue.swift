@@ -58,7 +58,10 @@ extension JSONValue: Codable {
         } else if let a = try? c.decode([JSONValue].self) {
             self = .array(a)
         } else {
-            self = .object(JSONObject(try c.decode([String: JSONValue].self).map { ($0.key, $0.value) }))
+            // A decoder hands members over in no particular order: sorted by name, so one text decodes
+            // to one member order.
+            let members = try c.decode([String: JSONValue].self).sorted { $0.key < $1.key }
+            self = .object(JSONObject(members.map { ($0.key, $0.value) }))
         }
     }
 
@@ -76,7 +79,7 @@ extension JSONValue: Codable {
             }
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(Dictionary(o.members.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
+        case .object(let o): try c.encode(Dictionary(o.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
         }
     }
 }

@@ -1,7 +1,9 @@
-/// Writes `JSONValue`s as compact JSON text: keys sorted, slashes unescaped, whole numbers
-/// without a fraction, as `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` writes
-/// them, without Codable's containers. The translating adapters build every upstream body and
-/// every converted stream delta as a `JSONValue`, so this is on their hot path.
+/// Writes `JSONValue`s as compact JSON text: members in their object's order (a client's schema
+/// or tool input keeps its order through a translation), slashes unescaped, whole numbers without
+/// a fraction, as `JSONEncoder` with `.withoutEscapingSlashes` writes them (with `.sortedKeys`
+/// too, for objects whose members are in order), without Codable's containers. The translating
+/// adapters build every upstream body and every converted stream delta as a `JSONValue`, so this
+/// is on their hot path.
 public enum JSONWriter {
     /// The JSON text of `value`, as UTF-8 bytes.
     public static func bytes(_ value: JSONValue) -> [UInt8] {
@@ -30,10 +32,9 @@ public enum JSONWriter {
                 write(element, into: &out)
             }
             out.append(UInt8(ascii: "]"))
-        case .object(let members):
+        case .object(let object):
             out.append(UInt8(ascii: "{"))
-            // Sorted as pairs, so no value is looked up again by its key.
-            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+            for (index, member) in object.members.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
