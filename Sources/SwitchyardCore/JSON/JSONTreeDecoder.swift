@@ -106,9 +106,7 @@ struct TreeDecoder: Decoder, SingleValueDecodingContainer {
 
     /// A whole number the tree holds exactly (below 2^53 in magnitude) that fits `T`.
     private func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        guard case .number(let number) = value, number.magnitude < 0x1p53, let exact = T(exactly: number) else {
-            throw mismatch(type)
-        }
+        guard let exact = value.exactInteger(type) else { throw mismatch(type) }
         return exact
     }
 

@@ -166,8 +166,8 @@ public struct GeminiAdapter: ProviderAdapter {
 
     // MARK: Answers
 
-    struct Part: Decodable {
-        struct FunctionCall: Decodable {
+    struct Part: Decodable, Equatable {
+        struct FunctionCall: Decodable, Equatable {
             var name: String
             var args: JSONValue?
         }
@@ -177,13 +177,13 @@ public struct GeminiAdapter: ProviderAdapter {
         var thoughtSignature: String?
     }
 
-    struct Candidate: Decodable {
-        struct Content: Decodable { var parts: [Part]? }
+    struct Candidate: Decodable, Equatable {
+        struct Content: Decodable, Equatable { var parts: [Part]? }
         var content: Content?
         var finishReason: String?
     }
 
-    struct Usage: Decodable {
+    struct Usage: Decodable, Equatable {
         var promptTokenCount: Int?
         var candidatesTokenCount: Int?
         var thoughtsTokenCount: Int?
@@ -197,9 +197,9 @@ public struct GeminiAdapter: ProviderAdapter {
         }
     }
 
-    struct Answer: Decodable {
-        struct Feedback: Decodable { var blockReason: String? }
-        struct Failure: Decodable {
+    struct Answer: Decodable, Equatable {
+        struct Feedback: Decodable, Equatable { var blockReason: String? }
+        struct Failure: Decodable, Equatable {
             var code: Int?
             var message: String?
             var status: String?
@@ -234,7 +234,7 @@ public struct GeminiAdapter: ProviderAdapter {
 
     /// Converts a non-streamed answer.
     public func chatResponse(_ body: ByteBuffer, chat: ChatRequestEnvelope) throws(GatewayError) -> AdaptedResponse {
-        let answer = try AdapterSupport.decode(Answer.self, from: body, provider: "Gemini")
+        let answer = try Answer.read(body)
         if let failure = Self.failure(in: answer) { throw failure }
         let choices = (answer.candidates ?? []).map { candidate in
             let parts = candidate.content?.parts ?? []
@@ -282,8 +282,7 @@ public struct GeminiAdapter: ProviderAdapter {
 
         mutating func handle(_ event: SSEDecoder.Event, into out: inout ByteBuffer) throws(GatewayError) {
             guard !event.data.isEmpty else { return }
-            let answer = try AdapterSupport.decode(
-                Answer.self, from: ByteBuffer(string: event.data), provider: "Gemini")
+            let answer = try Answer.read(ByteBuffer(string: event.data))
             if let failure = GeminiAdapter.failure(in: answer) { throw failure }
             if let usage = answer.usageMetadata { lastUsage = usage }
             guard let candidate = answer.candidates?.first else { return }

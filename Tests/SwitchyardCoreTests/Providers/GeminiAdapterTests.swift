@@ -184,4 +184,52 @@ struct GeminiAdapterTests {
         let values = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         #expect(values == [0.5, -1])
     }
+
+    /// Answers whose members have every type the reader must take or leave to `JSONDecoder`.
+    static let answerVariants: [String] = {
+        let base =
+            #"{"candidates":[{"content":{"role":"model","parts":[{"text":"hi","thought":false},{"functionCall":{"name":"f","args":{"b":1,"a":[true]}},"thoughtSignature":"s"}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":1,"thoughtsTokenCount":2,"cachedContentTokenCount":0},"promptFeedback":{"blockReason":"SAFETY"},"error":{"code":429,"message":"m","status":"RESOURCE_EXHAUSTED"}}"#
+        let replacements: [(String, [String])] = [
+            (#""promptTokenCount":3"#, ["3.5", "1e300", #""3""#, "9007199254740993", "-2", "null", "true", "[]"]),
+            (#""parts":["#, [#""parts":null,"x":["#, #""parts":{},"x":["#, #""parts":[1,"#]),
+            (#""name":"f""#, [#""nome":"f""#, #""name":null"#, #""name":7"#]),
+            (#""args":{"b":1,"a":[true]}"#, [#""args":null"#, #""args":"text""#, #""args":[1,{}]"#]),
+            (#""thought":false"#, [#""thought":"yes""#, #""thought":null"#, #""thought":0"#]),
+            (#""candidates":["#, [#""candidates":null,"x":["#, #""candidates":{},"x":["#, #""candidates":[null,"#]),
+            (#""code":429"#, [#""code":429.0"#, #""code":429.5"#, #""code":"429""#]),
+            (#""blockReason":"SAFETY""#, [#""blockReason":1"#, #""blockReason":null"#]),
+            (#""text":"hi""#, [#""text":null"#, #""text":["hi"]"#, #""text":"\ud800""#]),
+            (#""finishReason":"STOP""#, [#""finishReason":1"#]),
+        ]
+        var variants = [base, "[]", "{}", "null", #"{"candidates":[]}"#]
+        for (original, alternatives) in replacements {
+            for alternative in alternatives {
+                variants.append(base.replacingOccurrences(of: original, with: alternative))
+            }
+        }
+        return variants
+    }()
+
+    @Test("Answers read from the tree by hand equal JSONDecoder's, or are refused where it refuses them")
+    func answersAsDecoded() {
+        var generator = SplitMix64(seed: 7)
+        let seeds = Self.answerVariants.map { Array($0.utf8) }
+        var decoded = 0
+        for round in 0..<(seeds.count + 20_000) {
+            let bytes =
+                round < seeds.count
+                ? seeds[round] : DecoderFuzzTests.mutate(seeds[round % seeds.count], &generator)
+            // The parser refuses a repeated name, which JSONDecoder would read (its first value).
+            if case .failure(let failure) = Result(catching: { () throws(JSONParser.Failure) in
+                try JSONParser.parse(bytes)
+            }), failure.repeatedKey != nil {
+                continue
+            }
+            let reference = try? JSONDecoder().decode(GeminiAdapter.Answer.self, from: Data(bytes))
+            let ours = try? GeminiAdapter.Answer.read(ByteBuffer(bytes: bytes))
+            #expect(ours == reference, "\(String(decoding: bytes, as: UTF8.self))")
+            if reference != nil { decoded += 1 }
+        }
+        #expect(decoded > 1_000)
+    }
 }
