@@ -67,24 +67,39 @@ public struct ChatCompletionResult: Sendable {
         self.reasoningTokens = reasoningTokens
     }
 
-    /// The OpenAI `chat.completion` JSON body.
+    /// The OpenAI `chat.completion` JSON body, written straight into bytes in OpenAI's member order
+    /// (every translated answer has one; building a tree to write would cost several times more).
     public func body() -> ByteBuffer {
-        let encodedChoices = choices.enumerated().map { index, choice -> JSONValue in
-            var message: JSONObject = [
-                "role": "assistant", "content": choice.content.map(JSONValue.string) ?? .null, "refusal": .null,
-            ]
-            if !choice.toolCalls.isEmpty { message["tool_calls"] = .array(choice.toolCalls.map(\.jsonValue)) }
-            return [
-                "index": .number(Double(index)), "message": .object(message), "logprobs": .null,
-                "finish_reason": .string(choice.finishReason),
-            ]
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"id":"#.utf8)
+        JSONWriter.writeString(id, into: &out)
+        out.append(contentsOf: #","object":"chat.completion","created":"#.utf8)
+        out.append(contentsOf: String(created).utf8)
+        out.append(contentsOf: #","model":"#.utf8)
+        JSONWriter.writeString(model, into: &out)
+        out.append(contentsOf: #","choices":["#.utf8)
+        for (index, choice) in choices.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"index":\#(index),"message":{"role":"assistant","content":"#.utf8)
+            if let content = choice.content {
+                JSONWriter.writeString(content, into: &out)
+            } else {
+                out.append(contentsOf: "null".utf8)
+            }
+            out.append(contentsOf: #","refusal":null"#.utf8)
+            if !choice.toolCalls.isEmpty {
+                out.append(contentsOf: #","tool_calls":"#.utf8)
+                JSONWriter.write(.array(choice.toolCalls.map(\.jsonValue)), into: &out)
+            }
+            out.append(contentsOf: #"},"logprobs":null,"finish_reason":"#.utf8)
+            JSONWriter.writeString(choice.finishReason, into: &out)
+            out.append(UInt8(ascii: "}"))
         }
-        let completion: JSONValue = [
-            "id": .string(id), "object": "chat.completion", "created": .number(Double(created)),
-            "model": .string(model), "choices": .array(encodedChoices),
-            "usage": UsageBody(usage, reasoningTokens: reasoningTokens).jsonValue,
-        ]
-        return ByteBuffer(bytes: JSONWriter.bytes(completion))
+        out.append(contentsOf: #"],"usage":"#.utf8)
+        UsageBody(usage, reasoningTokens: reasoningTokens).write(into: &out)
+        out.append(UInt8(ascii: "}"))
+        return ByteBuffer(bytes: out)
     }
 }
 
@@ -100,17 +115,22 @@ struct UsageBody {
         self.reasoningTokens = reasoningTokens
     }
 
-    /// `{"prompt_tokens","completion_tokens","total_tokens"}`, with `completion_tokens_details`
-    /// when reasoning tokens are known.
-    var jsonValue: JSONValue {
-        var usage: JSONObject = [
-            "prompt_tokens": .number(Double(promptTokens)), "completion_tokens": .number(Double(completionTokens)),
-            "total_tokens": .number(Double(promptTokens + completionTokens)),
-        ]
+    /// Writes `{"prompt_tokens","completion_tokens","total_tokens"}`, with
+    /// `completion_tokens_details` when reasoning tokens are known.
+    func write(into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"prompt_tokens":\#(promptTokens),"completion_tokens":\#(completionTokens)"#.utf8)
+        out.append(contentsOf: #","total_tokens":\#(promptTokens + completionTokens)"#.utf8)
         if let reasoningTokens {
-            usage["completion_tokens_details"] = ["reasoning_tokens": .number(Double(reasoningTokens))]
+            out.append(contentsOf: #","completion_tokens_details":{"reasoning_tokens":\#(reasoningTokens)}"#.utf8)
         }
-        return .object(usage)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// The object's JSON text.
+    var text: String {
+        var out: [UInt8] = []
+        write(into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

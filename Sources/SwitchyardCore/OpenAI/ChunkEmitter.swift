@@ -77,7 +77,7 @@ public struct ChunkEmitter: Sendable {
         if includeUsage {
             let body = UsageBody(
                 usage ?? TokenUsage(promptTokens: 0, completionTokens: 0), reasoningTokens: reasoningTokens)
-            let usageJSON = JSONWriter.text(body.jsonValue)
+            let usageJSON = body.text
             out.writeString(
                 #"data: {"id":"\#(id)","object":"chat.completion.chunk","created":\#(created),"model":"#
                     + JSONString.quoted(model) + #","choices":[],"usage":"# + usageJSON + "}\n\n")
