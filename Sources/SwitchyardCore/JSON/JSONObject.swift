@@ -90,7 +90,10 @@ public struct JSONObject: Sendable, RandomAccessCollection, ExpressibleByDiction
     /// The position of the member named `key`, or nil.
     public func index(forKey key: String) -> Int? {
         if let positions { return positions[key] }
-        return members.firstIndex { $0.key == key }
+        // Lengths first: most names differ in length, and comparing two strings of which one is
+        // not stored inline takes the standard library's slower path.
+        let length = key.utf8.count
+        return members.firstIndex { $0.key.utf8.count == length && $0.key == key }
     }
 
     /// The value of the member named `key` (nil when there is none); setting nil removes it, setting

@@ -49,7 +49,7 @@ public enum JSONWriter {
     /// as null.
     static func writeNumber(_ number: Double, into out: inout [UInt8]) {
         if number.rounded() == number, abs(number) < 1e15 {
-            out.append(contentsOf: String(Int64(number)).utf8)
+            DecimalText.append(Int64(number), to: &out)
         } else if number.isFinite {
             // Swift writes 1e15 as `1000000000000000.0`; JSONEncoder drops the `.0`.
             let text = number.description

@@ -75,13 +75,15 @@ public struct ChatCompletionResult: Sendable {
         out.append(contentsOf: #"{"id":"#.utf8)
         JSONWriter.writeString(id, into: &out)
         out.append(contentsOf: #","object":"chat.completion","created":"#.utf8)
-        out.append(contentsOf: String(created).utf8)
+        DecimalText.append(Int64(created), to: &out)
         out.append(contentsOf: #","model":"#.utf8)
         JSONWriter.writeString(model, into: &out)
         out.append(contentsOf: #","choices":["#.utf8)
         for (index, choice) in choices.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: #"{"index":\#(index),"message":{"role":"assistant","content":"#.utf8)
+            out.append(contentsOf: #"{"index":"#.utf8)
+            DecimalText.append(Int64(index), to: &out)
+            out.append(contentsOf: #","message":{"role":"assistant","content":"#.utf8)
             if let content = choice.content {
                 JSONWriter.writeString(content, into: &out)
             } else {
@@ -118,10 +120,16 @@ struct UsageBody {
     /// Writes `{"prompt_tokens","completion_tokens","total_tokens"}`, with
     /// `completion_tokens_details` when reasoning tokens are known.
     func write(into out: inout [UInt8]) {
-        out.append(contentsOf: #"{"prompt_tokens":\#(promptTokens),"completion_tokens":\#(completionTokens)"#.utf8)
-        out.append(contentsOf: #","total_tokens":\#(promptTokens + completionTokens)"#.utf8)
+        out.append(contentsOf: #"{"prompt_tokens":"#.utf8)
+        DecimalText.append(Int64(promptTokens), to: &out)
+        out.append(contentsOf: #","completion_tokens":"#.utf8)
+        DecimalText.append(Int64(completionTokens), to: &out)
+        out.append(contentsOf: #","total_tokens":"#.utf8)
+        DecimalText.append(Int64(promptTokens + completionTokens), to: &out)
         if let reasoningTokens {
-            out.append(contentsOf: #","completion_tokens_details":{"reasoning_tokens":\#(reasoningTokens)}"#.utf8)
+            out.append(contentsOf: #","completion_tokens_details":{"reasoning_tokens":"#.utf8)
+            DecimalText.append(Int64(reasoningTokens), to: &out)
+            out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "}"))
     }

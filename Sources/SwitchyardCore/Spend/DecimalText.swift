@@ -30,4 +30,13 @@ enum DecimalText {
             index += 1
         }
     }
+
+    /// Appends `value` in decimal to `out`, without making a string of it first.
+    static func append(_ value: Int64, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var index = 0
+            write(value, 1, into: buffer, at: &index)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<index]))
+        }
+    }
 }
