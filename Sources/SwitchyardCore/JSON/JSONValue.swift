@@ -19,6 +19,12 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return nil
     }
 
+    /// The number payload, if this is a number.
+    public var numberValue: Double? {
+        if case .number(let n) = self { return n }
+        return nil
+    }
+
     /// The number payload, if this is a whole number that fits an `Int`.
     public var intValue: Int? {
         if case .number(let n) = self { return Int(exactly: n) }

@@ -227,14 +227,16 @@ public struct ChatCompletionRequest: Decodable, Sendable, Equatable {
         try RequestDecoding.decode(body)
     }
 
-    /// Decodes the request `chat` was parsed from, walking the tree parsed at the edge when there
+    /// Decodes the request `chat` was parsed from, reading the tree parsed at the edge when there
     /// is one rather than parsing `body` again.
     public static func decode(
         _ chat: ChatRequestEnvelope, body: ByteBuffer
     ) throws(GatewayError)
         -> ChatCompletionRequest
     {
-        try RequestDecoding.decode(Data(buffer: body), tree: chat.document.map(JSONValue.object))
+        let tree = chat.document.map(JSONValue.object)
+        if let tree, let request = try? ChatCompletionRequest(tree: tree) { return request }
+        return try RequestDecoding.decode(Data(buffer: body), tree: tree)
     }
 }
 
