@@ -36,6 +36,16 @@ extension JSONValue {
         return out
     }
 
+    /// `string(text)` for a string, else what `other` makes of the value; a value `other` cannot
+    /// take (nil) is a mismatch. For members that are a string or something richer.
+    func stringOr<T>(
+        _ string: (String) -> T, _ other: (JSONValue) throws(TreeMismatch) -> T?
+    ) throws(TreeMismatch) -> T {
+        if case .string(let text) = self { return string(text) }
+        guard let value = try other(self) else { throw TreeMismatch() }
+        return value
+    }
+
     /// A whole number the tree holds exactly (below 2^53 in magnitude) that fits `T`, as the tree
     /// decoder reads integers; nil otherwise.
     func exactInteger<T: FixedWidthInteger>(_ type: T.Type = Int.self) -> T? {

@@ -45,12 +45,8 @@ extension ChatCompletionRequest.Message {
 extension ChatCompletionRequest.Content {
     /// A string, or an array of parts.
     init(tree: JSONValue) throws(TreeMismatch) {
-        if case .string(let text) = tree {
-            self = .text(text)
-        } else if let parts = try tree.elements(ChatCompletionRequest.Part.init(tree:)) {
-            self = .parts(parts)
-        } else {
-            throw TreeMismatch()
+        self = try tree.stringOr(Self.text) { value throws(TreeMismatch) in
+            try value.elements(ChatCompletionRequest.Part.init(tree:)).map(Self.parts)
         }
     }
 }
@@ -99,13 +95,7 @@ extension ChatCompletionRequest.Tool {
 extension ChatCompletionRequest.ToolChoice {
     /// A mode string, or an object naming a function.
     init(tree: JSONValue) throws(TreeMismatch) {
-        if case .string(let mode) = tree {
-            self = .mode(mode)
-        } else if let name = tree["function"]?["name"]?.stringValue {
-            self = .function(name)
-        } else {
-            throw TreeMismatch()
-        }
+        self = try tree.stringOr(Self.mode) { $0["function"]?["name"]?.stringValue.map(Self.function) }
     }
 }
 
@@ -124,15 +114,11 @@ extension ChatCompletionRequest.ResponseFormat {
 extension ChatCompletionRequest.Stop {
     /// One string, or an array of strings.
     init(tree: JSONValue) throws(TreeMismatch) {
-        if case .string(let sequence) = tree {
-            sequences = [sequence]
-        } else if let sequences = try tree.elements({ value throws(TreeMismatch) in
-            guard let sequence = value.stringValue else { throw TreeMismatch() }
-            return sequence
-        }) {
-            self.sequences = sequences
-        } else {
-            throw TreeMismatch()
+        sequences = try tree.stringOr({ [$0] }) { value throws(TreeMismatch) in
+            try value.elements { element throws(TreeMismatch) in
+                guard let sequence = element.stringValue else { throw TreeMismatch() }
+                return sequence
+            }
         }
     }
 }
