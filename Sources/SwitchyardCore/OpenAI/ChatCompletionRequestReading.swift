@@ -114,11 +114,12 @@ extension ChatCompletionRequest.ResponseFormat {
 extension ChatCompletionRequest.Stop {
     /// One string, or an array of strings.
     init(tree: JSONValue) throws(TreeMismatch) {
-        sequences = try tree.stringOr({ [$0] }) { value throws(TreeMismatch) in
+        let strings = { (value: JSONValue) throws(TreeMismatch) -> [String]? in
             try value.elements { element throws(TreeMismatch) in
                 guard let sequence = element.stringValue else { throw TreeMismatch() }
                 return sequence
             }
         }
+        sequences = try tree.stringOr({ [$0] }, strings)
     }
 }
