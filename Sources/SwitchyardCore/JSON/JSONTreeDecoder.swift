@@ -31,7 +31,7 @@ public enum JSONTreeDecoder {
     ) throws -> T {
         guard let tree else { return try decode(type, from: bytes) }
         // A parsed tree repeats no name: where the walk cannot decide, JSONDecoder does.
-        if let decoded = try? TreeDecoder(value: tree).decode(type) { return decoded }
+        if let decoded = try? read(type, from: tree) { return decoded }
         return try JSONDecoder().decode(type, from: bytes as? Data ?? Data(bytes))
     }
 
@@ -41,7 +41,16 @@ public enum JSONTreeDecoder {
         guard !irregular else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "irregular"))
         }
-        return try TreeDecoder(value: value).decode(type)
+        return try read(type, from: value)
+    }
+
+    /// `tree` as a `T`: read by hand when `T` reads itself from the tree and takes this one, else
+    /// walked through `Decodable`.
+    static func read<T: Decodable>(_ type: T.Type, from tree: JSONValue) throws -> T {
+        if let readable = type as? any TreeReadable.Type, let value = try? readable.init(tree: tree) as? T {
+            return value
+        }
+        return try TreeDecoder(value: tree).decode(type)
     }
 }
 

@@ -67,7 +67,7 @@ extension JSONValue: Codable {
             // A decoder hands members over in no particular order: sorted by name, so one text decodes
             // to one member order.
             let members = try c.decode([String: JSONValue].self).sorted { $0.key < $1.key }
-            self = .object(JSONObject(members.map { ($0.key, $0.value) }))
+            self = .object(JSONObject(distinct: members.map { .init(key: $0.key, value: $0.value) }))
         }
     }
 

@@ -3,6 +3,14 @@
 /// the bytes with `JSONDecoder`, whose value or error stays the answer.
 struct TreeMismatch: Error {}
 
+/// A `Decodable` type that also reads itself from the parsed tree by hand, which the tree decoder
+/// tries first: `Decodable` through the tree costs a keyed container (and its generic metadata) per
+/// object. The reader takes only what `Decodable` would take exactly; for anything else it throws
+/// `TreeMismatch`, and the walk (then `JSONDecoder`) decides.
+protocol TreeReadable: Decodable {
+    init(tree: JSONValue) throws(TreeMismatch)
+}
+
 extension JSONObject {
     /// The member `key` as `decodeIfPresent` reads it: nil when it is missing or null, else what
     /// `read` makes of it; a value `read` cannot take (nil) is a mismatch.

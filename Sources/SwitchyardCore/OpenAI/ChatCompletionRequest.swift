@@ -234,9 +234,7 @@ public struct ChatCompletionRequest: Decodable, Sendable, Equatable {
     ) throws(GatewayError)
         -> ChatCompletionRequest
     {
-        let tree = chat.document.map(JSONValue.object)
-        if let tree, let request = try? ChatCompletionRequest(tree: tree) { return request }
-        return try RequestDecoding.decode(Data(buffer: body), tree: tree)
+        try RequestDecoding.decode(Data(buffer: body), tree: chat.document.map(JSONValue.object))
     }
 }
 

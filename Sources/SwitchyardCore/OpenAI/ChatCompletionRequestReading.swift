@@ -1,8 +1,7 @@
-/// The chat request read from the tree parsed at the edge by hand: `Decodable` through the tree
-/// costs a keyed container (and its generic metadata) per object, a dozen for a short
-/// conversation, on every request a translating adapter converts. Whatever the readers do not
-/// take as `Decodable` would, the decoder path decides (its value, or its 400 naming the field).
-extension ChatCompletionRequest {
+/// The chat request read from the tree parsed at the edge by hand (a dozen objects for a short
+/// conversation, on every request a translating adapter converts); whatever the readers do not take
+/// as `Decodable` would, the decoder path decides (its value, or its 400 naming the field).
+extension ChatCompletionRequest: TreeReadable {
     init(tree: JSONValue) throws(TreeMismatch) {
         let object = try tree.object()
         model = try object.required("model", \.stringValue)

@@ -234,7 +234,7 @@ public struct GeminiAdapter: ProviderAdapter {
 
     /// Converts a non-streamed answer.
     public func chatResponse(_ body: ByteBuffer, chat: ChatRequestEnvelope) throws(GatewayError) -> AdaptedResponse {
-        let answer = try Answer.read(body)
+        let answer = try AdapterSupport.decode(Answer.self, from: body, provider: "Gemini")
         if let failure = Self.failure(in: answer) { throw failure }
         let choices = (answer.candidates ?? []).map { candidate in
             let parts = candidate.content?.parts ?? []
@@ -282,7 +282,8 @@ public struct GeminiAdapter: ProviderAdapter {
 
         mutating func handle(_ event: SSEDecoder.Event, into out: inout ByteBuffer) throws(GatewayError) {
             guard !event.data.isEmpty else { return }
-            let answer = try Answer.read(ByteBuffer(string: event.data))
+            let answer = try AdapterSupport.decode(
+                Answer.self, from: ByteBuffer(string: event.data), provider: "Gemini")
             if let failure = GeminiAdapter.failure(in: answer) { throw failure }
             if let usage = answer.usageMetadata { lastUsage = usage }
             guard let candidate = answer.candidates?.first else { return }

@@ -1,19 +1,6 @@
-import NIOCore
-
-/// Gemini's answers read from the parser's tree by hand: `Decodable` through the tree costs a
-/// keyed container (and its generic metadata) per object, several per answer and per stream event.
-/// Whatever the readers do not take as `Decodable` would, `JSONDecoder` decodes instead.
-extension GeminiAdapter.Answer {
-    /// The answer in `body`.
-    static func read(_ body: ByteBuffer) throws(GatewayError) -> Self {
-        if let (tree, irregular) = try? JSONParser.parseNotingIrregularities(body.readableBytesView), !irregular,
-            let answer = try? Self(tree: tree)
-        {
-            return answer
-        }
-        return try AdapterSupport.decode(Self.self, from: body, provider: "Gemini")
-    }
-
+/// Gemini's answers read from the parser's tree by hand (several objects per answer and per stream
+/// event); whatever the readers do not take as `Decodable` would, the tree decoder decides.
+extension GeminiAdapter.Answer: TreeReadable {
     init(tree: JSONValue) throws(TreeMismatch) {
         let object = try tree.object()
         candidates = try object.present("candidates") { value throws(TreeMismatch) in

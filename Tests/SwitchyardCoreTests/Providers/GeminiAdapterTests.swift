@@ -226,7 +226,8 @@ struct GeminiAdapterTests {
                 continue
             }
             let reference = try? JSONDecoder().decode(GeminiAdapter.Answer.self, from: Data(bytes))
-            let ours = try? GeminiAdapter.Answer.read(ByteBuffer(bytes: bytes))
+            let ours = try? AdapterSupport.decode(
+                GeminiAdapter.Answer.self, from: ByteBuffer(bytes: bytes), provider: "Gemini")
             #expect(ours == reference, "\(String(decoding: bytes, as: UTF8.self))")
             if reference != nil { decoded += 1 }
         }
