@@ -108,6 +108,27 @@ struct AnswerEncodingTests {
         #expect(try Self.written(channel) == "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\nno")
     }
 
+    @Test("A large chunk is passed on between its size line and line end, not copied; its promise completes")
+    func largeChunk() throws {
+        let channel = try Self.codec(.POST)
+        try Self.writeOK(channel, [.contentType: "text/event-stream"])
+        _ = try Self.written(channel)
+        let body = ByteBuffer(string: String(repeating: "y", count: HTTP1ServerCodec.copiedChunkLimit))
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.write(HTTPResponsePart.body(body), promise: written)
+        channel.flush()
+        var parts: [ByteBuffer] = []
+        while let part = try channel.readOutbound(as: ByteBuffer.self) { parts.append(part) }
+        #expect(parts.map { String(buffer: $0) } == ["400\r\n", String(buffer: body), "\r\n"])
+        // The body went out as the buffer it was given, sharing its storage.
+        let address = { (buffer: ByteBuffer) in buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } }
+        #expect(parts.count == 3 && address(parts[1]) == address(body))
+        try written.futureResult.wait()
+        // One byte less is copied into one buffer.
+        try channel.writeOutbound(HTTPResponsePart.body(body.getSlice(at: 0, length: body.readableBytes - 1)!))
+        #expect(try Self.written(channel) == "3ff\r\n" + String(repeating: "y", count: 1023) + "\r\n")
+    }
+
     @Test("An answer to HEAD is its head only: a body part is refused and nothing ends it on the wire")
     func headRequest() throws {
         let channel = try Self.codec(.HEAD)

@@ -102,9 +102,14 @@ extension ByteBuffer {
 
     /// Writes one chunk of a chunked body: its size in hexadecimal, the bytes, the line end.
     mutating func writeChunk(_ chunk: ByteBuffer) {
-        writeString(String(chunk.readableBytes, radix: 16))
-        writeStaticString("\r\n")
+        writeChunkSize(of: chunk)
         writeImmutableBuffer(chunk)
+        writeStaticString("\r\n")
+    }
+
+    /// Writes the line that opens a chunk of `chunk`'s size: the size in hexadecimal, the line end.
+    mutating func writeChunkSize(of chunk: ByteBuffer) {
+        writeString(String(chunk.readableBytes, radix: 16))
         writeStaticString("\r\n")
     }
 }

@@ -153,9 +153,7 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             if framing.bodiless {
                 promise?.fail(AnswerBodyNotAllowed())
             } else if framing.chunked, body.readableBytes > 0 {
-                var bytes = context.channel.allocator.buffer(capacity: body.readableBytes + 16)
-                bytes.writeChunk(body)
-                context.write(wrapOutboundOut(bytes), promise: promise)
+                writeChunk(body, context: context, promise: promise)
             } else {
                 context.write(wrapOutboundOut(body), promise: promise)
             }
@@ -165,6 +163,29 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             connectionGuard.answered(context: context) { writeEnd(trailers, context: context, promise: promise) }
         }
     }
+
+    /// Writes one chunk of a chunked body: a small one copied behind its size line in one buffer,
+    /// a larger one passed on as it is between its size line and its line end (three buffers, one
+    /// `writev`), so a stream's large reads are not copied.
+    private func writeChunk(_ body: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        guard body.readableBytes >= Self.copiedChunkLimit else {
+            var bytes = context.channel.allocator.buffer(capacity: body.readableBytes + 16)
+            bytes.writeChunk(body)
+            context.write(wrapOutboundOut(bytes), promise: promise)
+            return
+        }
+        var size = context.channel.allocator.buffer(capacity: 16)
+        size.writeChunkSize(of: body)
+        context.write(wrapOutboundOut(size), promise: nil)
+        context.write(wrapOutboundOut(body), promise: nil)
+        context.write(wrapOutboundOut(Self.lineEnd), promise: promise)
+    }
+
+    /// The body size from which a chunk is written in three buffers rather than copied into one:
+    /// below it, a copy costs less than two more writes through the pipeline.
+    static let copiedChunkLimit = 1024
+
+    private static let lineEnd = ByteBuffer(staticString: "\r\n")
 
     /// Writes an answer's end (a chunked body's last chunk and trailers; nothing otherwise, but
     /// the promise completes in order); when the connection does not persist, its output closes
