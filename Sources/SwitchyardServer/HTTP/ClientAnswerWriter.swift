@@ -19,27 +19,26 @@ struct ClientAnswerWriter: Sendable {
     let anthropic: Bool
 
     /// The head of an answer with `status` and `headers`, with the fields every answer carries.
-    func head(_ status: HTTPResponse.Status, _ headers: HTTPFields) -> HTTPResponse {
-        var head = HTTPResponse(status: status, headerFields: headers)
-        head.headerFields[.requestID] = requestID
-        if anthropic { head.headerFields[.anthropicRequestID] = requestID }
-        head.headerFields[.date] = HTTPDate.now
-        head.headerFields[.server] = "switchyard"
-        if closesConnection { head.headerFields[.connection] = "close" }
-        return head
+    /// The fields are taken, not copied: they are completed in place.
+    func head(_ status: HTTPResponse.Status, _ headers: consuming HTTPFields) -> HTTPResponse {
+        headers.put(.requestID, requestID)
+        if anthropic { headers.put(.anthropicRequestID, requestID) }
+        headers.put(.date, HTTPDate.now)
+        headers.put(.server, "switchyard")
+        if closesConnection { headers.put(.connection, "close") }
+        return HTTPResponse(status: status, headerFields: headers)
     }
 
     /// Writes a whole answer: head, body and end in one flush.
-    func whole(_ status: HTTPResponse.Status, _ headers: HTTPFields, body: ByteBuffer) {
-        var headers = headers
-        headers[.contentLength] = String(body.readableBytes)
+    func whole(_ status: HTTPResponse.Status, _ headers: consuming HTTPFields, body: ByteBuffer) {
+        headers.put(.contentLength, String(body.readableBytes))
         channel.write(part: HTTPResponsePart.head(head(status, headers)))
         if body.readableBytes > 0 { channel.write(part: HTTPResponsePart.body(body)) }
         channel.write(part: HTTPResponsePart.end(nil), flush: true)
     }
 
     /// Starts a streamed answer: its head is written, not flushed.
-    func startStream(_ headers: HTTPFields) {
+    func startStream(_ headers: consuming HTTPFields) {
         channel.write(part: HTTPResponsePart.head(head(.ok, headers)))
     }
 

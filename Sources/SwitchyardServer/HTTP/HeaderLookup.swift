@@ -10,4 +10,15 @@ extension HTTPFields {
         guard occurrences.next() == nil else { return self[name] }
         return first.value
     }
+
+    /// Sets `name` to `value` alone: appended when the fields lack it (an answer's own fields
+    /// nearly always), else through the subscript, which replaces every occurrence. Appending
+    /// skips the subscript's generic search-and-replace.
+    mutating func put(_ name: HTTPField.Name, _ value: String) {
+        if contains(name) {
+            self[name] = value
+        } else {
+            append(HTTPField(name: name, value: value))
+        }
+    }
 }

@@ -380,7 +380,7 @@ struct RequestLifecycle: Sendable {
     /// Writes a stream's head. Not async, so no frame of the stream's task keeps the fields.
     private func startStream(_ context: RequestContext, _ upstream: Dispatched) {
         var headers = answerHeaders(context, upstream, contentType: "text/event-stream")
-        headers[.cacheControl] = "no-cache"
+        headers.put(.cacheControl, "no-cache")
         context.writer.startStream(headers)
     }
 
