@@ -58,11 +58,14 @@ struct AnswerEncodingTests {
                 == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nconnection: close\r\n\r\n")
     }
 
-    /// A codec on an embedded channel that has read a request head with `method` and `version`.
-    static func codec(_ method: HTTPMethod, _ version: HTTPVersion = .http1_1) throws -> EmbeddedChannel {
+    /// A codec on an embedded channel that has read a request head with `method` and `version`
+    /// (over TLS when `secure`).
+    static func codec(
+        _ method: HTTPMethod, _ version: HTTPVersion = .http1_1, secure: Bool = false
+    ) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(
-            HTTP1ServerCodec(secure: false, limits: ListenerSettings(), registry: ConnectionRegistry()))
+            HTTP1ServerCodec(secure: secure, limits: ListenerSettings(), registry: ConnectionRegistry()))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         try channel.writeInbound(
             HTTPServerRequestPart.head(HTTPRequestHead(version: version, method: method, uri: "/")))
@@ -108,7 +111,9 @@ struct AnswerEncodingTests {
         #expect(try Self.written(channel) == "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\nno")
     }
 
-    @Test("A large chunk is passed on between its size line and line end, not copied; its promise completes")
+    @Test(
+        "A large chunk is passed on between its size line and line end, not copied (but behind TLS); its promise completes"
+    )
     func largeChunk() throws {
         let channel = try Self.codec(.POST)
         try Self.writeOK(channel, [.contentType: "text/event-stream"])
@@ -127,6 +132,14 @@ struct AnswerEncodingTests {
         // One byte less is copied into one buffer.
         try channel.writeOutbound(HTTPResponsePart.body(body.getSlice(at: 0, length: body.readableBytes - 1)!))
         #expect(try Self.written(channel) == "3ff\r\n" + String(repeating: "y", count: 1023) + "\r\n")
+        // Behind TLS a large chunk is copied too: one buffer, one TLS record.
+        let secure = try Self.codec(.POST, secure: true)
+        try Self.writeOK(secure, [.contentType: "text/event-stream"])
+        _ = try Self.written(secure)
+        try secure.writeOutbound(HTTPResponsePart.body(body))
+        var securedParts: [String] = []
+        while let part = try secure.readOutbound(as: ByteBuffer.self) { securedParts.append(String(buffer: part)) }
+        #expect(securedParts == ["400\r\n" + String(buffer: body) + "\r\n"])
     }
 
     @Test("An answer to HEAD is its head only: a body part is refused and nothing ends it on the wire")

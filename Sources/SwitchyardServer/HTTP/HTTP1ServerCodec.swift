@@ -166,9 +166,10 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes one chunk of a chunked body: a small one copied behind its size line in one buffer,
     /// a larger one passed on as it is between its size line and its line end (three buffers, one
-    /// `writev`), so a stream's large reads are not copied.
+    /// `writev`), so a stream's large reads are not copied. Behind TLS every chunk is copied: each
+    /// buffer written would become a TLS record of its own.
     private func writeChunk(_ body: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
-        guard body.readableBytes >= Self.copiedChunkLimit else {
+        guard !secure, body.readableBytes >= Self.copiedChunkLimit else {
             var bytes = context.channel.allocator.buffer(capacity: body.readableBytes + 16)
             bytes.writeChunk(body)
             context.write(wrapOutboundOut(bytes), promise: promise)
