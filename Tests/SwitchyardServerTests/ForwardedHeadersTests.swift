@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOEmbedded
 import Testing
 
 @testable import SwitchyardServer
@@ -35,6 +36,26 @@ struct ForwardedHeadersTests {
                 "content-type=text/event-stream", "openai-processing-ms=12", "x-ratelimit-remaining-requests=7",
                 "retry-after=1",
             ])
+    }
+
+    @Test("An answer's own fields are appended when absent and replace every occurrence when present")
+    func answerFields() {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        fields.append(HTTPField(name: .anthropicRequestID, value: "up-1"))
+        fields.append(HTTPField(name: .anthropicRequestID, value: "up-2"))
+        let writer = ClientAnswerWriter(
+            channel: EmbeddedChannel(), closesConnection: true, requestID: "req_1", anthropic: true)
+        let head = writer.head(.ok, fields)
+        let names = head.headerFields.map(\.name.canonicalName)
+        #expect(
+            names == ["content-type", "request-id", "x-request-id", "date", "server", "connection"],
+            "\(names)")
+        #expect(head.headerFields[values: .anthropicRequestID] == ["req_1"])
+        #expect(head.headerFields[.requestID] == "req_1" && head.headerFields[.connection] == "close")
+        var put: HTTPFields = [:]
+        put.put(.server, "a")
+        put.put(.server, "b")
+        #expect(put[values: .server] == ["b"])
     }
 
     @Test("A header name matches ignoring the case of letters only")
