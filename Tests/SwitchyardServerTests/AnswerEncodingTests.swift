@@ -80,10 +80,17 @@ struct AnswerEncodingTests {
         try channel.writeOutbound(HTTPResponsePart.head(head))
     }
 
+    /// The buffers written to `channel` so far, one by one.
+    static func parts(_ channel: EmbeddedChannel) throws -> [ByteBuffer] {
+        var parts: [ByteBuffer] = []
+        while let part = try channel.readOutbound(as: ByteBuffer.self) { parts.append(part) }
+        return parts
+    }
+
     /// Everything written to `channel` so far.
     static func written(_ channel: EmbeddedChannel) throws -> String {
         var all = ByteBuffer()
-        while var part = try channel.readOutbound(as: ByteBuffer.self) { all.writeBuffer(&part) }
+        for var part in try parts(channel) { all.writeBuffer(&part) }
         return String(buffer: all)
     }
 
@@ -122,8 +129,7 @@ struct AnswerEncodingTests {
         let written = channel.eventLoop.makePromise(of: Void.self)
         channel.write(HTTPResponsePart.body(body), promise: written)
         channel.flush()
-        var parts: [ByteBuffer] = []
-        while let part = try channel.readOutbound(as: ByteBuffer.self) { parts.append(part) }
+        let parts = try Self.parts(channel)
         #expect(parts.map { String(buffer: $0) } == ["400\r\n", String(buffer: body), "\r\n"])
         // The body went out as the buffer it was given, sharing its storage.
         let address = { (buffer: ByteBuffer) in buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } }
@@ -137,9 +143,7 @@ struct AnswerEncodingTests {
         try Self.writeOK(secure, [.contentType: "text/event-stream"])
         _ = try Self.written(secure)
         try secure.writeOutbound(HTTPResponsePart.body(body))
-        var securedParts: [String] = []
-        while let part = try secure.readOutbound(as: ByteBuffer.self) { securedParts.append(String(buffer: part)) }
-        #expect(securedParts == ["400\r\n" + String(buffer: body) + "\r\n"])
+        #expect(try Self.parts(secure).map { String(buffer: $0) } == ["400\r\n" + String(buffer: body) + "\r\n"])
     }
 
     @Test("An answer to HEAD is its head only: a body part is refused and nothing ends it on the wire")
