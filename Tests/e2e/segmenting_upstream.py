@@ -188,9 +188,10 @@ class Upstream:
             writer.close()
 
 
-def start_in_thread(seed: int = 0) -> tuple[Upstream, int]:
-    """Runs an upstream on a loopback port in a thread of its own; returns it and its port."""
-    upstream = Upstream(seed)
+def start_in_thread(seed: int = 0, whole: bool = False) -> tuple[Upstream, int]:
+    """Runs an upstream on a loopback port in a thread of its own (each answer in one piece with
+    `whole`); returns it and its port."""
+    upstream = Upstream(seed, whole)
     loop = asyncio.new_event_loop()
     started = threading.Event()
     port = []
