@@ -53,6 +53,35 @@ struct RateLimitTests {
         #expect(window.used(state, now: 6_100) == 60)  // the later charge stays in its own bucket
     }
 
+    @Test("Buckets read and change as a dictionary would, kept in bucket order whatever order they are set in")
+    func bucketsAgreeWithADictionary() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var buckets = SlidingWindow.Buckets()
+            var model: [Int64: Int] = [:]
+            for _ in 0..<40 {
+                let bucket = Int64.random(in: 0..<12, using: &generator)
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0:
+                    buckets[bucket] = nil
+                    model[bucket] = nil
+                case 1:
+                    let amount = Int.random(in: 0..<5, using: &generator)
+                    buckets.keep { $0.amount != amount }
+                    model = model.filter { $0.value != amount }
+                default:
+                    let amount = Int.random(in: -3..<50, using: &generator)
+                    buckets[bucket, default: 0] += amount
+                    model[bucket, default: 0] += amount
+                }
+                #expect(buckets.entries.map(\.bucket) == model.keys.sorted())
+                #expect(buckets.entries.map(\.amount) == model.keys.sorted().map { model[$0]! })
+                #expect((0..<12).allSatisfy { buckets[$0] == model[$0] })
+                #expect(buckets.isEmpty == model.isEmpty)
+            }
+        }
+    }
+
     @Test("200 parallel requests of one user cannot spend more than the budget")
     func concurrency() async {
         let store = InMemoryRateLimitStore()

@@ -30,7 +30,7 @@ struct ForwardedHeadersTests {
         ]
         let fields = ForwardedHeaders.response(
             from: upstream, contentType: "text/event-stream",
-            adding: [("x-ratelimit-remaining-requests", "7"), ("retry-after", "1")])
+            adding: [(HTTPField.Name("x-ratelimit-remaining-requests")!, "7"), (.retryAfter, "1")])
         #expect(
             fields.map { "\($0.name.canonicalName)=\($0.value)" } == [
                 "content-type=text/event-stream", "openai-processing-ms=12", "x-ratelimit-remaining-requests=7",

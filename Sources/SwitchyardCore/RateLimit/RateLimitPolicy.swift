@@ -52,16 +52,6 @@ public struct RateLimitCheck: Sendable, Equatable {
         case requests
         /// Dollars, in billionths (reserved at the model's price, then settled at the real cost).
         case usd
-
-        /// The names of the headers that report the tightest budget of this kind.
-        var headerNames: (limit: String, remaining: String, reset: String) {
-            switch self {
-            case .tokens: ("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens")
-            case .requests:
-                ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests")
-            case .usd: ("x-ratelimit-limit-usd", "x-ratelimit-remaining-usd", "x-ratelimit-reset-usd")
-            }
-        }
     }
 
     /// The state key (`t:<user>`, `b:<budget>:r:<user>`, `k:<key>:t`, …).

@@ -19,6 +19,20 @@ public final class InMemoryRateLimitStore: RateLimitStore {
     struct Shard {
         var users: [String: SlidingWindow.State] = [:]
         var operations = 0
+
+        /// Applies `change` to `user`'s state where it is stored (an empty state when there is
+        /// none), so the state's buckets are changed without a copy; a state left empty is dropped.
+        mutating func update<Result>(_ user: String, _ change: (inout SlidingWindow.State) -> Result) -> Result {
+            guard let at = users.index(forKey: user) else {
+                var state = SlidingWindow.State()
+                let result = change(&state)
+                if !state.buckets.isEmpty { users[user] = state }
+                return result
+            }
+            let result = change(&users.values[at])
+            if users.values[at].buckets.isEmpty { users.remove(at: at) }
+            return result
+        }
     }
 
     final class LockedShard: Sendable {
@@ -63,9 +77,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
     public func reserve(user: String, tokens: Int, window: SlidingWindow) -> SlidingWindow.Decision {
         let now = clock()
         return shard(for: user).mutex.withLock { shard in
-            var state = shard.users[user] ?? .init()
-            let decision = window.reserve(&state, tokens: tokens, now: now)
-            shard.users[user] = state.buckets.isEmpty ? nil : state
+            let decision = shard.update(user) { window.reserve(&$0, tokens: tokens, now: now) }
             shard.operations += 1
             if shard.operations % 256 == 0 { Self.sweep(&shard, window: window, now: now) }
             return decision
@@ -76,9 +88,7 @@ public final class InMemoryRateLimitStore: RateLimitStore {
     public func settle(key: String, bucket: Int64, reserved: Int, actual: Int, window: SlidingWindow) {
         let now = clock()
         shard(for: key).mutex.withLock { shard in
-            var state = shard.users[key] ?? .init()
-            window.settle(&state, bucket: bucket, reserved: reserved, actual: actual, now: now)
-            shard.users[key] = state.buckets.isEmpty ? nil : state
+            shard.update(key) { window.settle(&$0, bucket: bucket, reserved: reserved, actual: actual, now: now) }
         }
     }
 

@@ -171,37 +171,38 @@ public struct RateLimiter: Sendable {
 
     /// `x-ratelimit-{limit,remaining,reset}-tokens`, `-requests` and `-usd` (dollars), from the
     /// tightest budget of each kind, in that order.
-    public func headers(_ reservation: Reservation) -> [(name: String, value: String)] {
+    public func headers(_ reservation: Reservation) -> [RateLimitHeader] {
         Self.headers(checks: reservation.checks, decisions: reservation.decisions)
     }
 
     /// The headers of the tightest of `checks` of each kind, given each one's decision.
-    static func headers(
-        checks: [RateLimitCheck], decisions: [SlidingWindow.Decision]
-    ) -> [(name: String, value: String)] {
-        var headers: [(name: String, value: String)] = []
+    static func headers(checks: [RateLimitCheck], decisions: [SlidingWindow.Decision]) -> [RateLimitHeader] {
+        var headers: [RateLimitHeader] = []
+        headers.reserveCapacity(3 * RateLimitCheck.Kind.allCases.count)
         for kind in RateLimitCheck.Kind.allCases {
             // The first of the least remaining, as `min(by:)` keeps it.
-            let tightest = checks.indices.lazy.filter { checks[$0].kind == kind }
-                .min { decisions[$0].remaining < decisions[$1].remaining }
+            var tightest: Int?
+            for index in checks.indices where checks[index].kind == kind {
+                if tightest.map({ decisions[index].remaining < decisions[$0].remaining }) ?? true { tightest = index }
+            }
             guard let index = tightest else { continue }
             let amount = kind == .usd ? SpendBudget.usd : { String($0) }
-            let names = kind.headerNames
-            headers.append((names.limit, amount(checks[index].window.limit)))
-            headers.append((names.remaining, amount(decisions[index].remaining)))
-            headers.append((names.reset, duration(decisions[index].resetAfter)))
+            headers.append(RateLimitHeader(kind: kind, figure: .limit, value: amount(checks[index].window.limit)))
+            headers.append(RateLimitHeader(kind: kind, figure: .remaining, value: amount(decisions[index].remaining)))
+            headers.append(RateLimitHeader(kind: kind, figure: .reset, value: duration(decisions[index].resetAfter)))
         }
         return headers
     }
 
-    /// A duration as OpenAI writes them: `20ms`, `1s`, `6m0s`, `1h2m3s`.
+    /// A duration as OpenAI writes them: `20ms`, `1s`, `6m0s`, `1h2m3s`. Joined from its numbers
+    /// rather than interpolated: the result fits a small string, which joining keeps inline.
     public static func duration(_ seconds: Double) -> String {
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded(.up)))ms" }
+        if seconds < 1 { return String(Int((seconds * 1000).rounded(.up))) + "ms" }
         let total = Int(seconds.rounded(.up))
         let (h, m, s) = (total / 3600, total % 3600 / 60, total % 60)
-        if h > 0 { return "\(h)h\(m)m\(s)s" }
-        if m > 0 { return "\(m)m\(s)s" }
-        return "\(s)s"
+        let hours = h > 0 ? String(h) + "h" : ""
+        let minutes = h > 0 || m > 0 ? String(m) + "m" : ""
+        return hours + minutes + String(s) + "s"
     }
 
     /// The rate-limit user: the gateway key's name (with the user header inside it when given),

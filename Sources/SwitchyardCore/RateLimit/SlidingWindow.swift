@@ -78,9 +78,64 @@ public struct SlidingWindow: Sendable, Equatable {
     /// One user's spending: tokens by bucket.
     public struct State: Sendable, Equatable {
         /// Tokens per bucket index.
-        public var buckets: [Int64: Int] = [:]
+        public var buckets = Buckets()
         /// Creates an empty state.
         public init() {}
+    }
+
+    /// Amounts by bucket index, oldest bucket first. A window holds at most `bucketCount` buckets
+    /// and spending lands in the newest, so a short sorted array, searched from its end and pruned
+    /// at its front, serves where a dictionary would hash every key and rebuild itself to prune.
+    public struct Buckets: Sendable, Equatable {
+        /// One bucket's amount.
+        struct Entry: Sendable, Equatable {
+            var bucket: Int64
+            var amount: Int
+        }
+
+        /// The buckets in increasing index order, each index once.
+        private(set) var entries: [Entry] = []
+
+        /// Whether no bucket is held.
+        public var isEmpty: Bool { entries.isEmpty }
+
+        /// The amount in `bucket`, nil when it is not held; setting nil removes it.
+        public subscript(bucket: Int64) -> Int? {
+            get {
+                let at = position(of: bucket)
+                return at < entries.count && entries[at].bucket == bucket ? entries[at].amount : nil
+            }
+            set {
+                let at = position(of: bucket)
+                let held = at < entries.count && entries[at].bucket == bucket
+                switch (newValue, held) {
+                case (let amount?, true): entries[at].amount = amount
+                case (let amount?, false): entries.insert(Entry(bucket: bucket, amount: amount), at: at)
+                case (nil, true): entries.remove(at: at)
+                case (nil, false): break
+                }
+            }
+        }
+
+        /// The amount in `bucket`, `value` when it is not held.
+        public subscript(bucket: Int64, default value: Int) -> Int {
+            get { self[bucket] ?? value }
+            set { self[bucket] = newValue }
+        }
+
+        /// Keeps only the buckets `keep` accepts, in place.
+        mutating func keep(where keep: (Entry) -> Bool) {
+            guard !entries.allSatisfy(keep) else { return }
+            entries.removeAll { !keep($0) }
+        }
+
+        /// The first position whose bucket is not before `bucket` (where it is, or would be
+        /// inserted), searched from the newest end.
+        private func position(of bucket: Int64) -> Int {
+            var at = entries.count
+            while at > 0, entries[at - 1].bucket >= bucket { at -= 1 }
+            return at
+        }
     }
 
     /// The outcome of a reservation attempt.
@@ -109,13 +164,13 @@ public struct SlidingWindow: Sendable, Equatable {
     /// Drops buckets that have left the window.
     public func prune(_ state: inout State, now: Double) {
         let oldest = oldestBucket(at: now)
-        state.buckets = state.buckets.filter { $0.key >= oldest && $0.value > 0 }
+        state.buckets.keep { $0.bucket >= oldest && $0.amount > 0 }
     }
 
     /// Tokens spent in the window ending at `now`.
     public func used(_ state: State, now: Double) -> Int {
         let oldest = oldestBucket(at: now)
-        return state.buckets.reduce(0) { $0 + ($1.key >= oldest ? max($1.value, 0) : 0) }
+        return state.buckets.entries.reduce(0) { $0 + ($1.bucket >= oldest ? max($1.amount, 0) : 0) }
     }
 
     /// Reserves `tokens` if they fit in the budget; otherwise says when they would.
@@ -132,10 +187,10 @@ public struct SlidingWindow: Sendable, Equatable {
         // Walk from the oldest bucket until enough would have expired.
         var freed = 0
         var retry = windowSeconds
-        for (index, amount) in state.buckets.sorted(by: { $0.key < $1.key }) {
-            freed += amount
+        for entry in state.buckets.entries {
+            freed += entry.amount
             if used - freed + tokens <= limit {
-                retry = expiry(of: index) - now
+                retry = expiry(of: entry.bucket) - now
                 break
             }
         }
@@ -157,8 +212,8 @@ public struct SlidingWindow: Sendable, Equatable {
     }
 
     func resetAfter(_ state: State, now: Double) -> Double {
-        guard let newest = state.buckets.filter({ $0.value > 0 }).keys.max() else { return 0 }
-        return max(expiry(of: newest) - now, 0)
+        guard let newest = state.buckets.entries.last(where: { $0.amount > 0 }) else { return 0 }
+        return max(expiry(of: newest.bucket) - now, 0)
     }
 }
 

@@ -24,12 +24,12 @@ enum ForwardedHeaders {
     }
 
     /// An answer's fields: the given content type, the upstream headers worth keeping (rate-limit
-    /// and processing headers, for instance) and the gateway's own (`own`: lowercase names, each
-    /// once, such as the budgets' rate-limit headers), which replace upstream headers of the same
+    /// and processing headers, for instance) and the gateway's own (`own`, each name once, such as
+    /// the budgets' rate-limit headers), which replace upstream headers of the same
     /// name. Built in one pass: setting a field searches the fields for its name.
     static func response(
         from upstream: [(name: String, value: String)] = [], contentType: String,
-        adding own: [(name: String, value: String)]
+        adding own: [(name: HTTPField.Name, value: String)]
     ) -> HTTPFields {
         var fields = HTTPFields()
         // Room for what is added on the way out (length, request id, date, server), so none of
@@ -37,13 +37,11 @@ enum ForwardedHeaders {
         fields.reserveCapacity(upstream.count + own.count + 8)
         fields.append(HTTPField(name: .contentType, value: contentType))
         for header in upstream
-        where !isDropped(header.name) && !own.contains(where: { header.name.isHeaderName($0.name) }) {
+        where !isDropped(header.name) && !own.contains(where: { header.name.isHeaderName($0.name.canonicalName) }) {
             guard let field = HTTPField.Name(header.name.lowercased()) else { continue }
             fields.append(HTTPField(name: field, value: header.value))
         }
-        for (name, value) in own {
-            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
-        }
+        for (name, value) in own { fields.append(HTTPField(name: name, value: value)) }
         return fields
     }
 }

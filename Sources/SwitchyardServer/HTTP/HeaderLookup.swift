@@ -1,14 +1,13 @@
 import HTTPTypes
 
 extension HTTPFields {
-    /// `name`'s value. A field sent once (nearly every one) is returned as it is; HTTPTypes'
-    /// subscript joins every occurrence through generic sequence code, a cost on every request.
-    /// Repeated fields are joined by that subscript, as before.
+    /// `name`'s value. A field sent once (nearly every one) is returned as it is, found in place;
+    /// HTTPTypes' subscript joins every occurrence through generic sequence code, a cost on every
+    /// request. Repeated fields are joined by that subscript, as before.
     func value(of name: HTTPField.Name) -> String? {
-        var occurrences = self[fields: name].makeIterator()
-        guard let first = occurrences.next() else { return nil }
-        guard occurrences.next() == nil else { return self[name] }
-        return first.value
+        guard let first = firstIndex(where: { $0.name == name }) else { return nil }
+        guard !self[index(after: first)...].contains(where: { $0.name == name }) else { return self[name] }
+        return self[first].value
     }
 
     /// Sets `name` to `value` alone: appended when the fields lack it (an answer's own fields

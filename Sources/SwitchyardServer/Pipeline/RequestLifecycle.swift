@@ -518,9 +518,9 @@ struct RequestLifecycle: Sendable {
     /// before the answer is refunded), then writes what is left of the answer (a whole answer, a
     /// stream's end, or the failure in OpenAI's error shape with the rate-limit headers), records
     /// the metrics and the log line, and gives back the slot.
-    private func end(_ context: inout RequestContext, _ outcome: Outcome) async {
+    private func end(_ context: inout RequestContext, _ outcome: consuming Outcome) async {
         let (status, failure, completion): (Int, GatewayError?, String?)
-        switch outcome {
+        switch consume outcome {
         case .whole(let answered, let headers, let body, let usage):
             (status, failure, completion) = await endWhole(&context, answered, headers, body, usage: usage)
         case .streamed(let ending, let usage, let streamedText):
@@ -538,10 +538,9 @@ struct RequestLifecycle: Sendable {
     /// `end`'s frame holds none of their values.
     @inline(never)
     private func endWhole(
-        _ context: inout RequestContext, _ answered: HTTPResponse.Status, _ headers: HTTPFields, _ body: ByteBuffer,
-        usage: TokenUsage?
+        _ context: inout RequestContext, _ answered: HTTPResponse.Status, _ headers: consuming HTTPFields,
+        _ body: ByteBuffer, usage: TokenUsage?
     ) async -> (Int, GatewayError?, String?) {
-        var headers = headers
         if let dollars = await charge(&context, usage: usage, streamedText: "")?.dollars {
             headers[.costUSD] = ModelPrice.format(dollars)
         }
@@ -573,14 +572,17 @@ struct RequestLifecycle: Sendable {
         var error = error
         await context.accounting?.refund()
         if let accounting = context.accounting {
-            error.headers.merge(accounting.headers.map { ($0.name, $0.value) }) { current, _ in current }
+            error.headers.merge(accounting.headers.map { ($0.name.canonicalName, $0.value) }) { current, _ in current }
         }
         if error.status >= 500 {
             gateway.logger.warning(
                 "request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
         }
         let headers = ForwardedHeaders.response(
-            contentType: "application/json", adding: error.headers.map { ($0.key, $0.value) })
+            contentType: "application/json",
+            adding: error.headers.compactMap { name, value in
+                HTTPField.Name(name).map { ($0, value) }
+            })
         let (answered, body) = context.errorShape.answer(error, requestID: context.requestID)
         context.writer.whole(answered, headers, body: body)
         return (answered.code, error, nil)

@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 import SwitchyardCore
 
@@ -8,7 +9,7 @@ struct TokenAccounting: Sendable {
     let reservation: RateLimiter.Reservation
 
     /// The rate-limit headers for the answer.
-    var headers: [(name: String, value: String)] { limiter.headers(reservation) }
+    var headers: [(name: HTTPField.Name, value: String)] { limiter.headers(reservation).map(RateLimitFields.field) }
 
     /// Reserves `demand` for `user` in every budget (the completion it allows, else
     /// `defaultCompletion`; dollars at `price`), or throws the 429.
