@@ -44,7 +44,7 @@ struct UpstreamExchangeHandlerTests {
         /// Starts an exchange; the request's parts are written to the channel.
         func execute(whole: Int? = nil) -> EventLoopFuture<UpstreamResponse> {
             connection.execute(
-                head: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions"), body: nil,
+                head: UpstreamRequestHead(method: .POST, target: "/v1/chat/completions", fields: []), body: nil,
                 timeouts: Self.timeouts, whole: whole)
         }
 
@@ -151,8 +151,8 @@ struct UpstreamExchangeHandlerTests {
         let answer = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"
         for round in 1...2 {
             let future = connection.execute(
-                head: HTTPRequestHead(
-                    version: .http1_1, method: .POST, uri: "/v1/chat/completions", headers: ["content-length": "2"]),
+                head: UpstreamRequestHead(
+                    method: .POST, target: "/v1/chat/completions", fields: [("content-length", "2")]),
                 body: ByteBuffer(string: "{}"), timeouts: Harness.timeouts, whole: 1 << 20)
             var written = ByteBuffer()
             while var part = try channel.readOutbound(as: ByteBuffer.self) { written.writeBuffer(&part) }

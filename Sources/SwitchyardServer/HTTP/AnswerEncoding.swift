@@ -71,33 +71,33 @@ extension ByteBuffer {
     /// framing and `connection` headers applied, the blank line. `HTTPFields` holds only legal
     /// names and values, so none can break a line.
     mutating func writeAnswerHead(_ head: AnswerHead) {
-        // The fields written as they are, then the ones the framing and the connection set.
-        var lines: [(name: String, value: String)] = []
-        lines.reserveCapacity(head.response.headerFields.count + 2)
-        for field in head.response.headerFields {
-            let kept =
-                switch FramingHeader(field.name) {
-                case .contentLength: !head.framing.dropsLength
-                case .transferEncoding: !head.framing.dropsTransferEncoding
-                case .connection: head.connection == nil
-                case nil: true
-                }
-            if kept { lines.append((field.name.rawName, field.value)) }
-        }
-        if head.framing.addsChunked { lines.append(("transfer-encoding", "chunked")) }
-        if let connection = head.connection { lines.append(("connection", connection)) }
         let status = head.response.status
         // A status made from a bare code has no phrase: the standard one is written, as NIO does.
         let phrase =
             status.reasonPhrase.isEmpty ? HTTPResponseStatus(statusCode: status.code).reasonPhrase : status.reasonPhrase
-        writeHead(
-            startLine: [head.http10 ? "HTTP/1.0" : "HTTP/1.1", " ", String(status.code), " ", phrase],
-            fields: lines)
+        let (fields, framing, connection) = (head.response.headerFields, head.framing, head.connection)
+        writeHead(startLine: [head.http10 ? "HTTP/1.0" : "HTTP/1.1", " ", String(status.code), " ", phrase]) { line in
+            // The fields written as they are, then the ones the framing and the connection set.
+            for field in fields {
+                let kept =
+                    switch FramingHeader(field.name) {
+                    case .contentLength: !framing.dropsLength
+                    case .transferEncoding: !framing.dropsTransferEncoding
+                    case .connection: connection == nil
+                    case nil: true
+                    }
+                if kept { line(field.name.rawName, field.value) }
+            }
+            if framing.addsChunked { line("transfer-encoding", "chunked") }
+            if let connection { line("connection", connection) }
+        }
     }
 
     /// Writes a chunked body's end: the last chunk, `trailers` a line each, the blank line.
     mutating func writeLastChunk(trailers: HTTPFields?) {
-        writeHead(startLine: ["0"], fields: (trailers ?? [:]).lazy.map { (name: $0.name.rawName, value: $0.value) })
+        writeHead(startLine: ["0"]) { line in
+            for field in trailers ?? [:] { line(field.name.rawName, field.value) }
+        }
     }
 
     /// Writes one chunk of a chunked body: its size in hexadecimal, the bytes, the line end.

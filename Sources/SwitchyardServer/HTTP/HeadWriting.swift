@@ -1,16 +1,18 @@
 import NIOCore
 
 extension ByteBuffer {
-    /// Writes a message head: `startLine`'s pieces and its line end, a `name: value` line per field,
-    /// the blank line. The bytes are measured first and copied into the buffer once: a
+    /// Writes a message head: `startLine`'s pieces and its line end, a `name: value` line for each
+    /// field `fields` hands to the function it is given, the blank line. `fields` is called twice,
+    /// to measure and to write, so the caller's fields are read where they are, not gathered into
+    /// a list first. The bytes are measured first and copied into the buffer once: a
     /// `writeString` a piece costs several times more. The caller has made sure no piece can break
     /// a line.
-    mutating func writeHead<Fields: Collection<(name: String, value: String)>>(
-        startLine: [String], fields: Fields
+    mutating func writeHead(
+        startLine: [String], fields: (_ line: (_ name: String, _ value: String) -> Void) -> Void
     ) {
         var length = 2 + 2
         for piece in startLine { length += piece.utf8.count }
-        for field in fields { length += field.name.utf8.count + 2 + field.value.utf8.count + 2 }
+        fields { name, value in length += name.utf8.count + 2 + value.utf8.count + 2 }
         writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
             var at = 0
             func put(_ text: String) {
@@ -29,10 +31,10 @@ extension ByteBuffer {
             }
             for piece in startLine { put(piece) }
             put("\r\n")
-            for field in fields {
-                put(field.name)
+            fields { name, value in
+                put(name)
                 put(": ")
-                put(field.value)
+                put(value)
                 put("\r\n")
             }
             put("\r\n")

@@ -67,7 +67,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         let key = PoolKey(host: target.host, port: target.port, tls: target.tls, loop: ObjectIdentifier(loop))
         // The transport's own `host` and `content-length` replace any the request carried; the
         // body is framed by its length, so a `transfer-encoding` would contradict it.
-        var fields: [(String, String)] = []
+        var fields: [(name: String, value: String)] = []
         fields.reserveCapacity(request.headers.count + 2)
         for header in request.headers
         where !header.name.isHeaderName("host") && !header.name.isHeaderName("content-length")
@@ -77,9 +77,8 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         }
         fields.append(("host", hostHeader))
         fields.append(("content-length", String(request.body?.readableBytes ?? 0)))
-        let head = HTTPRequestHead(
-            version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: target.path,
-            headers: HTTPHeaders(fields))
+        let head = UpstreamRequestHead(
+            method: HTTPMethod(rawValue: request.method), target: target.path, fields: fields)
         if let problem = RequestHeadRules.problem(head) { throw TransportError(.connect, problem) }
         let whole = request.readsWholeAnswer ? wholeBodyLimit : nil
         if let pooled = takeIdle(key) {
@@ -99,7 +98,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
     /// One exchange on `connection`; with `whole` (a byte limit) the answer is handed over once
     /// complete, head and body together.
     private func exchange(
-        on connection: UpstreamConnection, head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts,
+        on connection: UpstreamConnection, head: UpstreamRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts,
         whole: Int?
     ) async throws(TransportError) -> UpstreamResponse {
         let future = connection.execute(head: head, body: body, timeouts: timeouts, whole: whole)

@@ -8,10 +8,10 @@ import NIOHTTP1
 enum RequestHeadRules {
     /// Why `head` cannot be written, naming the method, target or header name at fault (never a
     /// value, which may be a credential); nil when it can.
-    static func problem(_ head: HTTPRequestHead) -> String? {
+    static func problem(_ head: UpstreamRequestHead) -> String? {
         if !isToken(head.method.rawValue) { return "the request method is not an HTTP token" }
-        if !all(head.uri, isTargetByte) { return "the request target has a character a URL does not allow" }
-        for (name, value) in head.headers {
+        if !all(head.target, isTargetByte) { return "the request target has a character a URL does not allow" }
+        for (name, value) in head.fields {
             if !isToken(name) { return "a request header name is not an HTTP token" }
             if !all(value, isValueByte) {
                 return "the request header `\(name)` has a control character in its value"

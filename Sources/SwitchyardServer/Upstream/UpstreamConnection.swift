@@ -34,7 +34,7 @@ final class UpstreamConnection: Sendable {
     /// Sends one request; the future completes with the response head and the body to come, or,
     /// with `whole` (a byte limit), once the answer has been read whole.
     func execute(
-        head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts, whole: Int?
+        head: UpstreamRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts, whole: Int?
     ) -> EventLoopFuture<UpstreamResponse> {
         let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
         // A request's task runs on its connection's loop, so this is nearly always in place.
@@ -50,7 +50,7 @@ final class UpstreamConnection: Sendable {
 
     /// Starts the exchange and writes the request (on the event loop).
     private func send(
-        head: HTTPRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts, whole: Int?,
+        head: UpstreamRequestHead, body: ByteBuffer?, timeouts: UpstreamTimeouts, whole: Int?,
         promise: EventLoopPromise<UpstreamResponse>
     ) {
         guard handler.value.start(promise: promise, head: head, timeouts: timeouts, whole: whole, owner: self) else {

@@ -55,14 +55,14 @@ final class UpstreamExchangeHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Begins an exchange of a request with `head` (on the event loop), telling the answer decoder
     /// the head; the caller then writes the request.
     func start(
-        promise: EventLoopPromise<UpstreamResponse>, head: HTTPRequestHead, timeouts: UpstreamTimeouts, whole: Int?,
+        promise: EventLoopPromise<UpstreamResponse>, head: UpstreamRequestHead, timeouts: UpstreamTimeouts, whole: Int?,
         owner: UpstreamConnection
     ) -> Bool {
         switch machine.start(whole: whole, timeouts: timeouts, now: now) {
         case .send(_, let deadline):
             self.promise = promise
             self.owner = owner
-            heads?.write(data: .head(head))
+            heads?.write(data: .head(head.decoderHead))
             arm(deadline)
             return true
         case .refuse(let error):
