@@ -194,15 +194,14 @@ public struct RateLimiter: Sendable {
         return headers
     }
 
-    /// A duration as OpenAI writes them: `20ms`, `1s`, `6m0s`, `1h2m3s`. Joined from its numbers
-    /// rather than interpolated: the result fits a small string, which joining keeps inline.
+    /// A duration as OpenAI writes them: `20ms`, `1s`, `6m0s`, `1h2m3s`.
     public static func duration(_ seconds: Double) -> String {
-        if seconds < 1 { return String(Int((seconds * 1000).rounded(.up))) + "ms" }
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded(.up)))ms" }
         let total = Int(seconds.rounded(.up))
         let (h, m, s) = (total / 3600, total % 3600 / 60, total % 60)
-        let hours = h > 0 ? String(h) + "h" : ""
-        let minutes = h > 0 || m > 0 ? String(m) + "m" : ""
-        return hours + minutes + String(s) + "s"
+        if h > 0 { return "\(h)h\(m)m\(s)s" }
+        if m > 0 { return "\(m)m\(s)s" }
+        return "\(s)s"
     }
 
     /// The rate-limit user: the gateway key's name (with the user header inside it when given),

@@ -25,8 +25,8 @@ enum ForwardedHeaders {
 
     /// An answer's fields: the given content type, the upstream headers worth keeping (rate-limit
     /// and processing headers, for instance) and the gateway's own (`own`, each name once, such as
-    /// the budgets' rate-limit headers), which replace upstream headers of the same
-    /// name. Built in one pass: setting a field searches the fields for its name.
+    /// the budgets' rate-limit headers), which replace upstream headers of the same name. Built in
+    /// one pass: setting a field searches the fields for its name.
     static func response(
         from upstream: [(name: String, value: String)] = [], contentType: String,
         adding own: [(name: HTTPField.Name, value: String)]
