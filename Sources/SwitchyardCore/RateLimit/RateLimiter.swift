@@ -181,10 +181,8 @@ public struct RateLimiter: Sendable {
         headers.reserveCapacity(3 * RateLimitCheck.Kind.allCases.count)
         for kind in RateLimitCheck.Kind.allCases {
             // The first of the least remaining, as `min(by:)` keeps it.
-            var tightest: Int?
-            for index in checks.indices where checks[index].kind == kind {
-                if tightest.map({ decisions[index].remaining < decisions[$0].remaining }) ?? true { tightest = index }
-            }
+            let tightest = checks.indices.lazy.filter { checks[$0].kind == kind }
+                .min { decisions[$0].remaining < decisions[$1].remaining }
             guard let index = tightest else { continue }
             let amount = kind == .usd ? SpendBudget.usd : { String($0) }
             headers.append(RateLimitHeader(kind: kind, figure: .limit, value: amount(checks[index].window.limit)))

@@ -569,20 +569,15 @@ struct RequestLifecycle: Sendable {
     private func endFailed(
         _ context: inout RequestContext, _ error: GatewayError
     ) async -> (Int, GatewayError?, String?) {
-        var error = error
         await context.accounting?.refund()
-        if let accounting = context.accounting {
-            error.headers.merge(accounting.headers.map { ($0.name.canonicalName, $0.value) }) { current, _ in current }
-        }
+        // The error's own headers, then the budgets' where the error has none of that name.
+        var own = error.headers.compactMap { name, value in HTTPField.Name(name).map { ($0, value) } }
+        own += context.accounting?.headers.filter { error.headers[$0.name.canonicalName] == nil } ?? []
         if error.status >= 500 {
             gateway.logger.warning(
                 "request failed", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
         }
-        let headers = ForwardedHeaders.response(
-            contentType: "application/json",
-            adding: error.headers.compactMap { name, value in
-                HTTPField.Name(name).map { ($0, value) }
-            })
+        let headers = ForwardedHeaders.response(contentType: "application/json", adding: own)
         let (answered, body) = context.errorShape.answer(error, requestID: context.requestID)
         context.writer.whole(answered, headers, body: body)
         return (answered.code, error, nil)
