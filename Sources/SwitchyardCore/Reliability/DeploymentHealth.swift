@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// Passive health per deployment, a circuit breaker: after `threshold` consecutive failures a
@@ -47,10 +48,10 @@ public final class DeploymentHealth: Sendable {
         }.sorted { $0.deployment < $1.deployment }
     }
 
-    /// Seconds since an arbitrary fixed point, monotonic.
+    /// Seconds since an arbitrary fixed point, monotonic. Read as the monotonic clock's
+    /// nanoseconds: a `Duration`'s seconds and attoseconds take 128-bit arithmetic to split.
     public static func uptime() -> Double {
-        let now = ContinuousClock.now - ContinuousClock.Instant.zeroReference
-        return Double(now.components.seconds) + Double(now.components.attoseconds) / 1e18
+        Double(NIODeadline.now().uptimeNanoseconds) / 1e9
     }
 
     /// Whether `deployment` may take a request now. Past its cooldown this admits one trial

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import NIOCore
 import Prometheus
 import SwitchyardCore
 import Synchronization
@@ -125,8 +126,8 @@ public final class GatewayMetrics: Sendable {
     /// usage and its cost in dollars when it has them; `key` is the gateway key's name (`none`
     /// without keys).
     func requestFinished(
-        route: String, provider: String, model: String, key: String, status: Int, duration: Duration,
-        overhead: Duration, usage: TokenUsage?, dollars: Double?
+        route: String, provider: String, model: String, key: String, status: Int, duration: TimeAmount,
+        overhead: TimeAmount, usage: TokenUsage?, dollars: Double?
     ) {
         inFlight.record(inFlightCount.subtract(1, ordering: .relaxed).newValue)
         let series = requestSeries(
@@ -144,7 +145,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Records the time from sending a request upstream to the upstream's status and headers.
-    func upstreamLatency(provider: String, duration: Duration) {
+    func upstreamLatency(provider: String, duration: TimeAmount) {
         upstreamLatencies(provider).recordNanoseconds(duration.nanoseconds)
     }
 
@@ -154,7 +155,7 @@ public final class GatewayMetrics: Sendable {
     func streamFinished() { streamsInFlight.record(streamsInFlightCount.subtract(1, ordering: .relaxed).newValue) }
 
     /// Records the time from request start to the first streamed byte.
-    func timeToFirstToken(provider: String, duration: Duration) {
+    func timeToFirstToken(provider: String, duration: TimeAmount) {
         firstTokenTimes(provider).recordNanoseconds(duration.nanoseconds)
     }
 
@@ -199,14 +200,6 @@ public final class GatewayMetrics: Sendable {
 
     /// Counts ledger rows lost because the database was down longer than the queue could hold.
     func ledgerDropped(_ rows: Int) { counters("switchyard_ledger_dropped_rows_total").increment(by: rows) }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
 }
 
 /// Bounds the `model` label: the first `limit` distinct names keep their own label, later ones

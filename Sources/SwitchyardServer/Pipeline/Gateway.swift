@@ -166,10 +166,12 @@ public final class Gateway: Sendable {
                 throw AttemptFailure(error: error, outcome: .nextDeployment, deploymentHealthy: nil)
             }
         }
-        let sent = ContinuousClock.now
+        let sent = NIODeadline.now()
+        let latency: TimeAmount
         do {
             response = try await transport.execute(signed)
-            metrics.upstreamLatency(provider: provider.rawValue, duration: .now - sent)
+            latency = .now() - sent
+            metrics.upstreamLatency(provider: provider.rawValue, duration: latency)
         } catch {
             if error.kind != .cancelled {
                 metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
@@ -187,7 +189,7 @@ public final class Gateway: Sendable {
         // A client's mistake (4xx but 429) is not the provider's failure.
         let failed = response.status >= 500 || response.status == 429
         providerStats.record(
-            provider: provider.rawValue, seconds: failed ? nil : Double((ContinuousClock.now - sent).nanoseconds) / 1e9)
+            provider: provider.rawValue, seconds: failed ? nil : Double(latency.nanoseconds) / 1e9)
         guard (200..<300).contains(response.status) else {
             metrics.upstreamError(provider: provider.rawValue, kind: "status")
             let body = (try? await response.collect(limit: 1 << 20)) ?? ByteBuffer()

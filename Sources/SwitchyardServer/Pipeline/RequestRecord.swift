@@ -6,12 +6,14 @@ import SwitchyardCore
 
 /// One request's measurements, gathered as its phases run and recorded once, by the lifecycle's
 /// last phase: the request metrics, the request's log line and its spend ledger row. A value in the
-/// request's context: one task runs a request from start to end, so nothing here is shared.
+/// request's context: one task runs a request from start to end, so nothing here is shared. Times
+/// are read from the monotonic clock as NIO's 64-bit nanoseconds (a `Duration` takes 128-bit
+/// arithmetic to read back).
 struct RequestRecord: Sendable {
     /// The route label (`chat`, `embeddings`, `models`, `unknown`).
     let route: String
     /// When the request started.
-    let started: ContinuousClock.Instant
+    let started: NIODeadline
     /// Whether the request counts in the request metrics and gets a log line: API requests do,
     /// health and readiness probes do not.
     let counted: Bool
@@ -27,11 +29,11 @@ struct RequestRecord: Sendable {
     /// name for the caller.
     private var ledgerUser: String?
     /// When the current upstream exchange started, while one is open.
-    private var upstreamSent: ContinuousClock.Instant?
+    private var upstreamSent: NIODeadline?
     /// Time spent waiting on upstreams, so overhead is the rest.
-    private var upstreamWait: Duration = .zero
+    private var upstreamWait: TimeAmount = .zero
     /// When the first streamed bytes left, after the start.
-    private var firstToken: Duration?
+    private var firstToken: TimeAmount?
     /// The answer's token usage, when known.
     private(set) var usage: TokenUsage?
     /// What the answer cost, once charged.
@@ -43,7 +45,7 @@ struct RequestRecord: Sendable {
     /// `tracing`) traced, continuing the trace context of `headers`.
     init(route: String, counted: Bool, metrics: GatewayMetrics, tracing: GatewayTracing?, headers: HTTPFields) {
         self.route = route
-        self.started = .now
+        self.started = .now()
         self.counted = counted
         if counted { metrics.requestStarted() }
         if counted, let tracing { span = RequestSpan(tracing: tracing, route: route, headers: headers) }
@@ -66,19 +68,19 @@ struct RequestRecord: Sendable {
 
     /// The request goes upstream now.
     mutating func upstreamStarted() {
-        upstreamSent = .now
+        upstreamSent = .now()
     }
 
     /// The upstream's answer has ended (or failed): from here the gateway waits on no one.
     mutating func upstreamEnded() {
         guard let sent = upstreamSent else { return }
-        upstreamWait += .now - sent
+        upstreamWait = upstreamWait + (.now() - sent)
         upstreamSent = nil
     }
 
     /// The first streamed bytes are on their way to the client.
     mutating func firstBytes(metrics: GatewayMetrics) {
-        let elapsed = ContinuousClock.now - started
+        let elapsed = NIODeadline.now() - started
         firstToken = elapsed
         metrics.timeToFirstToken(provider: provider, duration: elapsed)
         span?.firstToken()
@@ -109,7 +111,7 @@ struct RequestRecord: Sendable {
             metrics.unpriced(provider: provider, model: model)
             gateway.warnUnpriced(provider: provider, model: model)
         }
-        let duration = ContinuousClock.now - started
+        let duration = NIODeadline.now() - started
         // The row is queued before the request stops counting as in flight: the ledger's last
         // write at shutdown waits for in-flight requests.
         gateway.ledger?.append(
@@ -139,7 +141,7 @@ struct RequestRecord: Sendable {
     }
 
     /// `duration` in milliseconds with three decimals, as the log line shows it.
-    static func milliseconds(_ duration: Duration) -> String {
+    static func milliseconds(_ duration: TimeAmount) -> String {
         let ms = Double(duration.nanoseconds) / 1_000_000
         return String(format: "%.3f", ms)
     }

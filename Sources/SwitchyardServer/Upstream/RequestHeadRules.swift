@@ -31,24 +31,36 @@ enum RequestHeadRules {
         text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(allowed) } ?? text.utf8.allSatisfy(allowed)
     }
 
-    private static func isTokenByte(_ byte: UInt8) -> Bool { tokenBytes[Int(byte)] }
+    /// A `tchar` of RFC 9110: a letter, a digit or one of ``!#$%&'*+-.^_`|~``. Tested by ranges
+    /// rather than looked up in a table: a global table is reached through its lazy initializer's
+    /// check on every byte.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "!"), UInt8(ascii: "#")...UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"),
+            UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
 
     /// A value may hold any byte but the controls other than the tab.
     private static func isValueByte(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
     }
 
-    /// The characters of a URL (RFC 3986): unreserved, reserved and `%` for percent-encoding.
-    private static func isTargetByte(_ byte: UInt8) -> Bool { targetBytes[Int(byte)] }
-
-    private static let alphanumerics = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    private static let tokenBytes = table(alphanumerics + "!#$%&'*+-.^_`|~")
-    private static let targetBytes = table(alphanumerics + "-._~:/?#[]@!$&'()*+,;=%")
-
-    /// For each byte value, whether it is one of `members`.
-    private static func table(_ members: String) -> [Bool] {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in members.utf8 { table[Int(byte)] = true }
-        return table
+    /// A character of a URL (RFC 3986): unreserved (a letter, a digit or `-._~`), reserved
+    /// (`:/?#[]@!$&'()*+,;=`) or the `%` of percent-encoding.
+    private static func isTargetByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#"),
+            UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "@"), UInt8(ascii: "!"), UInt8(ascii: "$"),
+            UInt8(ascii: "&")...UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: "%"):
+            true
+        default: false
+        }
     }
 }
