@@ -74,7 +74,7 @@ struct RequestRecord: Sendable {
     /// The upstream's answer has ended (or failed): from here the gateway waits on no one.
     mutating func upstreamEnded() {
         guard let sent = upstreamSent else { return }
-        upstreamWait = upstreamWait + (.now() - sent)
+        upstreamWait += .now() - sent
         upstreamSent = nil
     }
 
