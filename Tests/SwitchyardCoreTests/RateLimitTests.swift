@@ -406,6 +406,51 @@ struct RateLimitTests {
         #expect(Self.deltaContent(ByteBuffer(string: toolCall)) == nil)
     }
 
+    @Test("Events that share a head, or change it, give the text and usage they hold, split anywhere")
+    func sharedHeads() throws {
+        let heads = [
+            #"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"#,
+            #"{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":"#,
+            #"{"id":"c2","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content" : "#,
+            #"{"id":"c1","x":{"usage":null},"choices":[{"index":0,"delta":{"content":"#,
+        ]
+        // Each content as the event writes it, and as the text it adds.
+        let contents: [(json: String, text: String)] = [
+            (#""Hel""#, "Hel"), (#""lo ""#, "lo "), (#""a\"b""#, "a\"b"), (#""usage""#, "usage"),
+            (#""\"usage\":{""#, "\"usage\":{"), (#""""#, ""), (#""\u00e9""#, "é"), ("null", ""),
+        ]
+        let usage = #""usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}"#
+        let tails = ["}", #","usage":null}"#, "," + usage + "}", #","usage" :null}"#]
+        var generator = SplitMix64(seed: 19)
+        for _ in 0..<300 {
+            var (stream, kept, text, used) = ("", "", "", false)
+            for _ in 0..<Int.random(in: 1...10, using: &generator) {
+                let event: String
+                if Int.random(in: 0..<12, using: &generator) == 0 {
+                    event = #"data: {"id":"c1","choices":[],"# + usage + "}\n\n"
+                    used = true
+                } else {
+                    let content = contents.randomElement(using: &generator)!
+                    let tail = tails.randomElement(using: &generator)!
+                    event =
+                        "data: " + heads.randomElement(using: &generator)! + content.json
+                        + #"},"finish_reason":null}]"# + tail + "\n\n"
+                    (kept, text, used) = (kept + event, text + content.text, used || tail.contains("{\"prompt"))
+                }
+                stream += event
+            }
+            stream += "data: [DONE]\n\n"
+            kept += "data: [DONE]\n\n"
+            let bytes = Array(stream.utf8)
+            let first = Int.random(in: 1..<bytes.count, using: &generator)
+            let second = Int.random(in: first..<bytes.count, using: &generator)
+            let (relay, out, _) = try Self.relayed([bytes[..<first], bytes[first..<second], bytes[second...]])
+            #expect(out == kept && relay.streamedText == text, "\(stream) split at \(first), \(second)")
+            #expect(relay.usage == (used ? TokenUsage(promptTokens: 3, completionTokens: 2) : nil), "\(stream)")
+            if out != kept || relay.streamedText != text { return }
+        }
+    }
+
     /// The delta text the relay's scan appends for `event`, nil when it finds none.
     static func deltaContent(_ event: ByteBuffer) -> String? {
         var text: [UInt8] = []

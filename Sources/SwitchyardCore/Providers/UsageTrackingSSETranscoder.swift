@@ -16,6 +16,8 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     public private(set) var usage: TokenUsage?
     /// The UTF-8 bytes of the delta text so far.
     private var streamedBytes: [UInt8] = []
+    /// What the stream's events start with, once one has been scanned.
+    private var head = SharedEventHead()
 
     /// Delta text so far.
     public var streamedText: String { String(decoding: streamedBytes, as: UTF8.self) }
@@ -106,15 +108,25 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// Learns what an event of `lines` lines says by scanning its bytes: whether it is kept (false
     /// for the usage chunk to hide), or nil when the scan cannot tell and the event must be read
     /// whole. Only a one-line event without a usage object is scanned; others (a usage object,
-    /// several data lines, a comment or an event name first) are read whole.
+    /// several data lines, a comment or an event name first) are read whole. An event that starts
+    /// with the stream's shared head is searched only from its content string on.
     private mutating func learn(_ event: UnsafeBufferPointer<UInt8>, lines: Int) -> Bool? {
         let bytes = UnsafeBufferPointer(rebasing: event.dropFirst(Self.previousEnding(event)))
         if Self.isDone(bytes) {
             delivered = true
             return true
         }
-        guard lines == 1, !Self.carriesUsage(bytes) else { return nil }
-        Self.appendDeltaContent(of: bytes, to: &streamedBytes)
+        guard lines == 1 else { return nil }
+        if let quote = head.quote(in: bytes) {
+            guard !Self.carriesUsage(bytes, from: quote) else { return nil }
+            Self.appendString(in: bytes, openingAt: quote, to: &streamedBytes)
+            return true
+        }
+        guard !Self.carriesUsage(bytes, from: 0) else { return nil }
+        if let quote = Self.contentQuote(in: bytes) {
+            head.remember(bytes, quote: quote)
+            Self.appendString(in: bytes, openingAt: quote, to: &streamedBytes)
+        }
         return true
     }
 
@@ -137,11 +149,14 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// Whether an event's JSON has a `usage` object (not OpenAI's `"usage":null` on every chunk).
     /// A quote inside a JSON string is escaped, so the unescaped key cannot come from content.
     static func carriesUsage(_ event: ByteBuffer) -> Bool {
-        event.withUnsafeReadableBytes { carriesUsage($0.bindMemory(to: UInt8.self)) }
+        event.withUnsafeReadableBytes { carriesUsage($0.bindMemory(to: UInt8.self), from: 0) }
     }
 
-    private static func carriesUsage(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var from = 0
+    /// Whether a `usage` key that starts at or after `from` opens an object. A key cannot start
+    /// before the opening quote of a content string and reach past it, so a search from that
+    /// quote misses only keys wholly before it.
+    private static func carriesUsage(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Bool {
+        var from = start
         while let at = usageKey.firstOffset(in: bytes, from: from) {
             var index = at + usageKey.bytes.count
             while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: ":") {
@@ -158,11 +173,15 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// escapes is decoded by the JSON parser. Returns false when the event has no content string.
     @discardableResult
     static func appendDeltaContent(of event: ByteBuffer, to text: inout [UInt8]) -> Bool {
-        event.withUnsafeReadableBytes { appendDeltaContent(of: $0.bindMemory(to: UInt8.self), to: &text) }
+        event.withUnsafeReadableBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard let quote = contentQuote(in: bytes) else { return false }
+            return appendString(in: bytes, openingAt: quote, to: &text)
+        }
     }
 
-    @discardableResult
-    private static func appendDeltaContent(of bytes: UnsafeBufferPointer<UInt8>, to text: inout [UInt8]) -> Bool {
+    /// The offset of the opening quote of the first `"content"` key's string value, or nil.
+    private static func contentQuote(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         var from = 0
         while let key = contentKey.firstOffset(in: bytes, from: from) {
             from = key + 1
@@ -172,13 +191,13 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
             {
                 start += 1
             }
-            guard start < bytes.count, bytes[start] == UInt8(ascii: "\"") else { continue }
-            return appendString(in: bytes, openingAt: start, to: &text)
+            if start < bytes.count, bytes[start] == UInt8(ascii: "\"") { return start }
         }
-        return false
+        return nil
     }
 
     /// Appends the JSON string whose opening quote is at `quote`; false when it does not close.
+    @discardableResult
     private static func appendString(
         in bytes: UnsafeBufferPointer<UInt8>, openingAt quote: Int, to text: inout [UInt8]
     ) -> Bool {
