@@ -25,7 +25,12 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// Creates a transcoder; `hideUsageChunk` drops the final usage chunk from the output.
     public init(hideUsageChunk: Bool) {
         self.hideUsageChunk = hideUsageChunk
+        // Room for a short answer's text, which would otherwise grow it five or six times.
+        streamedBytes.reserveCapacity(Self.textCapacity)
     }
+
+    /// The bytes of delta text a stream has room for before its first growth.
+    static let textCapacity = 512
 
     /// Passes complete events through unchanged, minus a hidden usage chunk. The events are read
     /// in place, and the output shares the chunk's storage: the events passed on are sliced out of
@@ -262,14 +267,11 @@ struct EventBoundary: Sendable {
     /// the bytes after it; otherwise the same bytes again, with more after them.
     mutating func nextEnd(in raw: UnsafeRawBufferPointer) -> (length: Int, lines: Int)? {
         while scanned < raw.count {
-            if !lastWasCR {
+            if !lastWasCR, raw[scanned] != 0x0A, raw[scanned] != 0x0D {
                 // Inside a line: straight to its end.
-                let end = LineEnds.first(in: raw, from: scanned)
-                if end > scanned {
-                    lineEmpty = false
-                    scanned = end
-                    if end == raw.count { return nil }
-                }
+                scanned = LineEnds.first(in: raw, from: scanned)
+                lineEmpty = false
+                if scanned == raw.count { return nil }
             }
             let byte = raw[scanned]
             scanned += 1
