@@ -25,12 +25,12 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// Creates a transcoder; `hideUsageChunk` drops the final usage chunk from the output.
     public init(hideUsageChunk: Bool) {
         self.hideUsageChunk = hideUsageChunk
-        // Room for a short answer's text, which would otherwise grow it five or six times.
+        // Room for a few deltas before the text first grows.
         streamedBytes.reserveCapacity(Self.textCapacity)
     }
 
     /// The bytes of delta text a stream has room for before its first growth.
-    static let textCapacity = 512
+    static let textCapacity = 128
 
     /// Passes complete events through unchanged, minus a hidden usage chunk. The events are read
     /// in place, and the output shares the chunk's storage: the events passed on are sliced out of
