@@ -26,11 +26,8 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     public init(hideUsageChunk: Bool) {
         self.hideUsageChunk = hideUsageChunk
         // Room for a few deltas before the text first grows.
-        streamedBytes.reserveCapacity(Self.textCapacity)
+        streamedBytes.reserveCapacity(128)
     }
-
-    /// The bytes of delta text a stream has room for before its first growth.
-    static let textCapacity = 128
 
     /// Passes complete events through unchanged, minus a hidden usage chunk. The events are read
     /// in place, and the output shares the chunk's storage: the events passed on are sliced out of
