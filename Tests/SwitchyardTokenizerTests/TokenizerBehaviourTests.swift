@@ -147,6 +147,36 @@ struct TokenizerBehaviourTests {
         #expect(sample.allSatisfy { again.table.bytes(of: $0) == shared.table.bytes(of: $0) })
     }
 
+    @Test("Up to eight bytes pack into one integer, the first byte lowest, and no byte after them")
+    func packedBytes() {
+        let bytes: [UInt8] = (1...9).map { UInt8($0 * 17) }
+        for count in 0...8 {
+            let expected = bytes.prefix(count).enumerated().reduce(UInt64(0)) {
+                $0 | UInt64($1.element) << UInt64(8 * $1.offset)
+            }
+            #expect(bytes.withUnsafeBytes { RankTable.packed($0.baseAddress!, count) } == expected, "\(count) bytes")
+        }
+    }
+
+    @Test("Every token's bytes find its rank, the short ones compared as integers, the long by memcmp")
+    func everyTokenFound() throws {
+        for name in EncodingName.allCases {
+            let table = try Encoding.named(name).table
+            var missed = 0
+            for rank in 0..<UInt32(table.count) {
+                let bytes = Array(table.bytes(of: rank))
+                guard !bytes.isEmpty else { continue }
+                if bytes.withUnsafeBufferPointer({ table.rank($0.baseAddress!, $0.count) }) != rank { missed += 1 }
+                // The same bytes with their last one changed are another token or none.
+                var changed = bytes
+                changed[changed.count - 1] ^= 0x80
+                let other = changed.withUnsafeBufferPointer { table.rank($0.baseAddress!, $0.count) }
+                if other != RankTable.none, Array(table.bytes(of: other)) != changed { missed += 1 }
+            }
+            #expect(missed == 0, "\(name.rawValue)")
+        }
+    }
+
     /// A rank file's lines for the 256 single bytes, byte `b` at rank `first + b`.
     static func byteLines(from first: Int) -> String {
         (0..<256).map { "\(Data([UInt8($0)]).base64EncodedString()) \(first + $0)\n" }.joined()
