@@ -426,15 +426,17 @@ struct RateLimitTests {
             var (stream, kept, text, used) = ("", "", "", false)
             for _ in 0..<Int.random(in: 1...10, using: &generator) {
                 let event: String
+                // The head's bytes are not searched for the event's end: its end may be any.
+                let ending = ["\n\n", "\r\n\r\n", "\r\r"].randomElement(using: &generator)!
                 if Int.random(in: 0..<12, using: &generator) == 0 {
-                    event = #"data: {"id":"c1","choices":[],"# + usage + "}\n\n"
+                    event = #"data: {"id":"c1","choices":[],"# + usage + "}" + ending
                     used = true
                 } else {
                     let content = contents.randomElement(using: &generator)!
                     let tail = tails.randomElement(using: &generator)!
                     event =
                         "data: " + heads.randomElement(using: &generator)! + content.json
-                        + #"},"finish_reason":null}]"# + tail + "\n\n"
+                        + #"},"finish_reason":null}]"# + tail + ending
                     (kept, text, used) = (kept + event, text + content.text, used || tail.contains("{\"prompt"))
                 }
                 stream += event
@@ -448,6 +450,26 @@ struct RateLimitTests {
             #expect(out == kept && relay.streamedText == text, "\(stream) split at \(first), \(second)")
             #expect(relay.usage == (used ? TokenUsage(promptTokens: 3, completionTokens: 2) : nil), "\(stream)")
             if out != kept || relay.streamedText != text { return }
+        }
+    }
+
+    @Test("The search for a string's quote or backslash, eight bytes at a time, finds the first")
+    func quoteOrBackslash() {
+        let alphabet: [UInt8] = [0x22, 0x5C, 0x61, 0x20, 0x00, 0x01, 0x21, 0x23, 0x5B, 0x5D, 0x80, 0xA2, 0xDC, 0xFF]
+        var generator = SplitMix64(seed: 23)
+        for _ in 0..<3_000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                // Mostly other bytes, so the first match falls anywhere in a word.
+                Int.random(in: 0..<4, using: &generator) == 0
+                    ? alphabet.randomElement(using: &generator)! : UInt8.random(in: 0x23...0x5B, using: &generator)
+            }
+            let from = Int.random(in: 0...(bytes.count + 2), using: &generator)
+            let expected = bytes.indices.first { $0 >= from && (bytes[$0] == 0x22 || bytes[$0] == 0x5C) } ?? bytes.count
+            let found = bytes.withUnsafeBufferPointer {
+                UsageTrackingSSETranscoder.quoteOrBackslash(in: $0, from: from)
+            }
+            #expect(found == expected, "\(bytes) from \(from)")
+            if found != expected { return }
         }
     }
 

@@ -47,10 +47,17 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         let consumed = events.withUnsafeReadableBytes { raw -> Int in
             let bytes = raw.bindMemory(to: UInt8.self)
             var (start, passed) = (0, 0)
-            while let (length, lines) = boundary.nextEnd(in: UnsafeRawBufferPointer(rebasing: raw[start...])) {
+            while true {
+                // An event that starts with the shared head has no line end before its content
+                // string: the search for its end starts there.
+                let shared = head.quote(in: UnsafeBufferPointer(rebasing: bytes[start...]))
+                guard
+                    let (length, lines) = boundary.nextEnd(
+                        in: UnsafeRawBufferPointer(rebasing: raw[start...]), lineFree: shared ?? 0)
+                else { break }
                 let event = UnsafeBufferPointer(rebasing: bytes[start..<(start + length)])
                 let kept =
-                    learn(event, lines: lines)
+                    learn(event, lines: lines, sharedQuote: shared)
                     ?? read(events.getSlice(at: first + start, length: length) ?? ByteBuffer())
                 if !kept {
                     Self.pass(events, from: first + passed, to: first + start + Self.previousEnding(event), into: &out)
@@ -78,7 +85,8 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         if rest.readableBytes > 0 {
             let (kept, ending) = rest.withUnsafeReadableBytes { raw in
                 let event = raw.bindMemory(to: UInt8.self)
-                return (learn(event, lines: boundary.pendingLines) ?? read(rest), Self.previousEnding(event))
+                let kept = learn(event, lines: boundary.pendingLines, sharedQuote: head.quote(in: event))
+                return (kept ?? read(rest), Self.previousEnding(event))
             }
             Self.pass(rest, from: rest.readerIndex, to: kept ? rest.writerIndex : rest.readerIndex + ending, into: &out)
         }
@@ -111,15 +119,16 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     /// for the usage chunk to hide), or nil when the scan cannot tell and the event must be read
     /// whole. Only a one-line event without a usage object is scanned; others (a usage object,
     /// several data lines, a comment or an event name first) are read whole. An event that starts
-    /// with the stream's shared head is searched only from its content string on.
-    private mutating func learn(_ event: UnsafeBufferPointer<UInt8>, lines: Int) -> Bool? {
+    /// with the stream's shared head (its content string opening at `sharedQuote`) is searched
+    /// only from its content string on.
+    private mutating func learn(_ event: UnsafeBufferPointer<UInt8>, lines: Int, sharedQuote: Int?) -> Bool? {
         let bytes = UnsafeBufferPointer(rebasing: event.dropFirst(Self.previousEnding(event)))
         if Self.isDone(bytes) {
             delivered = true
             return true
         }
         guard lines == 1 else { return nil }
-        if let quote = head.quote(in: bytes) {
+        if let quote = sharedQuote {
             guard !Self.carriesUsage(bytes, from: quote) else { return nil }
             Self.appendString(in: bytes, openingAt: quote, to: &streamedBytes)
             return true
@@ -205,25 +214,43 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     ) -> Bool {
         var index = quote + 1
         var escaped = false
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\\"):
+        while true {
+            index = quoteOrBackslash(in: bytes, from: index)
+            guard index < bytes.count else { return false }
+            guard bytes[index] == UInt8(ascii: "\"") else {
                 escaped = true
                 index += 2
-            case UInt8(ascii: "\""):
-                guard escaped else {
-                    text.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(quote + 1)..<index]))
-                    return true
-                }
-                let literal = UnsafeBufferPointer(rebasing: bytes[quote...index])
-                guard let decoded = (try? JSONParser.parse(literal))?.stringValue else { return false }
-                text += decoded.utf8
-                return true
-            default:
-                index += 1
+                continue
             }
+            guard escaped else {
+                text.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(quote + 1)..<index]))
+                return true
+            }
+            let literal = UnsafeBufferPointer(rebasing: bytes[quote...index])
+            guard let decoded = (try? JSONParser.parse(literal))?.stringValue else { return false }
+            text += decoded.utf8
+            return true
         }
-        return false
+    }
+
+    /// The offset of the first `"` or `\` at or after `from`, or the end. Eight bytes are tested at
+    /// a time: a byte equal to the one sought becomes zero after an exclusive or, and
+    /// `(x - 0x01…) & ~x & 0x80…` marks zero bytes, the lowest mark always a true one.
+    static func quoteOrBackslash(in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        guard let base = bytes.baseAddress else { return bytes.count }
+        var index = from
+        let (ones, highs): (UInt64, UInt64) = (0x0101_0101_0101_0101, 0x8080_8080_8080_8080)
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            let (quotes, backslashes) = (word ^ 0x2222_2222_2222_2222, word ^ 0x5C5C_5C5C_5C5C_5C5C)
+            let marks = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & highs
+            if marks != 0 { return index + marks.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+            index += 1
+        }
+        return min(index, bytes.count)
     }
 
     /// Whether the event is `data: [DONE]` (with or without the space, with its line endings).
@@ -262,7 +289,13 @@ struct EventBoundary: Sendable {
     /// The length of the first complete event in `raw` and how many lines it has (blank ones not
     /// counted), or nil while it is incomplete. Once an event is returned, the next call is given
     /// the bytes after it; otherwise the same bytes again, with more after them.
-    mutating func nextEnd(in raw: UnsafeRawBufferPointer) -> (length: Int, lines: Int)? {
+    /// `lineFree` leading bytes of `raw` are known to hold no line end (an event's shared head):
+    /// they are not searched.
+    mutating func nextEnd(in raw: UnsafeRawBufferPointer, lineFree: Int = 0) -> (length: Int, lines: Int)? {
+        if lineFree > scanned {
+            // The event's first line is at least that long.
+            (scanned, lineEmpty) = (lineFree, false)
+        }
         while scanned < raw.count {
             if !lastWasCR, raw[scanned] != 0x0A, raw[scanned] != 0x0D {
                 // Inside a line: straight to its end.
