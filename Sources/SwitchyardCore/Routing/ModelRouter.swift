@@ -6,20 +6,30 @@ public struct ModelRouter: Sendable {
     /// The result of routing: the provider and the model name to send it.
     public struct Target: Sendable, Equatable {
         /// The provider chosen.
-        public var endpoint: ProviderEndpoint
+        public var endpoint: ProviderEndpoint {
+            didSet { deploymentKey = Self.deploymentKey(endpoint, upstreamModel) }
+        }
         /// The model name the client sent.
         public var requestedModel: String
         /// The model name the upstream receives.
-        public var upstreamModel: String
-
-        /// Names the deployment for health tracking: provider and upstream model.
-        public var deploymentKey: String { "\(endpoint.id)/\(upstreamModel)" }
+        public var upstreamModel: String {
+            didSet { deploymentKey = Self.deploymentKey(endpoint, upstreamModel) }
+        }
+        /// Names the deployment for health tracking: provider and upstream model. Kept rather than
+        /// computed: a request looks it up several times.
+        public private(set) var deploymentKey: String
 
         /// Creates a target.
         public init(endpoint: ProviderEndpoint, requestedModel: String, upstreamModel: String) {
             self.endpoint = endpoint
             self.requestedModel = requestedModel
             self.upstreamModel = upstreamModel
+            self.deploymentKey = Self.deploymentKey(endpoint, upstreamModel)
+        }
+
+        /// The deployment key of `upstreamModel` at `endpoint`.
+        private static func deploymentKey(_ endpoint: ProviderEndpoint, _ upstreamModel: String) -> String {
+            "\(endpoint.id)/\(upstreamModel)"
         }
     }
 

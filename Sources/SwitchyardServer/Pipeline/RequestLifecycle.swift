@@ -485,8 +485,9 @@ struct RequestLifecycle: Sendable {
         /// The request's headers.
         let headers: HTTPFields
 
-        /// The caller of `context`'s request.
-        init(_ context: RequestContext) {
+        /// The caller of `context`'s request (borrowed: an initializer's argument is otherwise
+        /// copied in whole).
+        init(_ context: borrowing RequestContext) {
             (keyName, headers) = (context.key?.name, context.headers)
         }
     }
