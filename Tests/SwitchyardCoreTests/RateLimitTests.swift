@@ -273,22 +273,45 @@ struct RateLimitTests {
         #expect(reads == 1)
     }
 
-    @Test("stream_options is replaced or added at the top level")
+    @Test("stream_options is replaced or added at the top level; known absent, added without a search")
     func injectUsageRequest() {
-        let set = { (body: String) in
+        let set = { (body: String, absent: Bool) in
             var buffer = ByteBuffer(string: "  " + body)
             buffer.moveReaderIndex(forwardBy: 2)
             return TopLevelFieldRewriter.settingValue(
-                "stream_options", toJSON: #"{"include_usage":true}"#, in: buffer
+                "stream_options", toJSON: #"{"include_usage":true}"#, in: buffer, absent: absent
             )
             .map { String(buffer: $0) }
         }
-        #expect(set(#"{"model":"m"}"#) == #"{"stream_options":{"include_usage":true},"model":"m"}"#)
-        #expect(set(#"{}"#) == #"{"stream_options":{"include_usage":true}}"#)
+        for absent in [false, true] {
+            #expect(set(#"{"model":"m"}"#, absent) == #"{"stream_options":{"include_usage":true},"model":"m"}"#)
+            #expect(set(#"{}"#, absent) == #"{"stream_options":{"include_usage":true}}"#)
+            #expect(set(#" { "a" : 1 }"#, absent) == #" {"stream_options":{"include_usage":true}, "a" : 1 }"#)
+            #expect(set("[]", absent) == nil)
+        }
         #expect(
-            set(#"{"stream_options":{"include_usage":false,"x":[1]},"a":1}"#)
+            set(#"{"stream_options":{"include_usage":false,"x":[1]},"a":1}"#, false)
                 == #"{"stream_options":{"include_usage":true},"a":1}"#)
-        #expect(set("[]") == nil)
+    }
+
+    @Test("A stream's request asks for usage once, whether the client sent stream_options or not")
+    func askingForUsage() throws {
+        let endpoint = ProviderEndpoint(
+            id: "openai", kind: .openai, baseURL: UpstreamBaseURL(tls: false, host: "h", port: 1, pathPrefix: "/v1"))
+        let target = ModelRouter.Target(endpoint: endpoint, requestedModel: "gpt-4o", upstreamModel: "gpt-4o")
+        for body in [
+            #"{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}"#,
+            #"{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":false},"messages":[{"role":"user","content":"hi"}]}"#,
+        ] {
+            let buffer = ByteBuffer(string: body)
+            let chat = try ChatRequestEnvelope.parse(buffer.readableBytesView)
+            let request = try OpenAIAdapter().chatRequest(
+                chat, body: buffer, target: target, client: ClientContext(authorization: nil, requestID: "r1"))
+            let sentBody = try #require(request.body)
+            let sent = try #require(try JSONParser.parse(sentBody.readableBytesView).objectValue)
+            #expect(sent["stream_options"]?["include_usage"] == .bool(true), "\(body)")
+            #expect(String(buffer: sentBody).components(separatedBy: "stream_options").count == 2, "\(body)")
+        }
     }
 
     static let stream =

@@ -17,11 +17,15 @@ public enum TopLevelFieldRewriter {
     }
 
     /// Returns `body` with top-level `key` set to the raw JSON `json`: its value replaced when
-    /// present, otherwise the member added first. Nil when the body is not a JSON object.
-    public static func settingValue(_ key: String, toJSON json: String, in body: ByteBuffer) -> ByteBuffer? {
+    /// present, otherwise the member added first. Nil when the body is not a JSON object. A caller
+    /// that parsed the body and found no such member says so (`absent`), and the body is not
+    /// searched for it.
+    public static func settingValue(
+        _ key: String, toJSON json: String, in body: ByteBuffer, absent: Bool = false
+    ) -> ByteBuffer? {
         let edit = body.withUnsafeReadableBytes { raw -> (range: Range<Int>, separator: String?)? in
             let b = raw.bindMemory(to: UInt8.self)
-            if let range = valueRange(ofTopLevelKey: key, in: b, stringsOnly: false) { return (range, nil) }
+            if !absent, let range = valueRange(ofTopLevelKey: key, in: b, stringsOnly: false) { return (range, nil) }
             let open = skipSpace(b, 0)
             guard open < b.count, b[open] == UInt8(ascii: "{") else { return nil }
             let rest = skipSpace(b, open + 1)

@@ -34,7 +34,8 @@ public struct OpenAIAdapter: ProviderAdapter {
         guard chat.stream, chat.includeUsage != true else { return body }
         guard
             let rewritten = TopLevelFieldRewriter.settingValue(
-                "stream_options", toJSON: #"{"include_usage":true}"#, in: body)
+                "stream_options", toJSON: #"{"include_usage":true}"#, in: body,
+                absent: chat.document.map { $0["stream_options"] == nil } ?? false)
         else {
             throw .invalidRequest("The request body must be a JSON object.")
         }
