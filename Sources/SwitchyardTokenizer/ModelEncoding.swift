@@ -1,10 +1,9 @@
 /// Which encoding a model uses, by name and prefix, as tiktoken's `encoding_for_model` maps them.
 public enum ModelEncoding {
-    /// Compared one by one: seven short names are found faster than by hashing the model's name.
-    static let exact: [(String, EncodingName)] = [
-        ("gpt-4", .cl100kBase), ("gpt-3.5-turbo", .cl100kBase), ("gpt-3.5", .cl100kBase), ("gpt-35-turbo", .cl100kBase),
-        ("text-embedding-ada-002", .cl100kBase), ("text-embedding-3-small", .cl100kBase),
-        ("text-embedding-3-large", .cl100kBase),
+    static let exact: [String: EncodingName] = [
+        "gpt-4": .cl100kBase, "gpt-3.5-turbo": .cl100kBase, "gpt-3.5": .cl100kBase, "gpt-35-turbo": .cl100kBase,
+        "text-embedding-ada-002": .cl100kBase, "text-embedding-3-small": .cl100kBase,
+        "text-embedding-3-large": .cl100kBase,
     ]
 
     /// Prefixes in order; the first that matches wins (so `gpt-4o` is tried before `gpt-4`).
@@ -27,7 +26,7 @@ public enum ModelEncoding {
             let rest = model.utf8[model.utf8.index(after: slash)...]
             name = String(rest.isEmpty ? model.utf8[..<slash] : rest) ?? model
         }
-        for (exact, e) in exact where name == exact { return e }
+        if let e = exact[name] { return e }
         for (prefix, e) in prefixes where name.hasPrefix(prefix) { return e }
         return .o200kBase
     }
