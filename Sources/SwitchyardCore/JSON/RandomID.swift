@@ -25,7 +25,7 @@ public enum RandomID {
             }
             if let time {
                 for shift in stride(from: 60, through: 0, by: -4) {
-                    buffer[index] = hexDigits[Int((time >> UInt64(shift)) & 0xF)]
+                    buffer[index] = hexDigit(time >> UInt64(shift))
                     index += 1
                 }
             }
@@ -33,7 +33,7 @@ public enum RandomID {
             while remaining > 0 {
                 var word = FastRandom.next()
                 for _ in 0..<min(16, remaining) {
-                    buffer[index] = hexDigits[Int(word & 0xF)]
+                    buffer[index] = hexDigit(word)
                     word >>= 4
                     index += 1
                 }
@@ -43,5 +43,11 @@ public enum RandomID {
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// The lowercase hex digit of `value`'s lowest four bits, computed rather than looked up (a
+    /// global table is reached through its lazy initializer's check on every digit).
+    @inline(__always)
+    private static func hexDigit(_ value: UInt64) -> UInt8 {
+        let digit = UInt8(truncatingIfNeeded: value & 0xF)
+        return digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") - 10 + digit
+    }
 }
