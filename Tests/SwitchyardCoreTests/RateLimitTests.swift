@@ -476,6 +476,33 @@ struct RateLimitTests {
         }
     }
 
+    @Test("Events with one shared head pass whole and give their text, a byte a read and split at every point")
+    func sharedHeadsInEveryPiece() throws {
+        let head = #"data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"#
+        let tail = #"},"finish_reason":null}]}"#
+        // The last event's end comes alone, without its blank line, at the end of the body.
+        let stream =
+            head + #""Hel""# + tail + "\r\n\r\n" + head + #""lo""# + tail + "\r\r" + head + #"" w\"o""# + tail + "\n\n"
+            + "data: [DONE]"
+        let bytes = Array(stream.utf8)
+        var splits = (1..<bytes.count).map { [bytes[..<$0], bytes[$0...]] }
+        splits.append(bytes.indices.map { bytes[$0...$0] })
+        for parts in splits {
+            let (relay, out, _) = try Self.relayed(parts)
+            #expect(out == stream && relay.streamedText == "Hello w\"o" && relay.delivered, "\(parts.count) parts")
+            if out != stream { return }
+        }
+    }
+
+    @Test("Bytes known to hold no line end are skipped, and the line they start goes on after them")
+    func lineFreeBytes() {
+        for (text, lineFree) in [("data: x\n\n", 7), ("data: x\r\n\r\n", 7), ("data: x\r\r", 6)] {
+            var boundary = EventBoundary()
+            let end = Array(text.utf8).withUnsafeBytes { boundary.nextEnd(in: $0, lineFree: lineFree) }
+            #expect(end?.length == text.utf8.count && end?.lines == 1, "\(text.debugDescription)")
+        }
+    }
+
     @Test("The search for a string's quote or backslash, eight bytes at a time, finds the first")
     func quoteOrBackslash() {
         let alphabet: [UInt8] = [0x22, 0x5C, 0x61, 0x20, 0x00, 0x01, 0x21, 0x23, 0x5B, 0x5D, 0x80, 0xA2, 0xDC, 0xFF]
