@@ -24,6 +24,23 @@ struct AnswerEncodingTests {
         return (framing, String(buffer: bytes))
     }
 
+    @Test("A 200 with a phrase of its own keeps it; a chunked body's end carries the trailers it has")
+    func statusLineAndLastChunk() {
+        var response = HTTPResponse(status: HTTPResponse.Status(code: 200, reasonPhrase: "Fine"))
+        response.headerFields = [.contentLength: "0"]
+        var bytes = ByteBuffer()
+        bytes.writeAnswerHead(AnswerHead(response: response, connection: nil, framing: AnswerFraming(), http10: true))
+        #expect(String(buffer: bytes) == "HTTP/1.0 200 Fine\r\nContent-Length: 0\r\n\r\n")
+        for trailers: HTTPFields? in [nil, [:]] {
+            var end = ByteBuffer()
+            end.writeLastChunk(trailers: trailers)
+            #expect(String(buffer: end) == "0\r\n\r\n")
+        }
+        var end = ByteBuffer()
+        end.writeLastChunk(trailers: [.server: "a", .date: "b"])
+        #expect(String(buffer: end) == "0\r\nServer: a\r\nDate: b\r\n\r\n")
+    }
+
     @Test("Framing follows RFC 9112 as NIO's encoder applies it, and the head carries its headers")
     func framingRules() {
         let length: HTTPFields = [.contentLength: "2", .transferEncoding: "gzip", .contentType: "a/b"]

@@ -58,6 +58,23 @@ struct ForwardedHeadersTests {
         #expect(put[values: .server] == ["b"])
     }
 
+    @Test("A lookup finds a name among others of its length and in any spelling, and only that name")
+    func lookups() throws {
+        let (xa, xb, xab) = try (
+            #require(HTTPField.Name("X-A")), #require(HTTPField.Name("x-b")), #require(HTTPField.Name("x-ab"))
+        )
+        var fields: HTTPFields = [xb: "2", .server: "s", xab: "3"]
+        #expect(!fields.holds(xa) && fields.value(of: xa) == nil)
+        #expect(fields.holds(xb) && fields.value(of: xb) == "2" && fields.value(of: xab) == "3")
+        fields.append(HTTPField(name: xa, value: "1"))
+        // Looked up by a name spelt another way, the field sent as `X-A` is found.
+        #expect(try fields.value(of: #require(HTTPField.Name("x-a"))) == "1")
+        fields.append(HTTPField(name: xb, value: "4"))
+        #expect(fields.value(of: xb) == "2, 4")
+        fields.put(xb, "5")
+        #expect(fields[values: xb] == ["5"] && fields.count == 4)
+    }
+
     @Test("A header name matches ignoring the case of letters only")
     func names() {
         #expect("Content-Length".isHeaderName("content-length"))

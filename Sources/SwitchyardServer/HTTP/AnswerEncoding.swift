@@ -76,7 +76,11 @@ extension ByteBuffer {
         let phrase =
             status.reasonPhrase.isEmpty ? HTTPResponseStatus(statusCode: status.code).reasonPhrase : status.reasonPhrase
         let (fields, framing, connection) = (head.response.headerFields, head.framing, head.connection)
-        writeHead(startLine: [head.http10 ? "HTTP/1.0" : "HTTP/1.1", " ", String(status.code), " ", phrase]) { line in
+        let startLine =
+            status.code == 200 && phrase == "OK"
+            ? (head.http10 ? Self.ok10 : Self.ok11)
+            : [head.http10 ? "HTTP/1.0" : "HTTP/1.1", " ", String(status.code), " ", phrase]
+        writeHead(startLine: startLine) { line in
             // The fields written as they are, then the ones the framing and the connection set.
             for field in fields {
                 let kept =
@@ -93,10 +97,18 @@ extension ByteBuffer {
         }
     }
 
+    /// The status lines of nearly every answer, made once.
+    private static let ok11 = ["HTTP/1.1 200 OK"]
+    private static let ok10 = ["HTTP/1.0 200 OK"]
+
     /// Writes a chunked body's end: the last chunk, `trailers` a line each, the blank line.
     mutating func writeLastChunk(trailers: HTTPFields?) {
+        guard let trailers, !trailers.isEmpty else {
+            writeStaticString("0\r\n\r\n")
+            return
+        }
         writeHead(startLine: ["0"]) { line in
-            for field in trailers ?? [:] { line(field.name.rawName, field.value) }
+            for field in trailers { line(field.name.rawName, field.value) }
         }
     }
 

@@ -130,7 +130,9 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             }
             // An interim answer (`100 Continue`) comes before the real one; HTTP/1.0 has none.
-            let interim = response.status.code < 200
+            // The status is parsed from the head's fields at each read: read once.
+            let code = response.status.code
+            let interim = code < 200
             if interim, request.http10 {
                 promise?.succeed(())
                 return
@@ -143,7 +145,7 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
                 persistence = closeAfterEnd ? "close" : request.http10 ? "keep-alive" : nil
             }
             let framing = AnswerFraming(
-                status: response.status.code, hasLength: hasLength, method: request.method, http10: request.http10)
+                status: code, hasLength: hasLength, method: request.method, http10: request.http10)
             if !interim { self.framing = framing }
             let head = AnswerHead(response: response, connection: persistence, framing: framing, http10: request.http10)
             var bytes = context.channel.allocator.buffer(capacity: 0)

@@ -543,7 +543,7 @@ struct RequestLifecycle: Sendable {
         _ body: ByteBuffer, usage: TokenUsage?
     ) async -> (Int, GatewayError?, String?) {
         if let dollars = await charge(&context, usage: usage, streamedText: "")?.dollars {
-            headers[.costUSD] = ModelPrice.format(dollars)
+            headers.put(.costUSD, ModelPrice.format(dollars))
         }
         context.record.answered(body)
         let completion = context.record.span?.settings.captureContent == true ? String(buffer: body) : nil
