@@ -28,4 +28,28 @@ struct RequestHeadRulesTests {
         }
         #expect(RequestHeadRules.problem(Self.head(name: "")) != nil, "an empty name is no token")
     }
+
+    @Test("A value's bytes, tested eight at a time, pass exactly when each one may be in a value")
+    func valueWords() {
+        func allowed(_ byte: UInt8) -> Bool { byte == 0x09 || (byte >= 0x20 && byte != 0x7F) }
+        let plain = Array("Bearer sk-abcdefghij-0123".utf8)
+        for byte in UInt8.min...UInt8.max {
+            for position in plain.indices {
+                var bytes = plain
+                bytes[position] = byte
+                let passed = bytes.withUnsafeBufferPointer(RequestHeadRules.areValueBytes)
+                #expect(passed == allowed(byte), "byte \(byte) at \(position)")
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                // Mostly bytes a value may hold, now and then a control byte, a tab or a delete.
+                Bool.random(using: &generator)
+                    ? UInt8.random(in: 0x20...0xFF, using: &generator)
+                    : [0x09, 0x7F, 0x00, 0x1F, 0x41].randomElement()!
+            }
+            #expect(bytes.withUnsafeBufferPointer(RequestHeadRules.areValueBytes) == bytes.allSatisfy(allowed))
+        }
+    }
 }
