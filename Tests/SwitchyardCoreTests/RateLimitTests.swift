@@ -494,6 +494,52 @@ struct RateLimitTests {
         }
     }
 
+    @Test(
+        "Events read by their shared head and tail give what a scan of every byte gives, whatever their text and ends")
+    func sharedTails() throws {
+        let head = #"data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"#
+        let usage = #""usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}"#
+        let tails = [
+            #"},"finish_reason":null}]}"#, #"},"finish_reason":null}],"usage":null}"#,
+            #"},"finish_reason":"stop"}],"# + usage + "}", #"}}],"obfuscation":"Ab3"}"#,
+        ]
+        // Texts with escapes and with line ends no JSON string holds raw, which end an event early.
+        let contents = [
+            #""Hel""#, #""lo ""#, #""a\"b""#, "\"a\nb\"", "\"a\r\n\r\nb\"", "\"a\n\n\"", #""""#, #""\u00e9""#,
+        ]
+        let endings = ["\n\n", "\r\n\r\n", "\r\r", "\n\r\n", "\r\r\n", "\r\n\n"]
+        var generator = SplitMix64(seed: 29)
+        for _ in 0..<400 {
+            var stream = ""
+            // Mostly one tail and one ending, as a stream has, now and then another.
+            let (usualTail, usualEnding) = (
+                tails.randomElement(using: &generator)!, endings.randomElement(using: &generator)!
+            )
+            for _ in 0..<Int.random(in: 1...12, using: &generator) {
+                let tail =
+                    Int.random(in: 0..<4, using: &generator) == 0 ? tails.randomElement(using: &generator)! : usualTail
+                let ending =
+                    Int.random(in: 0..<4, using: &generator) == 0
+                    ? endings.randomElement(using: &generator)! : usualEnding
+                stream += head + contents.randomElement(using: &generator)! + tail + ending
+            }
+            stream += "data: [DONE]\n\n"
+            let bytes = Array(stream.utf8)
+            // Read whole, the events are found by their head and tail; a byte a read, by their bytes.
+            let whole = try Self.relayed([bytes[...]])
+            let split = Int.random(in: 1..<bytes.count, using: &generator)
+            for other in try [
+                Self.relayed(bytes.indices.map { bytes[$0...$0] }), Self.relayed([bytes[..<split], bytes[split...]]),
+            ] {
+                #expect(
+                    other.out == whole.out && other.relay.streamedText == whole.relay.streamedText
+                        && other.relay.usage == whole.relay.usage && other.delivered == whole.delivered,
+                    "\(stream.debugDescription)")
+                if other.out != whole.out || other.relay.streamedText != whole.relay.streamedText { return }
+            }
+        }
+    }
+
     @Test("Bytes known to hold no line end are skipped, and the line they start goes on after them")
     func lineFreeBytes() {
         for (text, lineFree) in [("data: x\n\n", 7), ("data: x\r\n\r\n", 7), ("data: x\r\r", 6)] {

@@ -18,6 +18,8 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
     private var streamedBytes: [UInt8] = []
     /// What the stream's events start with, once one has been scanned.
     private var head = SharedEventHead()
+    /// What the stream's events end with after their text, once one has been scanned.
+    private var tail = SharedEventTail()
 
     /// Delta text so far.
     public var streamedText: String { String(decoding: streamedBytes, as: UTF8.self) }
@@ -49,8 +51,15 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
             var (start, passed) = (0, 0)
             while true {
                 // An event that starts with the shared head has no line end before its content
-                // string: the search for its end starts there.
-                let shared = head.quote(in: UnsafeBufferPointer(rebasing: bytes[start...]))
+                // string: the search for its end starts there. One that also ends with the shared
+                // tail, its text plain, ends there, and holds no key but its content.
+                let rest = UnsafeBufferPointer(rebasing: bytes[start...])
+                let shared = head.quote(in: rest)
+                if let quote = shared, boundary.atEventStart, let (close, length) = tail.end(in: rest, quote: quote) {
+                    streamedBytes.append(contentsOf: UnsafeBufferPointer(rebasing: rest[(quote + 1)..<close]))
+                    start += length
+                    continue
+                }
                 guard
                     let (length, lines) = boundary.nextEnd(
                         in: UnsafeRawBufferPointer(rebasing: raw[start...]), lineFree: shared ?? 0)
@@ -131,12 +140,14 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         if let quote = sharedQuote {
             guard !Self.carriesUsage(bytes, from: quote) else { return nil }
             Self.appendString(in: bytes, openingAt: quote, to: &streamedBytes)
+            tail.remember(bytes, quote: quote)
             return true
         }
         guard !Self.carriesUsage(bytes, from: 0) else { return nil }
         if let quote = Self.contentQuote(in: bytes) {
             head.remember(bytes, quote: quote)
             Self.appendString(in: bytes, openingAt: quote, to: &streamedBytes)
+            if head.quote(in: bytes) == quote { tail.remember(bytes, quote: quote) }
         }
         return true
     }
@@ -233,24 +244,13 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         }
     }
 
-    /// The offset of the first `"` or `\` at or after `from`, or the end. Eight bytes are tested at
-    /// a time: a byte equal to the one sought becomes zero after an exclusive or, and
-    /// `(x - 0x01…) & ~x & 0x80…` marks zero bytes, the lowest mark always a true one.
+    /// The offset of the first `"` or `\` at or after `from`, or the end, eight bytes tested at a
+    /// time (`ByteScan`).
     static func quoteOrBackslash(in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
-        guard let base = bytes.baseAddress else { return bytes.count }
-        var index = from
-        let (ones, highs): (UInt64, UInt64) = (0x0101_0101_0101_0101, 0x8080_8080_8080_8080)
-        while index + 8 <= bytes.count {
-            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            let (quotes, backslashes) = (word ^ 0x2222_2222_2222_2222, word ^ 0x5C5C_5C5C_5C5C_5C5C)
-            let marks = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & highs
-            if marks != 0 { return index + marks.trailingZeroBitCount / 8 }
-            index += 8
-        }
-        while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
-            index += 1
-        }
-        return min(index, bytes.count)
+        let (quote, backslash) = (ByteScan.repeated(0x22), ByteScan.repeated(0x5C))
+        return ByteScan.first(
+            in: bytes, from: from, marks: { ByteScan.zeroBytes($0 ^ quote) | ByteScan.zeroBytes($0 ^ backslash) },
+            sought: { $0 == 0x22 || $0 == 0x5C })
     }
 
     /// Whether the event is `data: [DONE]` (with or without the space, with its line endings).
@@ -285,6 +285,9 @@ struct EventBoundary: Sendable {
 
     /// The lines of the event not complete yet, counting one not ended yet.
     var pendingLines: Int { endedLines + (lineEmpty ? 0 : 1) }
+
+    /// Whether nothing of an event has been scanned, and no `\r` ending left open before it.
+    var atEventStart: Bool { scanned == 0 && !lastWasCR && lineEmpty && endedLines == 0 }
 
     /// The length of the first complete event in `raw` and how many lines it has (blank ones not
     /// counted), or nil while it is incomplete. Once an event is returned, the next call is given
