@@ -1,23 +1,31 @@
-/// Searches for the first of a few byte values, eight bytes at a time: a byte equal to one sought
-/// becomes zero after an exclusive or with that value repeated, and `(x - 0x01…) & ~x & 0x80…`
-/// marks zero bytes, the lowest mark always a true one (a borrow only runs upward from it).
-enum ByteScan {
+/// Searches for the first of a few byte values, eight bytes at a time: `(x - n·0x01…) & ~x &
+/// 0x80…` marks the bytes of `x` below `n` (at most 0x80), the lowest mark always a true one (a
+/// borrow only runs upward from it); a byte equal to one sought is below 1 after an exclusive or
+/// with that value repeated. Shared by the stream relay and the upstream head's checks.
+public enum ByteScan {
+    /// The marks of `word`'s bytes below `limit` (at most 0x80): high bits of the bytes, the lowest
+    /// a true one.
+    @inlinable @inline(__always)
+    public static func bytes(below limit: UInt8, in word: UInt64) -> UInt64 {
+        (word &- repeated(limit)) & ~word & 0x8080_8080_8080_8080
+    }
+
     /// The marks of `word`'s zero bytes, high bits of the bytes, the lowest a true one.
-    @inline(__always)
-    static func zeroBytes(_ word: UInt64) -> UInt64 {
-        (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+    @inlinable @inline(__always)
+    public static func zeroBytes(_ word: UInt64) -> UInt64 {
+        bytes(below: 1, in: word)
     }
 
     /// `byte` in every byte of a word.
-    @inline(__always)
-    static func repeated(_ byte: UInt8) -> UInt64 {
+    @inlinable @inline(__always)
+    public static func repeated(_ byte: UInt8) -> UInt64 {
         0x0101_0101_0101_0101 &* UInt64(byte)
     }
 
     /// The offset of the first byte at or after `from` that `sought` holds, or the end; `marks`
     /// marks a word's bytes that `sought` holds (through `zeroBytes`), its lowest mark a true one.
-    @inline(__always)
-    static func first(
+    @inlinable @inline(__always)
+    public static func first(
         in bytes: UnsafeBufferPointer<UInt8>, from: Int, marks: (UInt64) -> UInt64, sought: (UInt8) -> Bool
     ) -> Int {
         guard let base = bytes.baseAddress else { return bytes.count }

@@ -26,10 +26,13 @@ struct SharedEventHead: Sendable {
     /// Remembers `event`'s bytes up to `quote`, the opening quote of its first content string.
     /// The event must carry no usage object: the head is then known to hold none. A head with a
     /// line end is not kept, so an event that starts with the head has none before its quote.
-    mutating func remember(_ event: UnsafeBufferPointer<UInt8>, quote: Int) {
+    /// Returns whether the head was kept.
+    @discardableResult
+    mutating func remember(_ event: UnsafeBufferPointer<UInt8>, quote: Int) -> Bool {
         bytes.removeAll(keepingCapacity: true)
         let head = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: event[...quote]))
-        guard LineEnds.first(in: head, from: 0) == head.count else { return }
+        guard LineEnds.first(in: head, from: 0) == head.count else { return false }
         bytes.append(contentsOf: head)
+        return true
     }
 }

@@ -145,9 +145,9 @@ public struct UsageTrackingSSETranscoder: ChatStreamTranscoder {
         }
         guard !Self.carriesUsage(bytes, from: 0) else { return nil }
         if let quote = Self.contentQuote(in: bytes) {
-            head.remember(bytes, quote: quote)
+            let kept = head.remember(bytes, quote: quote)
             Self.appendString(in: bytes, openingAt: quote, to: &streamedBytes)
-            if head.quote(in: bytes) == quote { tail.remember(bytes, quote: quote) }
+            if kept { tail.remember(bytes, quote: quote) }
         }
         return true
     }

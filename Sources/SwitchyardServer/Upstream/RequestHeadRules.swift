@@ -1,4 +1,5 @@
 import NIOHTTP1
+import SwitchyardCore
 
 /// What HTTP allows in a request head the gateway writes to a provider (RFC 9110 sections 5.1,
 /// 5.5 and 9.1, RFC 9112 section 3.2): the rules of NIO's `NIOHTTPRequestHeadersValidator`,
@@ -59,24 +60,19 @@ enum RequestHeadRules {
         byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
     }
 
-    /// Whether every byte of `bytes` may be in a value, tested eight at a time: `(x - n·0x01…) &
-    /// ~x & 0x80…` is not zero exactly when a byte of `x` is below `n` (at most 0x80), so a word
-    /// without a control byte or a delete (zero after an exclusive or with 0x7F) passes whole; a
-    /// word with one (a tab, say) is tested a byte at a time.
+    /// Whether every byte of `bytes` may be in a value: the first control byte or delete is
+    /// searched for eight bytes at a time (`ByteScan`), and a tab found so is stepped over.
     static func areValueBytes(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        let (ones, highs): (UInt64, UInt64) = (0x0101_0101_0101_0101, 0x8080_8080_8080_8080)
-        var index = 0
-        while index + 8 <= bytes.count {
-            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-            let deletes = word ^ (ones &* 0x7F)
-            let marks = ((word &- ones &* 0x20) & ~word | (deletes &- ones) & ~deletes) & highs
-            if marks != 0, !UnsafeBufferPointer(rebasing: bytes[index..<(index + 8)]).allSatisfy(isValueByte) {
-                return false
-            }
-            index += 8
+        let delete = ByteScan.repeated(0x7F)
+        var from = 0
+        while true {
+            let at = ByteScan.first(
+                in: bytes, from: from, marks: { ByteScan.bytes(below: 0x20, in: $0) | ByteScan.zeroBytes($0 ^ delete) },
+                sought: { $0 < 0x20 || $0 == 0x7F })
+            guard at < bytes.count else { return true }
+            guard bytes[at] == UInt8(ascii: "\t") else { return false }
+            from = at + 1
         }
-        return UnsafeBufferPointer(rebasing: bytes[index...]).allSatisfy(isValueByte)
     }
 
     /// A character of a URL (RFC 3986): unreserved (a letter, a digit or `-._~`), reserved
