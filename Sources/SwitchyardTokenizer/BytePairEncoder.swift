@@ -8,18 +8,10 @@ struct BytePairEncoder {
     /// Pieces at least this long use the heap-based merge, which is O(n log n) instead of O(n²).
     static let longPiece = 128
 
-    /// Calls `emit` with the ranks of `piece`'s tokens, in order.
-    @inline(__always)
-    mutating func encode(_ piece: UnsafePointer<UInt8>, _ length: Int, table: RankTable, emit: (UInt32) -> Void) {
-        if length == 1 {
-            emit(table.byteRanks[Int(piece[0])])
-            return
-        }
-        let whole = table.rank(piece, length)
-        if whole != RankTable.none {
-            emit(whole)
-            return
-        }
+    /// Calls `emit` with the ranks of the tokens of `piece`, in order: a piece of at least two
+    /// bytes that is not one token (the caller has looked the whole piece up).
+    @inline(never)
+    mutating func merge(_ piece: UnsafePointer<UInt8>, _ length: Int, table: RankTable, emit: (UInt32) -> Void) {
         if length >= Self.longPiece {
             LongPieceMerger.encode(piece, length, table: table, emit: emit)
             return

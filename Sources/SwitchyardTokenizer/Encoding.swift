@@ -91,7 +91,14 @@ public final class Encoding: Sendable {
             var i = 0
             while i < utf8.count {
                 let end = pretokenizer.pieceEnd(t, from: i)
-                merger.encode(base + i, end - i, table: table, emit: emit)
+                // Most pieces are one token: looked up whole here, in the loop; the rest merged.
+                let length = end - i
+                let whole = length == 1 ? table.byteRanks[Int(base[i])] : table.rank(base + i, length)
+                if whole != RankTable.none {
+                    emit(whole)
+                } else {
+                    merger.merge(base + i, length, table: table, emit: emit)
+                }
                 i = end
             }
         }

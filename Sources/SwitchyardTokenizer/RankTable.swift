@@ -128,10 +128,11 @@ struct RankTable: Sendable {
         if length == 1 { return byteRanks[Int(start[0])] }
         let short = length <= 8
         let key = short ? Self.packed(UnsafeRawPointer(start), length) : 0
+        let hash = short ? Self.hash(packed: key, length: length) : Self.hash(start, length)
         return arena.withUnsafeBufferPointer { bytes in
             offsets.withUnsafeBufferPointer { offsets in
                 slots.withUnsafeBufferPointer { slots in
-                    var slot = Int(truncatingIfNeeded: Self.hash(start, length)) & mask
+                    var slot = Int(truncatingIfNeeded: hash) & mask
                     while true {
                         let entry = slots[slot]
                         if entry == 0 { return Self.none }
@@ -161,9 +162,10 @@ struct RankTable: Sendable {
     /// A fast 64-bit hash of a short byte string, eight bytes at a time.
     @inline(__always)
     static func hash(_ p: UnsafePointer<UInt8>, _ length: Int) -> UInt64 {
+        let raw = UnsafeRawPointer(p)
+        if length <= 8 { return hash(packed: packed(raw, length), length: length) }
         var h = UInt64(truncatingIfNeeded: length) &* 0x9E37_79B9_7F4A_7C15
         var i = 0
-        let raw = UnsafeRawPointer(p)
         while i + 8 <= length {
             h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
             h ^= h >> 29
@@ -171,6 +173,20 @@ struct RankTable: Sendable {
         }
         if i < length {
             h = (h ^ packed(raw + i, length - i)) &* 0x94D0_49BB_1331_11EB
+        }
+        return h ^ (h >> 32)
+    }
+
+    /// `hash` of a string of at most eight bytes from its `packed` value, which a lookup has
+    /// already loaded to compare keys with.
+    @inline(__always)
+    static func hash(packed key: UInt64, length: Int) -> UInt64 {
+        var h = UInt64(truncatingIfNeeded: length) &* 0x9E37_79B9_7F4A_7C15
+        if length == 8 {
+            h = (h ^ key) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 29
+        } else {
+            h = (h ^ key) &* 0x94D0_49BB_1331_11EB
         }
         return h ^ (h >> 32)
     }
