@@ -93,7 +93,7 @@ public final class Encoding: Sendable {
                 let end = pretokenizer.pieceEnd(t, from: i)
                 // Most pieces are one token: looked up whole here, in the loop; the rest merged.
                 let length = end - i
-                let whole = length == 1 ? table.byteRanks[Int(base[i])] : table.rank(base + i, length)
+                let whole = table.rank(base + i, length)
                 if whole != RankTable.none {
                     emit(whole)
                 } else {
