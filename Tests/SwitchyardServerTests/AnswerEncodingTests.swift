@@ -94,7 +94,7 @@ struct AnswerEncodingTests {
     static func writeOK(_ channel: EmbeddedChannel, _ fields: HTTPFields) throws {
         var head = HTTPResponse(status: .ok)
         head.headerFields = fields
-        try channel.writeOutbound(HTTPResponsePart.head(head))
+        try channel.writeOutbound(AnswerPart.head(head))
     }
 
     /// The buffers written to `channel` so far, one by one.
@@ -115,10 +115,10 @@ struct AnswerEncodingTests {
     func chunkedStream() throws {
         let channel = try Self.codec(.POST)
         try Self.writeOK(channel, [.contentType: "text/event-stream"])
-        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "data: 1\n\n")))
-        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer()))
-        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: String(repeating: "x", count: 300))))
-        try channel.writeOutbound(HTTPResponsePart.end([HTTPField.Name("x-checksum")!: "abc"]))
+        try channel.writeOutbound(AnswerPart.body(ByteBuffer(string: "data: 1\n\n")))
+        try channel.writeOutbound(AnswerPart.body(ByteBuffer()))
+        try channel.writeOutbound(AnswerPart.body(ByteBuffer(string: String(repeating: "x", count: 300))))
+        try channel.writeOutbound(AnswerPart.end([HTTPField.Name("x-checksum")!: "abc"]))
         #expect(
             try Self.written(channel)
                 == "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
@@ -129,9 +129,9 @@ struct AnswerEncodingTests {
         try channel.writeInbound(HTTPServerRequestPart.end(nil))
         var whole = HTTPResponse(status: HTTPResponse.Status(code: 503))
         whole.headerFields[.contentLength] = "2"
-        try channel.writeOutbound(HTTPResponsePart.head(whole))
-        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "no")))
-        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeOutbound(AnswerPart.head(whole))
+        try channel.writeOutbound(AnswerPart.body(ByteBuffer(string: "no")))
+        try channel.writeOutbound(AnswerPart.end(nil))
         #expect(try Self.written(channel) == "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\nno")
     }
 
@@ -144,7 +144,7 @@ struct AnswerEncodingTests {
         _ = try Self.written(channel)
         let body = ByteBuffer(string: String(repeating: "y", count: HTTP1ServerCodec.copiedChunkLimit))
         let written = channel.eventLoop.makePromise(of: Void.self)
-        channel.write(HTTPResponsePart.body(body), promise: written)
+        channel.write(AnswerPart.body(body), promise: written)
         channel.flush()
         let parts = try Self.parts(channel)
         #expect(parts.map { String(buffer: $0) } == ["400\r\n", String(buffer: body), "\r\n"])
@@ -153,13 +153,13 @@ struct AnswerEncodingTests {
         #expect(parts.count == 3 && address(parts[1]) == address(body))
         try written.futureResult.wait()
         // One byte less is copied into one buffer.
-        try channel.writeOutbound(HTTPResponsePart.body(body.getSlice(at: 0, length: body.readableBytes - 1)!))
+        try channel.writeOutbound(AnswerPart.body(body.getSlice(at: 0, length: body.readableBytes - 1)!))
         #expect(try Self.written(channel) == "3ff\r\n" + String(repeating: "y", count: 1023) + "\r\n")
         // Behind TLS a large chunk is copied too: one buffer, one TLS record.
         let secure = try Self.codec(.POST, secure: true)
         try Self.writeOK(secure, [.contentType: "text/event-stream"])
         _ = try Self.written(secure)
-        try secure.writeOutbound(HTTPResponsePart.body(body))
+        try secure.writeOutbound(AnswerPart.body(body))
         #expect(try Self.parts(secure).map { String(buffer: $0) } == ["400\r\n" + String(buffer: body) + "\r\n"])
     }
 
@@ -168,10 +168,10 @@ struct AnswerEncodingTests {
         let channel = try Self.codec(.HEAD)
         try Self.writeOK(channel, [.contentLength: "5"])
         let refused = channel.eventLoop.makePromise(of: Void.self)
-        channel.write(HTTPResponsePart.body(ByteBuffer(string: "hello")), promise: refused)
+        channel.write(AnswerPart.body(ByteBuffer(string: "hello")), promise: refused)
         channel.flush()
         #expect(throws: AnswerBodyNotAllowed.self) { try refused.futureResult.wait() }
-        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeOutbound(AnswerPart.end(nil))
         #expect(try Self.written(channel) == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
         #expect(channel.isActive)
     }
@@ -179,10 +179,62 @@ struct AnswerEncodingTests {
     @Test("HTTP/1.0 gets an HTTP/1.0 status line; a stream without a length is sent unframed and closes the connection")
     func http10() throws {
         let channel = try Self.codec(.GET, .http1_0)
-        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
-        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "data: 1\n\n")))
-        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeOutbound(AnswerPart.head(HTTPResponse(status: .ok)))
+        try channel.writeOutbound(AnswerPart.body(ByteBuffer(string: "data: 1\n\n")))
+        try channel.writeOutbound(AnswerPart.end(nil))
         #expect(try Self.written(channel) == "HTTP/1.0 200 OK\r\nconnection: close\r\n\r\ndata: 1\n\n")
         #expect(!channel.isActive)
+    }
+
+    /// A head whose field lines are `lines` already, with `status`, a body of `length` bytes when
+    /// known, closing the connection when `closes`.
+    static func encoded(
+        _ lines: String, status: HTTPResponse.Status = .ok, length: Int? = nil, closes: Bool = false
+    ) -> AnswerPart {
+        .encodedHead(EncodedHead(status: status, lines: ByteBuffer(string: lines), length: length, closes: closes))
+    }
+
+    @Test("An encoded head gets its status line, framing and persistence from the codec, as a head of fields does")
+    func encodedHead() throws {
+        let lines = "content-type: text/event-stream\r\nx-request-id: r1\r\n"
+        let stream = try Self.codec(.POST)
+        try stream.writeOutbound(Self.encoded(lines))
+        try stream.writeOutbound(AnswerPart.body(ByteBuffer(string: "data: 1\n\n")))
+        try stream.writeOutbound(AnswerPart.end(nil))
+        #expect(
+            try Self.written(stream)
+                == "HTTP/1.1 200 OK\r\n\(lines)transfer-encoding: chunked\r\n\r\n9\r\ndata: 1\n\n\r\n0\r\n\r\n")
+        #expect(stream.isActive)
+        // A known length frames the body; a status of its own gets its line.
+        let whole = try Self.codec(.POST)
+        try whole.writeOutbound(Self.encoded(lines, status: .serviceUnavailable, length: 2))
+        try whole.writeOutbound(AnswerPart.body(ByteBuffer(string: "no")))
+        try whole.writeOutbound(AnswerPart.end(nil))
+        #expect(
+            try Self.written(whole) == "HTTP/1.1 503 Service Unavailable\r\n\(lines)content-length: 2\r\n\r\nno")
+        // A head that closes the connection says so, and the connection closes after its end.
+        let closing = try Self.codec(.POST)
+        try closing.writeOutbound(Self.encoded(lines, closes: true))
+        try closing.writeOutbound(AnswerPart.end(nil))
+        #expect(
+            try Self.written(closing)
+                == "HTTP/1.1 200 OK\r\n\(lines)transfer-encoding: chunked\r\nconnection: close\r\n\r\n0\r\n\r\n")
+        #expect(!closing.isActive)
+        // HTTP/1.0: unframed, ended by the connection's close.
+        let old = try Self.codec(.POST, .http1_0)
+        try old.writeOutbound(Self.encoded(lines))
+        try old.writeOutbound(AnswerPart.body(ByteBuffer(string: "data: 1\n\n")))
+        try old.writeOutbound(AnswerPart.end(nil))
+        #expect(try Self.written(old) == "HTTP/1.0 200 OK\r\n\(lines)connection: close\r\n\r\ndata: 1\n\n")
+        #expect(!old.isActive)
+        // To HEAD: the head only, its length kept; a body part is refused.
+        let head = try Self.codec(.HEAD)
+        try head.writeOutbound(Self.encoded(lines, length: 5))
+        let refused = head.eventLoop.makePromise(of: Void.self)
+        head.write(AnswerPart.body(ByteBuffer(string: "hello")), promise: refused)
+        head.flush()
+        #expect(throws: AnswerBodyNotAllowed.self) { try refused.futureResult.wait() }
+        try head.writeOutbound(AnswerPart.end(nil))
+        #expect(try Self.written(head) == "HTTP/1.1 200 OK\r\n\(lines)content-length: 5\r\n\r\n")
     }
 }

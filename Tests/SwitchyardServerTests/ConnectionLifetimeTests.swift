@@ -80,9 +80,9 @@ struct ConnectionLifetimeTests {
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         channel.embeddedEventLoop.advanceTime(by: .seconds(5))
         #expect(channel.isActive, "a request read whole waits for its answer, past the idle timeout")
-        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeOutbound(AnswerPart.head(HTTPResponse(status: .ok)))
         #expect(channel.isActive)
-        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeOutbound(AnswerPart.end(nil))
         #expect(!channel.isActive)
     }
 
@@ -111,7 +111,7 @@ struct ConnectionLifetimeTests {
         let busy = try Self.guarded()
         try busy.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
         try busy.writeInbound(HTTPServerRequestPart.end(nil))
-        try busy.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try busy.writeOutbound(AnswerPart.head(HTTPResponse(status: .ok)))
         _ = try busy.readOutbound(as: ByteBuffer.self)
         busy.pipeline.fireErrorCaught(HTTPParserError.invalidVersion)
         #expect(try busy.readOutbound(as: ByteBuffer.self) == nil, "an open answer is not interleaved")

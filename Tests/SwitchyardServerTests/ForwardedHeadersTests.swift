@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOCore
 import NIOEmbedded
 import Testing
 
@@ -38,24 +39,77 @@ struct ForwardedHeadersTests {
             ])
     }
 
-    @Test("An answer's own fields are appended when absent and replace every occurrence when present")
-    func answerFields() {
-        var fields: HTTPFields = [.contentType: "application/json"]
+    @Test("A whole answer's own fields replace every occurrence of their names; its length and persistence are set")
+    func answerFields() throws {
+        var fields: HTTPFields = [.contentType: "application/json", .contentLength: "99"]
         fields.append(HTTPField(name: .anthropicRequestID, value: "up-1"))
         fields.append(HTTPField(name: .anthropicRequestID, value: "up-2"))
-        let writer = ClientAnswerWriter(
-            channel: EmbeddedChannel(), closesConnection: true, requestID: "req_1", anthropic: true)
-        let head = writer.head(.ok, fields)
-        let names = head.headerFields.map(\.name.canonicalName)
+        fields.append(HTTPField(name: .transferEncoding, value: "gzip"))
+        fields.append(HTTPField(name: HTTPField.Name("x-kept")!, value: "1"))
+        let channel = try AnswerEncodingTests.codec(.POST)
+        ClientAnswerWriter(channel: channel, closesConnection: true, requestID: "req_1", anthropic: true)
+            .whole(.ok, fields, body: ByteBuffer(string: "{}"))
+        let answer = try AnswerEncodingTests.written(channel)
+        let names = answer.split(separator: "\r\n").dropFirst().map { $0.split(separator: ":").first ?? "" }
         #expect(
-            names == ["content-type", "request-id", "x-request-id", "date", "server", "connection"],
-            "\(names)")
-        #expect(head.headerFields[values: .anthropicRequestID] == ["req_1"])
-        #expect(head.headerFields[.requestID] == "req_1" && head.headerFields[.connection] == "close")
+            names == [
+                "Content-Type", "x-kept", "x-request-id", "request-id", "Date", "Server", "content-length",
+                "connection", "{}",
+            ], "\(answer)")
+        #expect(
+            answer.contains("\r\nrequest-id: req_1\r\n") && !answer.contains("up-")
+                && answer.hasSuffix("\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}"))
+        #expect(!channel.isActive)
+        // A `connection: close` among the fields closes the connection too; without one it persists.
+        for closing in [true, false] {
+            let persistent = try AnswerEncodingTests.codec(.POST)
+            let fields: HTTPFields = closing ? [.connection: "close"] : [:]
+            ClientAnswerWriter(channel: persistent, closesConnection: false, requestID: "req_2", anthropic: false)
+                .whole(.ok, fields, body: ByteBuffer())
+            let written = try AnswerEncodingTests.written(persistent)
+            #expect(written.contains("connection: close") == closing && persistent.isActive != closing, "\(written)")
+        }
         var put: HTTPFields = [:]
         put.put(.server, "a")
         put.put(.server, "b")
         #expect(put[values: .server] == ["b"])
+    }
+
+    @Test("A stream's head is written as lines: its type, no caching, the upstream's kept headers, the gateway's own")
+    func streamHead() throws {
+        let channel = try AnswerEncodingTests.codec(.POST)
+        let upstream: [(name: String, value: String)] = [
+            ("Server", "nginx"), ("Date", "x"), ("Content-Type", "text/plain"), ("OpenAI-Processing-Ms", "12"),
+            ("X-RateLimit-Remaining-Requests", "99"), ("bad name", "dropped"), ("Transfer-Encoding", "chunked"),
+        ]
+        let writer = ClientAnswerWriter(channel: channel, closesConnection: false, requestID: "req_1", anthropic: true)
+        writer.startStream(
+            contentType: "text/event-stream", forwarding: upstream,
+            own: [(HTTPField.Name("x-ratelimit-remaining-requests")!, "7")])
+        channel.flush()
+        let head = try AnswerEncodingTests.written(channel)
+        let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
+        #expect(
+            lines.map { $0.split(separator: ":").first.map(String.init) ?? "" } == [
+                "HTTP/1.1 200 OK", "Content-Type", "Cache-Control", "openai-processing-ms",
+                "x-ratelimit-remaining-requests", "x-request-id", "request-id", "Date", "Server", "transfer-encoding",
+                "", "",
+            ], "\(head)")
+        #expect(
+            head.contains(
+                "\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nopenai-processing-ms: 12\r\n")
+                && head.contains(
+                    "\r\nx-ratelimit-remaining-requests: 7\r\nx-request-id: req_1\r\nrequest-id: req_1\r\n")
+        )
+        // A request whose body was left unread: the connection closes after the stream.
+        let closing = try AnswerEncodingTests.codec(.POST)
+        ClientAnswerWriter(channel: closing, closesConnection: true, requestID: "req_2", anthropic: false)
+            .startStream(contentType: "text/event-stream", forwarding: [], own: [])
+        closing.flush()
+        let closed = try AnswerEncodingTests.written(closing)
+        #expect(
+            closed.contains("\r\nx-request-id: req_2\r\n") && !closed.contains("\r\nrequest-id:")
+                && closed.hasSuffix("\r\nconnection: close\r\n\r\n"))
     }
 
     @Test("A lookup finds a name among others of its length and in any spelling, and only that name")

@@ -71,16 +71,8 @@ extension ByteBuffer {
     /// framing and `connection` headers applied, the blank line. `HTTPFields` holds only legal
     /// names and values, so none can break a line.
     mutating func writeAnswerHead(_ head: AnswerHead) {
-        let status = head.response.status
-        // A status made from a bare code has no phrase: the standard one is written, as NIO does.
-        let phrase =
-            status.reasonPhrase.isEmpty ? HTTPResponseStatus(statusCode: status.code).reasonPhrase : status.reasonPhrase
         let (fields, framing, connection) = (head.response.headerFields, head.framing, head.connection)
-        let startLine =
-            status.code == 200 && phrase == "OK"
-            ? (head.http10 ? Self.ok10 : Self.ok11)
-            : [head.http10 ? "HTTP/1.0" : "HTTP/1.1", " ", String(status.code), " ", phrase]
-        writeHead(startLine: startLine) { line in
+        writeHead(startLine: Self.statusLine(head.response.status, http10: head.http10)) { line in
             // The fields written as they are, then the ones the framing and the connection set.
             for field in fields {
                 let kept =
@@ -95,6 +87,35 @@ extension ByteBuffer {
             if framing.addsChunked { line("transfer-encoding", "chunked") }
             if let connection { line("connection", connection) }
         }
+    }
+
+    /// Writes an answer head whose field lines are written already: the status line, the lines,
+    /// then the `content-length`, `transfer-encoding` and `connection` headers as `framing` and
+    /// the connection's persistence (`connection`) settle them, and the blank line.
+    mutating func writeAnswerHead(
+        _ head: EncodedHead, connection: String?, framing: AnswerFraming, http10: Bool
+    ) {
+        reserveCapacity(minimumWritableBytes: head.lines.readableBytes + 128)
+        for piece in Self.statusLine(head.status, http10: http10) { writeString(piece) }
+        writeStaticString("\r\n")
+        writeImmutableBuffer(head.lines)
+        let length = head.length.flatMap { framing.dropsLength ? nil : String($0) }
+        writeFieldLines { line in
+            if let length { line("content-length", length) }
+            if framing.addsChunked { line("transfer-encoding", "chunked") }
+            if let connection { line("connection", connection) }
+        }
+        writeStaticString("\r\n")
+    }
+
+    /// The pieces of `status`'s line (`http10`: HTTP/1.0). A status made from a bare code has no
+    /// phrase: the standard one is written, as NIO does.
+    private static func statusLine(_ status: HTTPResponse.Status, http10: Bool) -> [String] {
+        let phrase =
+            status.reasonPhrase.isEmpty ? HTTPResponseStatus(statusCode: status.code).reasonPhrase : status.reasonPhrase
+        return status.code == 200 && phrase == "OK"
+            ? (http10 ? ok10 : ok11)
+            : [http10 ? "HTTP/1.0" : "HTTP/1.1", " ", String(status.code), " ", phrase]
     }
 
     /// The status lines of nearly every answer, made once.

@@ -1,6 +1,5 @@
 import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
 
 /// Writes one answer straight to the client's channel, from the request's task on that channel's
 /// event loop. A whole answer goes out as head, body and end in one flush. A stream's head and
@@ -18,35 +17,78 @@ struct ClientAnswerWriter: Sendable {
     /// Whether the answer is to an Anthropic client.
     let anthropic: Bool
 
-    /// The head of an answer with `status` and `headers`, with the fields every answer carries.
-    /// The fields are taken, not copied: they are completed in place.
-    func head(_ status: HTTPResponse.Status, _ headers: consuming HTTPFields) -> HTTPResponse {
-        headers.put(.requestID, requestID)
-        if anthropic { headers.put(.anthropicRequestID, requestID) }
-        headers.put(.date, HTTPDate.now)
-        headers.put(.server, "switchyard")
-        if closesConnection { headers.put(.connection, "close") }
-        return HTTPResponse(status: status, headerFields: headers)
+    /// Hands `field` the fields every answer carries: the request id, the `date` and the server.
+    private func ownFields(date: String, _ field: (HTTPField.Name, String) -> Void) {
+        field(.requestID, requestID)
+        if anthropic { field(.anthropicRequestID, requestID) }
+        field(.date, date)
+        field(.server, "switchyard")
     }
 
-    /// Writes a whole answer: head, body and end in one flush.
-    func whole(_ status: HTTPResponse.Status, _ headers: consuming HTTPFields, body: ByteBuffer) {
-        headers.put(.contentLength, String(body.readableBytes))
-        channel.write(part: HTTPResponsePart.head(head(status, headers)))
-        if body.readableBytes > 0 { channel.write(part: HTTPResponsePart.body(body)) }
-        channel.write(part: HTTPResponsePart.end(nil), flush: true)
+    /// Whether `name` is one of the fields `ownFields` sets, which replace any the answer has.
+    /// Only a name of one of their lengths is compared.
+    private func isOwn(_ name: HTTPField.Name) -> Bool {
+        switch name.canonicalName.utf8.count {
+        case 4: name == .date
+        case 6: name == .server
+        case 10: anthropic && name == .anthropicRequestID
+        case 12: name == .requestID
+        default: false
+        }
     }
 
-    /// Starts a streamed answer: its head is written, not flushed.
-    func startStream(_ headers: consuming HTTPFields) {
-        channel.write(part: HTTPResponsePart.head(head(.ok, headers)))
+    /// Writes a whole answer: head, body and end in one flush. The head's fields are `headers`,
+    /// those every answer carries (in place of any of their names) and the body's length, written
+    /// as bytes here; a `connection: close` among them closes the connection after the answer.
+    func whole(_ status: HTTPResponse.Status, _ headers: HTTPFields, body: ByteBuffer) {
+        let date = HTTPDate.now
+        var closes = closesConnection
+        var lines = channel.allocator.buffer(capacity: 0)
+        lines.writeFieldLines { line in
+            for field in headers {
+                switch FramingHeader(field.name) {
+                case .connection: closes = closes || field.value == "close"
+                case .contentLength, .transferEncoding: break
+                case nil: if !isOwn(field.name) { line(field.name.rawName, field.value) }
+                }
+            }
+            ownFields(date: date) { name, value in line(name.rawName, value) }
+        }
+        let head = EncodedHead(status: status, lines: lines, length: body.readableBytes, closes: closes)
+        channel.write(part: AnswerPart.encodedHead(head))
+        if body.readableBytes > 0 { channel.write(part: AnswerPart.body(body)) }
+        channel.write(part: AnswerPart.end(nil), flush: true)
+    }
+
+    /// Starts a streamed answer of `contentType`, not to be cached, carrying the upstream's
+    /// headers worth forwarding (`ForwardedHeaders`) and the gateway's own (`own`, which replace
+    /// upstream headers of their names): its head is written, not flushed. The fields are written
+    /// as bytes here, with no `HTTPFields` built for them.
+    func startStream(
+        contentType: String, forwarding upstream: [(name: String, value: String)],
+        own: [(name: HTTPField.Name, value: String)]
+    ) {
+        // Gathered first: the lines are handed out twice, to be measured and then written.
+        var kept: [HTTPField] = []
+        ForwardedHeaders.forEachKept(upstream, own: own) { kept.append($0) }
+        let date = HTTPDate.now
+        var lines = channel.allocator.buffer(capacity: 0)
+        lines.writeFieldLines { line in
+            line(HTTPField.Name.contentType.rawName, contentType)
+            line(HTTPField.Name.cacheControl.rawName, "no-cache")
+            for field in kept { line(field.name.rawName, field.value) }
+            for (name, value) in own { line(name.rawName, value) }
+            ownFields(date: date) { name, value in line(name.rawName, value) }
+        }
+        let head = EncodedHead(status: .ok, lines: lines, length: nil, closes: closesConnection)
+        channel.write(part: AnswerPart.encodedHead(head))
     }
 
     /// Writes one chunk of a stream, flushed once the task waits; throws when the client is gone.
     func chunk(_ buffer: ByteBuffer) async throws {
         guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
         guard channel.isWritable else { return try await send(.body(buffer)) }
-        channel.write(part: HTTPResponsePart.body(buffer))
+        channel.write(part: AnswerPart.body(buffer))
         flushSoon()
     }
 
@@ -63,7 +105,7 @@ struct ClientAnswerWriter: Sendable {
     }
 
     /// Writes and flushes `part`; waits for it to leave only while the client is not reading.
-    private func send(_ part: HTTPResponsePart) async throws {
+    private func send(_ part: AnswerPart) async throws {
         guard !channel.isWritable else { return channel.write(part: part, flush: true) }
         let written = channel.eventLoop.makePromise(of: Void.self)
         channel.write(part: part, flush: true, promise: written)

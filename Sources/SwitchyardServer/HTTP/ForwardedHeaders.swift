@@ -36,12 +36,21 @@ enum ForwardedHeaders {
         // it copies the fields again.
         fields.reserveCapacity(upstream.count + own.count + 8)
         fields.append(HTTPField(name: .contentType, value: contentType))
+        forEachKept(upstream, own: own) { fields.append($0) }
+        for (name, value) in own { fields.append(HTTPField(name: name, value: value)) }
+        return fields
+    }
+
+    /// Hands `keep` each upstream header worth keeping, as a field: not one of `dropped`, not
+    /// replaced by one of `own`, its name lowercased and a valid field name.
+    static func forEachKept(
+        _ upstream: [(name: String, value: String)], own: [(name: HTTPField.Name, value: String)],
+        _ keep: (HTTPField) -> Void
+    ) {
         for header in upstream
         where !isDropped(header.name) && !own.contains(where: { header.name.isHeaderName($0.name.canonicalName) }) {
             guard let field = HTTPField.Name(header.name.lowercased()) else { continue }
-            fields.append(HTTPField(name: field, value: header.value))
+            keep(HTTPField(name: field, value: header.value))
         }
-        for (name, value) in own { fields.append(HTTPField(name: name, value: value)) }
-        return fields
     }
 }

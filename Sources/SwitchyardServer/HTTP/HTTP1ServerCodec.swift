@@ -27,7 +27,7 @@ import SwitchyardCore
 final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = ClientRequestPart
-    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundIn = AnswerPart
     typealias OutboundOut = ByteBuffer
 
     private let secure: Bool
@@ -132,24 +132,27 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             // An interim answer (`100 Continue`) comes before the real one; HTTP/1.0 has none.
             // The status is parsed from the head's fields at each read: read once.
             let code = response.status.code
-            let interim = code < 200
-            if interim, request.http10 {
-                promise?.succeed(())
-                return
+            let (persistence, framing): (String?, AnswerFraming)
+            if code < 200 {
+                if request.http10 {
+                    promise?.succeed(())
+                    return
+                }
+                (persistence, framing) = (
+                    nil, AnswerFraming(status: code, hasLength: hasLength, method: request.method, http10: false)
+                )
+            } else {
+                (persistence, framing) = open(status: code, hasLength: hasLength, closes: connection == "close")
             }
-            var persistence: String?
-            if !interim {
-                answerOpen = true
-                closeAfterEnd = !request.keepAlive || (request.http10 && !hasLength) || connection == "close"
-                // HTTP/1.1 persists unless told; HTTP/1.0 closes unless told.
-                persistence = closeAfterEnd ? "close" : request.http10 ? "keep-alive" : nil
-            }
-            let framing = AnswerFraming(
-                status: code, hasLength: hasLength, method: request.method, http10: request.http10)
-            if !interim { self.framing = framing }
             let head = AnswerHead(response: response, connection: persistence, framing: framing, http10: request.http10)
             var bytes = context.channel.allocator.buffer(capacity: 0)
             bytes.writeAnswerHead(head)
+            context.write(wrapOutboundOut(bytes), promise: promise)
+        case .encodedHead(let head):
+            let (persistence, framing) = open(
+                status: head.status.code, hasLength: head.length != nil, closes: head.closes)
+            var bytes = context.channel.allocator.buffer(capacity: 0)
+            bytes.writeAnswerHead(head, connection: persistence, framing: framing, http10: current.http10)
             context.write(wrapOutboundOut(bytes), promise: promise)
         case .body(let body):
             if framing.bodiless {
@@ -164,6 +167,19 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             answerOpen = false
             connectionGuard.answered(context: context) { writeEnd(trailers, context: context, promise: promise) }
         }
+    }
+
+    /// Opens the final answer to the current request, with `status` and a `content-length` or
+    /// not, that closes the connection when `closes`: settles whether the connection closes once
+    /// the answer is written and how its body is framed. Returns the `connection` value its head
+    /// gets (nil for none) and the framing.
+    private func open(status: Int, hasLength: Bool, closes: Bool) -> (String?, AnswerFraming) {
+        let request = current
+        answerOpen = true
+        closeAfterEnd = !request.keepAlive || (request.http10 && !hasLength) || closes
+        framing = AnswerFraming(status: status, hasLength: hasLength, method: request.method, http10: request.http10)
+        // HTTP/1.1 persists unless told; HTTP/1.0 closes unless told.
+        return (closeAfterEnd ? "close" : request.http10 ? "keep-alive" : nil, framing)
     }
 
     /// Writes one chunk of a chunked body: a small one copied behind its size line in one buffer,

@@ -10,8 +10,24 @@ extension ByteBuffer {
     mutating func writeHead(
         startLine: [String], fields: (_ line: (_ name: String, _ value: String) -> Void) -> Void
     ) {
-        var length = 2 + 2
-        for piece in startLine { length += piece.utf8.count }
+        writeLines(startLine: startLine, fields: fields)
+    }
+
+    /// Writes only the `name: value` lines `fields` hands to the function it is given, measured
+    /// and copied once like `writeHead`'s: an answer head's fields written before its status line
+    /// is known.
+    mutating func writeFieldLines(_ fields: (_ line: (_ name: String, _ value: String) -> Void) -> Void) {
+        writeLines(startLine: nil, fields: fields)
+    }
+
+    /// Writes `startLine` and its line end when there is one, the fields' lines, and then the
+    /// blank line that ends a head, or none without a start line.
+    private mutating func writeLines(
+        startLine: [String]?, fields: (_ line: (_ name: String, _ value: String) -> Void) -> Void
+    ) {
+        let whole = startLine != nil
+        var length = whole ? 2 + 2 : 0
+        for piece in startLine ?? [] { length += piece.utf8.count }
         fields { name, value in length += name.utf8.count + 2 + value.utf8.count + 2 }
         writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
             var at = 0
@@ -29,15 +45,17 @@ extension ByteBuffer {
                         count += 1
                     }
             }
-            for piece in startLine { put(piece) }
-            put("\r\n")
+            if let startLine {
+                for piece in startLine { put(piece) }
+                put("\r\n")
+            }
             fields { name, value in
                 put(name)
                 put(": ")
                 put(value)
                 put("\r\n")
             }
-            put("\r\n")
+            if whole { put("\r\n") }
             return at
         }
     }

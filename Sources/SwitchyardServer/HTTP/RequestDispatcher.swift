@@ -1,6 +1,5 @@
 import HTTPTypes
 import NIOCore
-import NIOHTTPTypes
 
 /// The last handler on a client connection: collects each request's head and body (up to the body
 /// limit; beyond it only counts, so the lifecycle can answer 413; a client that expects it is told
@@ -14,8 +13,8 @@ import NIOHTTPTypes
 /// for an answer nobody will read (and paying for its tokens).
 final class RequestDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ClientRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias OutboundIn = AnswerPart
+    typealias OutboundOut = AnswerPart
 
     /// What arrived while a request was being answered, to be handled in order after it.
     private enum Queued {
@@ -72,7 +71,7 @@ final class RequestDispatcher: ChannelDuplexHandler, RemovableChannelHandler {
             head = (request, refusal)
             if request.headerFields.value(of: .expect)?.lowercased() == "100-continue" {
                 // The client waits for this before it sends the body (curl does for large bodies).
-                context.writeAndFlush(NIOAny(HTTPResponsePart.head(HTTPResponse(status: .continue))), promise: nil)
+                context.writeAndFlush(NIOAny(AnswerPart.head(HTTPResponse(status: .continue))), promise: nil)
             }
             body = ByteBuffer()
             received = 0

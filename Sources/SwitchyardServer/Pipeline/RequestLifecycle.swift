@@ -379,9 +379,9 @@ struct RequestLifecycle: Sendable {
 
     /// Writes a stream's head. Not async, so no frame of the stream's task keeps the fields.
     private func startStream(_ context: RequestContext, _ upstream: Dispatched) {
-        var headers = answerHeaders(context, upstream, contentType: "text/event-stream")
-        headers.put(.cacheControl, "no-cache")
-        context.writer.startStream(headers)
+        context.writer.startStream(
+            contentType: "text/event-stream", forwarding: upstream.response.headers,
+            own: context.accounting?.headers ?? [])
     }
 
     /// Relay of a whole answer: read, converted and kept. Not inlined, like `relayStream`: an
