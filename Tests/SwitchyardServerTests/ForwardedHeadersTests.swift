@@ -1,6 +1,7 @@
 import HTTPTypes
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import Testing
 
 @testable import SwitchyardServer
@@ -15,7 +16,8 @@ struct ForwardedHeadersTests {
             ("Set-Cookie", "a=b"), ("Alt-Svc", "h3"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
             ("x-ratelimit-remaining-requests", "99"), ("OpenAI-Processing-Ms", "12"), ("bad name", "dropped"),
         ]
-        let fields = ForwardedHeaders.response(from: upstream, contentType: "application/json", adding: [])
+        let fields = ForwardedHeaders.response(
+            from: HTTPHeaders(upstream), contentType: "application/json", adding: [])
         #expect(
             fields.map(\.name.canonicalName) == [
                 "content-type", "x-ratelimit-remaining-requests", "openai-processing-ms",
@@ -30,7 +32,7 @@ struct ForwardedHeadersTests {
             ("X-RateLimit-Remaining-Requests", "99"), ("openai-processing-ms", "12"), ("Date", "x"),
         ]
         let fields = ForwardedHeaders.response(
-            from: upstream, contentType: "text/event-stream",
+            from: HTTPHeaders(upstream), contentType: "text/event-stream",
             adding: [(HTTPField.Name("x-ratelimit-remaining-requests")!, "7"), (.retryAfter, "1")])
         #expect(
             fields.map { "\($0.name.canonicalName)=\($0.value)" } == [
@@ -84,7 +86,7 @@ struct ForwardedHeadersTests {
         ]
         let writer = ClientAnswerWriter(channel: channel, closesConnection: false, requestID: "req_1", anthropic: true)
         writer.startStream(
-            contentType: "text/event-stream", forwarding: upstream,
+            contentType: "text/event-stream", forwarding: HTTPHeaders(upstream),
             own: [(HTTPField.Name("x-ratelimit-remaining-requests")!, "7")])
         channel.flush()
         let head = try AnswerEncodingTests.written(channel)
@@ -104,7 +106,7 @@ struct ForwardedHeadersTests {
         // A request whose body was left unread: the connection closes after the stream.
         let closing = try AnswerEncodingTests.codec(.POST)
         ClientAnswerWriter(channel: closing, closesConnection: true, requestID: "req_2", anthropic: false)
-            .startStream(contentType: "text/event-stream", forwarding: [], own: [])
+            .startStream(contentType: "text/event-stream", forwarding: [:], own: [])
         closing.flush()
         let closed = try AnswerEncodingTests.written(closing)
         #expect(

@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 
 /// Writes one answer straight to the client's channel, from the request's task on that channel's
 /// event loop. A whole answer goes out as head, body and end in one flush. A stream's head and
@@ -65,7 +66,7 @@ struct ClientAnswerWriter: Sendable {
     /// upstream headers of their names): its head is written, not flushed. The fields are written
     /// as bytes here, with no `HTTPFields` built for them.
     func startStream(
-        contentType: String, forwarding upstream: [(name: String, value: String)],
+        contentType: String, forwarding upstream: HTTPHeaders,
         own: [(name: HTTPField.Name, value: String)]
     ) {
         // Gathered first: the lines are handed out twice, to be measured and then written.

@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOHTTP1
 
 /// Which upstream response headers reach the client.
 enum ForwardedHeaders {
@@ -28,7 +29,7 @@ enum ForwardedHeaders {
     /// the budgets' rate-limit headers), which replace upstream headers of the same name. Built in
     /// one pass: setting a field searches the fields for its name.
     static func response(
-        from upstream: [(name: String, value: String)] = [], contentType: String,
+        from upstream: HTTPHeaders = [:], contentType: String,
         adding own: [(name: HTTPField.Name, value: String)]
     ) -> HTTPFields {
         var fields = HTTPFields()
@@ -44,7 +45,7 @@ enum ForwardedHeaders {
     /// Hands `keep` each upstream header worth keeping, as a field: not one of `dropped`, not
     /// replaced by one of `own`, its name lowercased and a valid field name.
     static func forEachKept(
-        _ upstream: [(name: String, value: String)], own: [(name: HTTPField.Name, value: String)],
+        _ upstream: HTTPHeaders, own: [(name: HTTPField.Name, value: String)],
         _ keep: (HTTPField) -> Void
     ) {
         for header in upstream

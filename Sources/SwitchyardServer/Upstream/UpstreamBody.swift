@@ -35,7 +35,7 @@ extension UpstreamResponse {
     /// The answer with `head`'s status and headers and `body`.
     init(_ head: HTTPResponseHead, body: some AsyncSequence<ByteBuffer, any Error> & Sendable) {
         self.init(
-            status: Int(head.status.code), headers: head.headers.map { (name: $0.name, value: $0.value) }, body: body)
+            status: Int(head.status.code), headers: head.headers, body: body)
     }
 }
 

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 import SwitchyardCore
 
 /// Sends adapter-built requests to providers. The one place upstream I/O happens, behind a
@@ -16,15 +17,15 @@ public protocol UpstreamTransport: Sendable {
 public struct UpstreamResponse: Sendable {
     /// HTTP status code.
     public var status: Int
-    /// Response headers.
-    public var headers: [(name: String, value: String)]
+    /// Response headers, as the response decoder read them.
+    public var headers: HTTPHeaders
     /// The body, chunk by chunk as it arrives; iterating applies backpressure to the upstream.
     public var body: any AsyncSequence<ByteBuffer, any Error> & Sendable
 
     /// Creates a response.
     public init(
         status: Int,
-        headers: [(name: String, value: String)],
+        headers: HTTPHeaders,
         body: any AsyncSequence<ByteBuffer, any Error> & Sendable
     ) {
         self.status = status
@@ -34,7 +35,7 @@ public struct UpstreamResponse: Sendable {
 
     /// The first header named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name }?.value
+        headers.first(name: name)
     }
 
     /// Reads the whole body, up to `limit` bytes.
