@@ -83,6 +83,7 @@ struct ForwardedHeadersTests {
         let upstream: [(name: String, value: String)] = [
             ("Server", "nginx"), ("Date", "x"), ("Content-Type", "text/plain"), ("OpenAI-Processing-Ms", "12"),
             ("X-RateLimit-Remaining-Requests", "99"), ("bad name", "dropped"), ("Transfer-Encoding", "chunked"),
+            ("Cache-Control", "no-cache, must-revalidate"), ("request-id", "req_upstream"),
         ]
         let writer = ClientAnswerWriter(channel: channel, closesConnection: false, requestID: "req_1", anthropic: true)
         writer.startStream(

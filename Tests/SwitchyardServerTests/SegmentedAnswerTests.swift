@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Synchronization
 import Testing
 
@@ -48,6 +49,24 @@ struct SegmentedAnswerTests {
     struct Outcome: Sendable {
         var body: String
         var lag: Duration
+        /// What is wrong with the headers the client got (`headerProblems`).
+        var headerProblems: [String]
+    }
+
+    /// What is wrong with the headers of the answer to the request with `x-request-id: id`, whose
+    /// upstream sent `SegmentingUpstream.realHeaders`: its headers worth keeping must arrive once
+    /// with their values, the dropped ones not at all, and the gateway's own (the request id, a
+    /// stream's `cache-control`) in place of the upstream's.
+    static func headerProblems(_ headers: HTTPHeaders, id: String) -> [String] {
+        var wanted = [
+            "openai-processing-ms": ["12"], "request-id": ["req_upstream"], "x-request-id": [id], "set-cookie": [],
+        ]
+        if headers["content-type"].first?.hasPrefix("text/event-stream") == true {
+            wanted["cache-control"] = ["no-cache"]
+        }
+        return wanted.sorted { $0.key < $1.key }.compactMap { name, values in
+            headers[name] == values ? nil : "\(name): \(headers[name]), wanted \(values)"
+        }
     }
 
     /// Runs `body` against a gateway whose four providers are one `SegmentingUpstream`, with the
@@ -71,6 +90,7 @@ struct SegmentedAnswerTests {
                 for exchange in exchanges {
                     let outcome = try await run(exchange, on: gateway, upstream: upstream)
                     #expect(outcome.body.hasPrefix("200 "), "\(exchange.name): \(outcome.body)")
+                    #expect(outcome.headerProblems.isEmpty, "\(exchange.name): \(outcome.headerProblems)")
                     references.append(outcome.body)
                 }
                 upstream.cut(true)
@@ -101,7 +121,9 @@ struct SegmentedAnswerTests {
         let bytes = try await response.body.collect(upTo: 1 << 22)
         let done = ContinuousClock.now
         let text = "\(response.status.code) " + String(buffer: bytes)
-        return Outcome(body: normalized(text), lag: upstream.written(id).map { done - $0 } ?? .zero)
+        return Outcome(
+            body: normalized(text), lag: upstream.written(id).map { done - $0 } ?? .zero,
+            headerProblems: headerProblems(response.headers, id: id))
     }
 
     /// `text` with the values that differ between two answers to the same request (the ids and
@@ -124,6 +146,8 @@ struct SegmentedAnswerTests {
                 slowest = max(slowest, outcome.lag)
                 if outcome.body != references[kind] {
                     failures.append("#\(index) \(exchanges[kind].name): answer differs: \(outcome.body.suffix(300))")
+                } else if !outcome.headerProblems.isEmpty {
+                    failures.append("#\(index) \(exchanges[kind].name): headers: \(outcome.headerProblems)")
                 } else if outcome.lag > lateAfter {
                     failures.append("#\(index) \(exchanges[kind].name): late (\(outcome.lag) after the last byte)")
                 }

@@ -4,7 +4,8 @@ import SwitchyardCore
 import Synchronization
 
 /// A keep-alive HTTP/1.1 upstream that plays every provider (`ProviderAnswers`) and writes each
-/// answer cut the way real servers and networks cut them: the head alone, one event per write
+/// answer, with the headers real providers send besides the framing (`realHeaders`), cut the way
+/// real servers and networks cut them: the head alone, one event per write
 /// back to back, everything after the head in one burst, the end together with the last data or
 /// alone, random pieces down to single bytes, with short random pauses; content-length and
 /// chunked framing both, and now and then `connection: close`. The cuts follow a seeded generator,
@@ -90,7 +91,8 @@ final class SegmentingUpstream: Sendable {
             known ?? ProviderAnswers.Answer(contentType: "application/json", pieces: [#"{"error":"unknown path"}"#])
         let status = known == nil ? "404 Not Found" : "200 OK"
         let pieces = answer.pieces.map { Array($0.utf8) }
-        var head = "HTTP/1.1 \(status)\r\ncontent-type: \(answer.contentType)\r\n"
+        var head = "HTTP/1.1 \(status)\r\ncontent-type: \(answer.contentType)\r\n" + realHeaders
+        if answer.contentType.hasPrefix("text/event-stream") { head += "cache-control: no-cache, must-revalidate\r\n" }
         head += chunked ? "transfer-encoding: chunked\r\n" : "content-length: \(pieces.reduce(0) { $0 + $1.count })\r\n"
         if close { head += "connection: close\r\n" }
         head += "\r\n"
@@ -100,6 +102,12 @@ final class SegmentingUpstream: Sendable {
         if chunked { parts.append(Array("0\r\n\r\n".utf8)) }
         return split(parts, cut: cut, random: &random).map { ByteBuffer(bytes: $0) }
     }
+
+    /// Headers real providers send besides the framing: some the gateway forwards, some it drops
+    /// (its own request id, cookies) or replaces.
+    static let realHeaders =
+        "openai-processing-ms: 12\r\nx-request-id: req_upstream\r\nrequest-id: req_upstream\r\n"
+        + "set-cookie: __cf_bm=abc; path=/; HttpOnly\r\n"
 
     /// Groups or cuts `parts` (the head, the framed body pieces, the terminator) into writes.
     static func split(_ parts: [[UInt8]], cut: Cut, random: inout SplitMix64) -> [[UInt8]] {

@@ -69,9 +69,12 @@ struct ClientAnswerWriter: Sendable {
         contentType: String, forwarding upstream: HTTPHeaders,
         own: [(name: HTTPField.Name, value: String)]
     ) {
-        // Gathered first: the lines are handed out twice, to be measured and then written.
+        // Gathered first: the lines are handed out twice, to be measured and then written. The
+        // stream's `cache-control` and the fields every answer carries replace the upstream's.
         var kept: [HTTPField] = []
-        ForwardedHeaders.forEachKept(upstream, own: own) { kept.append($0) }
+        ForwardedHeaders.forEachKept(upstream, own: own) { field in
+            if field.name != .cacheControl, !isOwn(field.name) { kept.append(field) }
+        }
         let date = HTTPDate.now
         var lines = channel.allocator.buffer(capacity: 0)
         lines.writeFieldLines { line in
