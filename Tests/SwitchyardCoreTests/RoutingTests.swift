@@ -82,8 +82,11 @@ struct RoutingTests {
             ("a*b*b", "ab", false), ("a*b*b", "abb", true), ("*a*a", "aa", true), ("*aa*a", "aa", false),
             ("a**c", "ac", true), ("*", "", true), ("exact", "", false), ("gemini-*", "gemini-", true),
             ("été-*", "été-1", true), ("é*", "e\u{301}", false), ("*-4o", "gpt-4o-4o", true),
+            ("a*bc", "abbc", true), ("*ab*cd", "xabyabzcd", true), ("a*b*c", "abcbd", false),
+            ("a*", "", false), ("**", "", true),
         ])
     func patterns(pattern: String, name: String, matches: Bool) {
         #expect(ModelPattern(pattern).matches(name) == matches)
+        #expect([ModelPattern("none"), ModelPattern(pattern)].anyMatches(name) == matches)
     }
 }

@@ -38,7 +38,7 @@ public struct ModelBudget: Sendable, Equatable {
 
     /// Whether a request for `model` routed to `provider` falls under this budget.
     public func covers(model: String, provider: ProviderID) -> Bool {
-        (models.isEmpty || models.contains { $0.matches(model) }) && (self.provider.map { $0 == provider } ?? true)
+        (models.isEmpty || models.anyMatches(model)) && (self.provider.map { $0 == provider } ?? true)
     }
 }
 

@@ -41,7 +41,7 @@ public struct GatewayKey: Sendable, Equatable {
 
     /// Whether this key may use `model`.
     public func allows(_ model: String) -> Bool {
-        models?.contains { $0.matches(model) } ?? true
+        models?.anyMatches(model) ?? true
     }
 }
 

@@ -45,7 +45,7 @@ public struct SpendBudget: Sendable, Equatable {
     public func state(
         model: String, provider: ProviderID, key: GatewayKey?, user: String?
     ) -> String? {
-        guard models.isEmpty || models.contains(where: { $0.matches(model) }),
+        guard models.isEmpty || models.anyMatches(model),
             self.provider.map({ $0 == provider }) ?? true
         else { return nil }
         let holder: String?
