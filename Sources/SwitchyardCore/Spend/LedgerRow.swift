@@ -55,7 +55,10 @@ public struct LedgerRow: Sendable, Equatable {
 
     /// The UTC day the row belongs to, as days since 1970-01-01: cheaper to group rows by than
     /// `day`.
-    public var dayNumber: Int64 { Self.instant(time).days }
+    public var dayNumber: Int64 { Self.dayNumber(of: time) }
+
+    /// The UTC day of `date` as days since 1970-01-01.
+    public static func dayNumber(of date: Date) -> Int64 { instant(date).days }
 
     /// The UTC day of `date` as `YYYYMMDD`.
     public static func day(of date: Date) -> String {

@@ -11,8 +11,10 @@ import Synchronization
 public final class SpendLedger: Service, Sendable {
     /// What the queue holds.
     private struct Queue {
+        /// The rows waiting to be written.
         var rows: [LedgerRow] = []
-        /// The first rows, being written now: never dropped while the write may still succeed.
+        /// How many rows are being written now, taken out of `rows`: never dropped while the
+        /// write may still succeed, and put back in front if it fails.
         var inFlight = 0
         var stopping = false
         /// Whether this outage's drops were warned about (once per outage, not once per row).
@@ -49,12 +51,14 @@ public final class SpendLedger: Service, Sendable {
 
     /// Queues a row; never blocks. A full queue drops its oldest rows not being written (a
     /// hundredth of it at once, so dropping stays cheap) and counts them.
-    func append(_ row: LedgerRow) {
+    func append(_ row: consuming LedgerRow) {
+        // Moved in, not copied: the row is taken out of the optional inside the lock.
+        var row = Optional(row)
         let (dropped, warn) = queue.withLock { queue -> (Int, Bool) in
-            queue.rows.append(row)
-            guard queue.rows.count > capacity else { return (0, false) }
-            let count = min(max(1, capacity / 100), queue.rows.count - queue.inFlight)
-            queue.rows.removeSubrange(queue.inFlight..<(queue.inFlight + count))
+            if let taken = row.take() { queue.rows.append(taken) }
+            guard queue.rows.count + queue.inFlight > capacity else { return (0, false) }
+            let count = min(max(1, capacity / 100), queue.rows.count)
+            queue.rows.removeSubrange(0..<count)
             defer { queue.warnedDrop = true }
             return (count, !queue.warnedDrop)
         }
@@ -71,7 +75,7 @@ public final class SpendLedger: Service, Sendable {
     var database: (any LedgerDatabase)? { opened.withLock { $0 } }
 
     /// Rows waiting to be written.
-    var pending: Int { queue.withLock { $0.rows.count } }
+    var pending: Int { queue.withLock { $0.rows.count + $0.inFlight } }
 
     /// Rows written so far, and the insert statements that wrote them.
     var writes: (rows: Int, statements: Int) { queue.withLock { $0.written } }
@@ -158,7 +162,10 @@ public final class SpendLedger: Service, Sendable {
     /// `rows` by UTC day, oldest first; a batch within one day (nearly every batch) is passed on
     /// without copying its rows into groups.
     static func byDay(_ rows: [LedgerRow]) -> [(day: Int64, rows: [LedgerRow])] {
-        guard let first = rows.first?.dayNumber, rows.allSatisfy({ $0.dayNumber == first }) else {
+        // Only the rows' times are read: the rows themselves are not copied one by one.
+        guard let first = rows.first.map({ LedgerRow.dayNumber(of: $0.time) }),
+            rows.indices.allSatisfy({ LedgerRow.dayNumber(of: rows[$0].time) == first })
+        else {
             return Dictionary(grouping: rows, by: \.dayNumber).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
         return [(first, rows)]
@@ -172,7 +179,14 @@ public final class SpendLedger: Service, Sendable {
         var failures = 0
         while true {
             let (batch, stopping) = queue.withLock { queue in
-                let batch = Array(queue.rows.prefix(Self.batchSize))
+                // A queue of one batch or less (the usual case) is moved out whole, not copied.
+                var batch: [LedgerRow] = []
+                if queue.rows.count <= Self.batchSize {
+                    swap(&batch, &queue.rows)
+                } else {
+                    batch = Array(queue.rows[..<Self.batchSize])
+                    queue.rows.removeFirst(Self.batchSize)
+                }
                 queue.inFlight = batch.count
                 return (batch, queue.stopping)
             }
@@ -185,7 +199,6 @@ public final class SpendLedger: Service, Sendable {
                     try await tables.insert(rows, day: day)
                 }
                 let left = queue.withLock { queue in
-                    queue.rows.removeFirst(queue.inFlight)
                     queue.written = (queue.written.rows + queue.inFlight, queue.written.statements + days.count)
                     queue.inFlight = 0
                     queue.warnedDrop = false
@@ -195,7 +208,10 @@ public final class SpendLedger: Service, Sendable {
                 failures = 0
                 if !stopping && left < Self.batchSize { return false }
             } catch {
-                queue.withLock { $0.inFlight = 0 }
+                queue.withLock { queue in
+                    queue.rows.insert(contentsOf: batch, at: 0)
+                    queue.inFlight = 0
+                }
                 failures += 1
                 if failures == 1 {
                     logger.warning(
