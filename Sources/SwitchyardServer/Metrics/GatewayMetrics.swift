@@ -19,12 +19,14 @@ public final class GatewayMetrics: Sendable {
     let modelLabels = ModelLabeler(limit: 100)
     let counters: MetricHandles<MetricKey, CoreMetrics.Counter>
     let dollarCounters: MetricHandles<MetricKey, CoreMetrics.FloatingPointCounter>
-    let timers: MetricHandles<MetricKey, CoreMetrics.Timer>
+    /// The duration histograms, exported beside the registry's metrics.
+    let histograms: LatencyHistograms
+    let timers: MetricHandles<MetricKey, LatencyHistogram>
     /// A finished request's series: one cached lookup per request rather than one per series.
     let requestSeries: MetricHandles<RequestSeries.Key, RequestSeries>
     /// The upstream latency and time-to-first-token timers by provider, looked up without
     /// building their dimensions per request.
-    let upstreamLatencies, firstTokenTimes: MetricHandles<String, CoreMetrics.Timer>
+    let upstreamLatencies, firstTokenTimes: MetricHandles<String, LatencyHistogram>
 
     /// What a finished request records to: its count, durations, tokens and cost.
     struct RequestSeries: Sendable {
@@ -44,8 +46,8 @@ public final class GatewayMetrics: Sendable {
         }
 
         let requests: CoreMetrics.Counter
-        let duration: CoreMetrics.Timer
-        let overhead: CoreMetrics.Timer
+        let duration: LatencyHistogram
+        let overhead: LatencyHistogram
         /// The prompt and completion token counters, for requests with usage.
         let tokens: (prompt: CoreMetrics.Counter, completion: CoreMetrics.Counter)?
         /// The cost counter, for requests with a price.
@@ -55,16 +57,17 @@ public final class GatewayMetrics: Sendable {
     /// Creates the metrics on a fresh registry.
     public init() {
         registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
+        let factory = PrometheusMetricsFactory(registry: registry)
         // LLM latencies range from milliseconds (errors, cache hits) to minutes (long generations);
         // the gateway's own overhead is measured in microseconds.
-        factory.defaultDurationHistogramBuckets = [
+        let histograms = LatencyHistograms(buckets: [
             .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
             .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
             .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
             .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
-        ]
+        ])
+        self.histograms = histograms
         let made = factory
         let counters = MetricHandles { (key: MetricKey) in
             CoreMetrics.Counter(label: key.label, dimensions: key.dimensions, factory: made)
@@ -72,9 +75,7 @@ public final class GatewayMetrics: Sendable {
         let dollarCounters = MetricHandles { (key: MetricKey) in
             CoreMetrics.FloatingPointCounter(label: key.label, dimensions: key.dimensions, factory: made)
         }
-        let timers = MetricHandles { (key: MetricKey) in
-            CoreMetrics.Timer(label: key.label, dimensions: key.dimensions, factory: made)
-        }
+        let timers = MetricHandles { (key: MetricKey) in histograms.make(key.label, key.dimensions) }
         (self.counters, self.dollarCounters, self.timers) = (counters, dollarCounters, timers)
         upstreamLatencies = MetricHandles { (provider: String) in
             timers("switchyard_upstream_latency_seconds", [("provider", provider)])
@@ -113,6 +114,7 @@ public final class GatewayMetrics: Sendable {
     public func render() -> [UInt8] {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        histograms.emit(into: &buffer)
         return buffer
     }
 
