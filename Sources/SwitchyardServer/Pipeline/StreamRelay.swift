@@ -70,12 +70,12 @@ struct StreamRelay {
         record: inout RequestRecord, finished: (any ChatStreamTranscoder) async -> Void
     ) async -> Ending {
         var firstBytes = true
-        var iterator = body.makeAsyncIterator()
+        var reader = BodyReader(body)
         while true {
             let wasDelivered = transcoder.delivered
             let chunk: ByteBuffer?
             do {
-                chunk = try await iterator.next(isolation: #isolation)
+                chunk = try await reader.next()
                 if chunk == nil { record.upstreamEnded() }
             } catch {
                 record.upstreamEnded()
