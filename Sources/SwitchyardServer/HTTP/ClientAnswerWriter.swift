@@ -113,7 +113,7 @@ struct ClientAnswerWriter: Sendable {
         guard !channel.isWritable else { return channel.write(part: part, flush: true) }
         let written = channel.eventLoop.makePromise(of: Void.self)
         channel.write(part: part, flush: true, promise: written)
-        try await written.futureResult.get()
+        try await written.futureResult.value()
     }
 }
 

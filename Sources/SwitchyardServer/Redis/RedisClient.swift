@@ -77,7 +77,7 @@ public final class RedisClient: Sendable {
         channel.writeAndFlush((arguments: arguments, promise: promise), promise: nil)
         let value: RESPValue
         do {
-            value = try await promise.futureResult.get()
+            value = try await promise.futureResult.value()
             timer.cancel()
         } catch {
             timer.cancel()
@@ -121,7 +121,7 @@ public final class RedisClient: Sendable {
         case .refuse: throw RedisError.unavailable("backing off after connection failures")
         case .wait(let future):
             do {
-                let channel = try await future.get()
+                let channel = try await future.value()
                 slot.state.withLock { state in
                     if case .connecting = state { state = .connected(channel) }
                 }

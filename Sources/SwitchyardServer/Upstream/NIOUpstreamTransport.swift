@@ -105,7 +105,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         let response: UpstreamResponse
         do {
             response = try await withTaskCancellationHandler {
-                try await future.get()
+                try await future.value()
             } onCancel: {
                 connection.close()
             }
