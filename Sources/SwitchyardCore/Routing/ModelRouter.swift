@@ -99,8 +99,7 @@ public struct ModelRouter: Sendable {
     /// The route for `model` and the model name its deployments default to (the part after a
     /// `provider/` prefix, else the name itself).
     func choose(_ model: String) -> (Route, String) {
-        // `first(where:)` borrows the routes it passes over instead of copying each.
-        if let route = routes.first(where: { $0.origin == .config && $0.matches(model) }) { return (route, model) }
+        if let index = firstRoute(.config, matching: model) { return (routes[index], model) }
         if let slash = model.utf8.firstIndex(of: UInt8(ascii: "/")) {
             let prefix = ProviderID(rawValue: String(model[..<slash]))
             let rest = String(model[model.utf8.index(after: slash)...])
@@ -108,7 +107,13 @@ public struct ModelRouter: Sendable {
                 return (Route(patterns: [], provider: prefix, origin: .config), rest)
             }
         }
-        if let route = routes.first(where: { $0.origin == .builtin && $0.matches(model) }) { return (route, model) }
+        if let index = firstRoute(.builtin, matching: model) { return (routes[index], model) }
         return (Route(patterns: [], provider: defaultProvider, origin: .builtin), model)
+    }
+
+    /// The position of the first route of `origin` with a pattern matching `model`. The routes are
+    /// read in place by index: iterating them would copy each one passed over.
+    private func firstRoute(_ origin: Route.Origin, matching model: String) -> Int? {
+        routes.indices.first { routes[$0].origin == origin && routes[$0].patterns.anyMatches(model) }
     }
 }

@@ -51,9 +51,6 @@ public struct Route: Sendable, Equatable {
         self.origin = origin
     }
 
-    /// Whether `model` matches one of the patterns.
-    func matches(_ model: String) -> Bool { patterns.anyMatches(model) }
-
     /// The contract's default table, in order. Gemini's list comes first because it names
     /// `text-embedding-004`, which OpenAI's `text-embedding-*` would otherwise take.
     public static let builtinTable: [Route] = [
