@@ -68,12 +68,11 @@ public final class GatewayMetrics: Sendable {
             .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
         ])
         self.histograms = histograms
-        let made = factory
         let counters = MetricHandles { (key: MetricKey) in
-            CoreMetrics.Counter(label: key.label, dimensions: key.dimensions, factory: made)
+            CoreMetrics.Counter(label: key.label, dimensions: key.dimensions, factory: factory)
         }
         let dollarCounters = MetricHandles { (key: MetricKey) in
-            CoreMetrics.FloatingPointCounter(label: key.label, dimensions: key.dimensions, factory: made)
+            CoreMetrics.FloatingPointCounter(label: key.label, dimensions: key.dimensions, factory: factory)
         }
         let timers = MetricHandles { (key: MetricKey) in histograms.make(key.label, key.dimensions) }
         (self.counters, self.dollarCounters, self.timers) = (counters, dollarCounters, timers)

@@ -42,8 +42,9 @@ public struct UpstreamResponse: Sendable {
     /// - Throws: `TransportError` when reading fails, times out or exceeds `limit`.
     public func collect(limit: Int) async throws(TransportError) -> ByteBuffer {
         var out = ByteBuffer()
+        var reader = BodyReader(body)
         do {
-            for try await chunk in body {
+            while let chunk = try await reader.next() {
                 guard out.readableBytes + chunk.readableBytes <= limit else {
                     throw TransportError(.protocolViolation, "the upstream answer exceeds \(limit) bytes")
                 }
