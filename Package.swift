@@ -56,6 +56,8 @@ let package = Package(
             exclude: ["data"],
             cSettings: [.headerSearchPath("data")]
         ),
+        // A request task's room for its frames, reserved from Swift's task allocator.
+        .target(name: "SwitchyardTaskRoom"),
         .target(
             name: "SwitchyardTokenizer",
             dependencies: ["SwitchyardEmbedded"],
@@ -79,6 +81,7 @@ let package = Package(
             name: "SwitchyardServer",
             dependencies: [
                 "SwitchyardCore",
+                "SwitchyardTaskRoom",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

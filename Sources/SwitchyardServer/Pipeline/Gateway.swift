@@ -153,7 +153,9 @@ public final class Gateway: Sendable {
     }
 
     /// One attempt at `request`: the time to the upstream's head is measured, a failure classified
-    /// for retries, fallbacks and health.
+    /// for retries, fallbacks and health. Not inlined into `dispatch`, whose frame would then hold
+    /// this one's too.
+    @inline(never)
     func attempt(
         _ request: UpstreamRequest, adapter: any ProviderAdapter, provider: ProviderID
     ) async throws(AttemptFailure) -> UpstreamResponse {
@@ -167,40 +169,61 @@ public final class Gateway: Sendable {
             }
         }
         let sent = NIODeadline.now()
-        let latency: TimeAmount
         do {
             response = try await transport.execute(signed)
-            latency = .now() - sent
-            metrics.upstreamLatency(provider: provider.rawValue, duration: latency)
         } catch {
-            if error.kind != .cancelled {
-                metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
-                providerStats.record(provider: provider.rawValue, seconds: nil)
-            }
-            let (outcome, healthy): (AttemptOutcome, Bool?) =
-                switch error.kind {
-                case .connect, .protocolViolation: (.retry, false)
-                case .timeout: (.nextDeployment, false)
-                case .cancelled: (.final, nil)
-                }
-            throw AttemptFailure(
-                error: error.gatewayError(provider: provider), outcome: outcome, deploymentHealthy: healthy)
+            throw transportFailure(error, provider: provider)
         }
+        guard answered(response, sent: sent, provider: provider) else {
+            throw await statusFailure(response, adapter: adapter, provider: provider)
+        }
+        return response
+    }
+
+    /// Records an upstream head that arrived `sent` after the request left; false when its status
+    /// is a failure. The synchronous steps of `attempt` are kept out of it: an async function's
+    /// frame holds what its inlined code stores, for the rest of the request's task.
+    @inline(never)
+    private func answered(_ response: UpstreamResponse, sent: NIODeadline, provider: ProviderID) -> Bool {
+        let latency = NIODeadline.now() - sent
+        metrics.upstreamLatency(provider: provider.rawValue, duration: latency)
         // A client's mistake (4xx but 429) is not the provider's failure.
         let failed = response.status >= 500 || response.status == 429
         providerStats.record(
             provider: provider.rawValue, seconds: failed ? nil : Double(latency.nanoseconds) / 1e9)
-        guard (200..<300).contains(response.status) else {
-            metrics.upstreamError(provider: provider.rawValue, kind: "status")
-            let body = (try? await response.collect(limit: 1 << 20)) ?? ByteBuffer()
-            var error = adapter.upstreamError(status: response.status, body: body)
-            if let retryAfter = response.header("retry-after") { error.headers["retry-after"] = retryAfter }
-            let retryable = RetryPolicy.isRetryable(status: response.status)
-            throw AttemptFailure(
-                error: error, outcome: retryable ? .retry : .final,
-                deploymentHealthy: !(retryable && response.status != 429))
+        return (200..<300).contains(response.status)
+    }
+
+    /// A transport failure, counted and classified for retries, fallbacks and health.
+    @inline(never)
+    private func transportFailure(_ error: TransportError, provider: ProviderID) -> AttemptFailure {
+        if error.kind != .cancelled {
+            metrics.upstreamError(provider: provider.rawValue, kind: error.kind.rawValue)
+            providerStats.record(provider: provider.rawValue, seconds: nil)
         }
-        return response
+        let (outcome, healthy): (AttemptOutcome, Bool?) =
+            switch error.kind {
+            case .connect, .protocolViolation: (.retry, false)
+            case .timeout: (.nextDeployment, false)
+            case .cancelled: (.final, nil)
+            }
+        return AttemptFailure(
+            error: error.gatewayError(provider: provider), outcome: outcome, deploymentHealthy: healthy)
+    }
+
+    /// An answer with a failing status, its body read for the provider's error, classified.
+    @inline(never)
+    private func statusFailure(
+        _ response: UpstreamResponse, adapter: any ProviderAdapter, provider: ProviderID
+    ) async -> AttemptFailure {
+        metrics.upstreamError(provider: provider.rawValue, kind: "status")
+        let body = (try? await response.collect(limit: 1 << 20)) ?? ByteBuffer()
+        var error = adapter.upstreamError(status: response.status, body: body)
+        if let retryAfter = response.header("retry-after") { error.headers["retry-after"] = retryAfter }
+        let retryable = RetryPolicy.isRetryable(status: response.status)
+        return AttemptFailure(
+            error: error, outcome: retryable ? .retry : .final,
+            deploymentHealthy: !(retryable && response.status != 429))
     }
 
     /// Runs an adapter's conversion of an upstream answer, counting a failure as a decode error.

@@ -53,6 +53,7 @@ struct RequestLifecycle: Sendable {
 
     /// Accept: a request the listener refused is answered as such; an API request takes a
     /// concurrency slot or is refused with 503.
+    @inline(never)
     private func accept(_ context: inout RequestContext) throws(GatewayError) {
         if let refusal = context.request.refusal { throw refusal.error(gateway.config.listener) }
         if ClientRoute.isLimited(context.path) { context.holdsSlot = try concurrency.admit() }
@@ -216,6 +217,7 @@ struct RequestLifecycle: Sendable {
     }
 
     /// Authenticate: the gateway key, when keys are configured.
+    @inline(never)
     private func authenticate(_ context: inout RequestContext) throws(GatewayError) {
         context.key = try gateway.authenticate(context.headers, keyring: context.live.keyring)
         context.userHeader = gateway.userHeader(context.headers)
@@ -228,6 +230,7 @@ struct RequestLifecycle: Sendable {
     }
 
     /// Parse: the body, once, by the front door (large bodies off the event loop).
+    @inline(never)
     private func parse<Door: FrontDoor>(
         _ context: inout RequestContext, _ door: Door
     ) async throws(GatewayError) -> Door.Parsed {
@@ -259,11 +262,13 @@ struct RequestLifecycle: Sendable {
     }
 
     /// Authorize: the key may use the model.
+    @inline(never)
     private func authorize(_ context: RequestContext, model: String) throws(GatewayError) {
         if let key = context.key { try context.live.keyring.authorize(key, model: model) }
     }
 
     /// Plan: the deployments to try, in order, skipping those cooling down.
+    @inline(never)
     private func plan(_ context: inout RequestContext, model: String) throws(GatewayError) -> [ModelRouter.Target] {
         let body = context.request.body
         context.record.span?.parsed(model: model, body: body)
@@ -332,12 +337,8 @@ struct RequestLifecycle: Sendable {
         return try door.preparing(request, for: target, continuing: kept)
     }
 
-    /// Attempt: the plan's deployments, with retries and fallbacks, until one answers. A stream's
-    /// attempts run in a child task: their frames (dispatch, signing, the connection's setup) are
-    /// the deepest of a request, and a task keeps the memory its frames once took until it ends,
-    /// which for a stream is its whole life; a child task's is freed as soon as it answers. A
-    /// whole answer's task ends soon after, so its attempts run in it, without a child's cost.
-    /// Not inlined, so the child's storage is not in `exchange`'s frame either.
+    /// Attempt: the plan's deployments, with retries and fallbacks, until one answers. Not inlined:
+    /// its frame is given back once an answer has come, before the answer is relayed.
     @inline(never)
     private func attempt<Door: FrontDoor>(
         _ context: inout RequestContext, _ plan: [ModelRouter.Target], _ request: Door.Parsed, door: Door
@@ -350,18 +351,13 @@ struct RequestLifecycle: Sendable {
         {
             try door.upstreamRequest(request, body: body, target: target, adapter: adapter, client: client)
         }
-        guard door.streams(request) else {
-            return try await gateway.dispatch(plan, record: &context.record, build: build)
-        }
-        async let attempted = gateway.dispatching(plan, record: SharedBox(context.record), build: build)
-        let (dispatched, record) = await attempted
-        context.record = record.value
-        return try dispatched.get()
+        return try await gateway.dispatch(plan, record: &context.record, build: build)
     }
 
     /// Relay: the provider's answer is priced; it is then read whole and written at once
     /// (`relayWhole`), or streamed chunk by chunk with the returned transcoder (`relayStream`). Not
     /// async: a stream's task keeps every frame below `relayStream` for the stream's whole life.
+    @inline(never)
     private func relay<Door: FrontDoor>(
         _ context: inout RequestContext, _ upstream: Dispatched, door: Door, request: Door.Parsed
     ) -> (any ChatStreamTranscoder)? {
@@ -378,6 +374,7 @@ struct RequestLifecycle: Sendable {
     }
 
     /// Writes a stream's head. Not async, so no frame of the stream's task keeps the fields.
+    @inline(never)
     private func startStream(_ context: RequestContext, _ upstream: Dispatched) {
         context.writer.startStream(
             contentType: "text/event-stream", forwarding: upstream.response.headers,

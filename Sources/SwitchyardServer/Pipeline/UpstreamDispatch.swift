@@ -30,23 +30,6 @@ enum AttemptOutcome {
 }
 
 extension Gateway {
-    /// `dispatch`, for a task of its own: the dispatch's result and `record` as the dispatch left it.
-    /// The record goes in and comes back boxed: the child task's closure, its result and the
-    /// parent's copy of it each take a slot in the parent's allocator, which a stream keeps.
-    func dispatching(
-        _ plan: [ModelRouter.Target], record: SharedBox<RequestRecord>,
-        build: (ModelRouter.Target, any ProviderAdapter) throws(GatewayError) -> UpstreamRequest
-    ) async -> (Result<Dispatched, GatewayError>, SharedBox<RequestRecord>) {
-        var record = record.value
-        let result: Result<Dispatched, GatewayError>
-        do throws(GatewayError) {
-            result = .success(try await dispatch(plan, record: &record, build: build))
-        } catch {
-            result = .failure(error)
-        }
-        return (result, SharedBox(record))
-    }
-
     /// Sends a request through `plan` with retries and fallbacks: each deployment is tried up to
     /// 1 + `maxRetries` times with backoff on retryable failures, then the next one; the whole
     /// dispatch stays inside the retry budget. It ends at the first response head, so nothing has
@@ -61,27 +44,18 @@ extension Gateway {
         let deadline = ContinuousClock.now + .seconds(policy.budgetSeconds)
         var lastError: GatewayError?
         var attempts = 0
-        deployments: for (index, target) in plan.enumerated() {
+        deployments: for index in plan.indices {
+            let target = plan[index]
             // A deployment past its cooldown takes one trial request at a time.
-            guard health.admit(target.deploymentKey) else { continue }
-            let adapter = try adapter(for: target)
-            let request = try build(target, adapter)
-            if index > 0 {
-                record.routed(provider: target.endpoint.id.rawValue, model: target.requestedModel)
-                metrics.fallback(provider: target.endpoint.id.rawValue)
-            }
+            guard let (adapter, request) = try deployment(target, fallback: index > 0, record: &record, build: build)
+            else { continue }
             for retry in 0...policy.maxRetries {
                 attempts += 1
-                let span = record.span?.attempt(target, number: attempts)
-                var traced = request
-                if let span { span.inject(into: &traced) } else { record.span?.propagate(into: &traced) }
-                record.upstreamStarted()
+                let (traced, span) = attemptStarting(request, to: target, number: attempts, record: &record)
                 let failure: AttemptFailure
                 do {
                     let response = try await attempt(traced, adapter: adapter, provider: target.endpoint.id)
-                    health.succeeded(target.deploymentKey)
-                    span?.end(status: response.status, error: nil, next: nil)
-                    return Dispatched(response: response, target: target, adapter: adapter)
+                    return answered(response, by: target, adapter: adapter, span: span)
                 } catch {
                     failure = error
                 }
@@ -96,6 +70,47 @@ extension Gateway {
             if ContinuousClock.now >= deadline { break }
         }
         throw lastError ?? Self.noDeployment
+    }
+
+    /// The adapter of `target` and the request it sends there, or nil when the deployment is
+    /// cooling down; a `fallback` is recorded as such. The synchronous steps of `dispatch` are kept
+    /// out of it: an async function's frame holds what its inlined code stores, for the rest of
+    /// the request's task.
+    @inline(never)
+    private func deployment(
+        _ target: ModelRouter.Target, fallback: Bool, record: inout RequestRecord,
+        build: (ModelRouter.Target, any ProviderAdapter) throws(GatewayError) -> UpstreamRequest
+    ) throws(GatewayError) -> (any ProviderAdapter, UpstreamRequest)? {
+        guard health.admit(target.deploymentKey) else { return nil }
+        let adapter = try adapter(for: target)
+        let request = try build(target, adapter)
+        if fallback {
+            record.routed(provider: target.endpoint.id.rawValue, model: target.requestedModel)
+            metrics.fallback(provider: target.endpoint.id.rawValue)
+        }
+        return (adapter, request)
+    }
+
+    /// An attempt's start: its span, and the request carrying the trace's context.
+    @inline(never)
+    private func attemptStarting(
+        _ request: UpstreamRequest, to target: ModelRouter.Target, number: Int, record: inout RequestRecord
+    ) -> (UpstreamRequest, AttemptSpan?) {
+        let span = record.span?.attempt(target, number: number)
+        var traced = request
+        if let span { span.inject(into: &traced) } else { record.span?.propagate(into: &traced) }
+        record.upstreamStarted()
+        return (traced, span)
+    }
+
+    /// A successful attempt: the deployment is healthy, the span ends, the answer is dispatched.
+    @inline(never)
+    private func answered(
+        _ response: UpstreamResponse, by target: ModelRouter.Target, adapter: any ProviderAdapter, span: AttemptSpan?
+    ) -> Dispatched {
+        health.succeeded(target.deploymentKey)
+        span?.end(status: response.status, error: nil, next: nil)
+        return Dispatched(response: response, target: target, adapter: adapter)
     }
 
     /// What follows a failed attempt: the deployment's health and the attempt's span are updated,

@@ -60,6 +60,29 @@ public final class NIOUpstreamTransport: UpstreamTransport {
     /// Sends the request on a pooled (or new) connection and returns at the response head. A
     /// pooled connection the provider closed while it sat idle is replaced once, transparently.
     public func execute(_ request: UpstreamRequest) async throws(TransportError) -> UpstreamResponse {
+        let (target, key, loop, head) = try route(request)
+        let whole = request.readsWholeAnswer ? wholeBodyLimit : nil
+        if let pooled = takeIdle(key) {
+            do {
+                return try await exchange(
+                    on: pooled, head: head, body: request.body, timeouts: request.timeouts, whole: whole)
+            } catch  where error.kind == .protocolViolation && !Task.isCancelled {
+                // The provider closed the idle connection before answering: try a fresh one.
+            }
+        }
+        let connection = try await connect(
+            key, target: target, loop: loop, timeout: .interval(request.timeouts.connectSeconds))
+        return try await exchange(
+            on: connection, head: head, body: request.body, timeouts: request.timeouts, whole: whole)
+    }
+
+    /// Where `request` goes (its target, pool and loop) and the head it is sent with. Kept out of
+    /// `execute`: an async function's frame holds what its inlined code stores, for the rest of
+    /// the request's task.
+    @inline(never)
+    private func route(
+        _ request: UpstreamRequest
+    ) throws(TransportError) -> (UpstreamTarget, PoolKey, any EventLoop, UpstreamRequestHead) {
         guard let (target, hostHeader) = parsedTarget(request.url) else {
             throw TransportError(.connect, "the upstream URL is not http(s)://host[:port]/path")
         }
@@ -80,19 +103,7 @@ public final class NIOUpstreamTransport: UpstreamTransport {
         let head = UpstreamRequestHead(
             method: HTTPMethod(rawValue: request.method), target: target.path, fields: fields)
         if let problem = RequestHeadRules.problem(head) { throw TransportError(.connect, problem) }
-        let whole = request.readsWholeAnswer ? wholeBodyLimit : nil
-        if let pooled = takeIdle(key) {
-            do {
-                return try await exchange(
-                    on: pooled, head: head, body: request.body, timeouts: request.timeouts, whole: whole)
-            } catch  where error.kind == .protocolViolation && !Task.isCancelled {
-                // The provider closed the idle connection before answering: try a fresh one.
-            }
-        }
-        let connection = try await connect(
-            key, target: target, loop: loop, timeout: .interval(request.timeouts.connectSeconds))
-        return try await exchange(
-            on: connection, head: head, body: request.body, timeouts: request.timeouts, whole: whole)
+        return (target, key, loop, head)
     }
 
     /// One exchange on `connection`; with `whole` (a byte limit) the answer is handed over once
