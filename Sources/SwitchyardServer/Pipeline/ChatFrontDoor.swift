@@ -35,8 +35,6 @@ struct ChatFrontDoor: FrontDoor {
         try adapter.chatResponse(raw, chat: request)
     }
 
-    func streams(_ request: ChatRequestEnvelope) -> Bool { request.stream }
-
     func streamTranscoder(
         for request: ChatRequestEnvelope, adapter: any ProviderAdapter, target: ModelRouter.Target
     ) -> (any ChatStreamTranscoder)? {

@@ -33,9 +33,6 @@ protocol FrontDoor: Sendable {
         target: ModelRouter.Target
     ) throws(GatewayError) -> AdaptedResponse
 
-    /// Whether the request asks for its answer streamed.
-    func streams(_ request: Parsed) -> Bool
-
     /// The converter of a streamed answer from `target`, or nil when the request asked for a whole
     /// one.
     func streamTranscoder(
@@ -72,7 +69,6 @@ struct KeptAnswer: Sendable {
 
 extension FrontDoor {
     /// Front doors that never stream answer whole.
-    func streams(_ request: Parsed) -> Bool { false }
     func streamTranscoder(
         for request: Parsed, adapter: any ProviderAdapter, target: ModelRouter.Target
     ) -> (any ChatStreamTranscoder)? { nil }

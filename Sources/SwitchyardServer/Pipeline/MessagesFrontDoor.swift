@@ -71,8 +71,6 @@ struct MessagesFrontDoor: FrontDoor {
         return AdaptedResponse(body: message.body, usage: message.usage ?? completion.usage)
     }
 
-    func streams(_ exchange: Exchange) -> Bool { exchange.request.stream }
-
     func streamTranscoder(
         for exchange: Exchange, adapter: any ProviderAdapter, target: ModelRouter.Target
     ) -> (any ChatStreamTranscoder)? {

@@ -63,8 +63,6 @@ struct ResponsesFrontDoor: FrontDoor {
             body: response.body, usage: response.usage ?? completion.usage, document: response.document)
     }
 
-    func streams(_ exchange: Exchange) -> Bool { exchange.request.stream }
-
     func streamTranscoder(
         for exchange: Exchange, adapter: any ProviderAdapter, target: ModelRouter.Target
     ) -> (any ChatStreamTranscoder)? {
